@@ -1,0 +1,30 @@
+# DistinvDependencies.cmake: finds what distinv's targets link, for the build and for the
+# installed package alike. Sets DISTINV_HAVE_{MPI,FFTW,PNG}; the optional parts are
+# searched only when the matching DISTINV_ENABLE_* option is on (default ON).
+include(CMakeFindDependencyMacro)
+find_dependency(Eigen3 3.4 NO_MODULE)
+find_dependency(TBB)
+find_dependency(Threads)
+
+foreach(part IN ITEMS MPI FFTW PNG)
+  if(NOT DEFINED DISTINV_ENABLE_${part})
+    set(DISTINV_ENABLE_${part} ON)
+  endif()
+  set(DISTINV_HAVE_${part} OFF)
+endforeach()
+
+if(DISTINV_ENABLE_MPI)
+  find_package(MPI COMPONENTS CXX QUIET)
+  set(DISTINV_HAVE_MPI ${MPI_CXX_FOUND})
+endif()
+if(DISTINV_ENABLE_FFTW)
+  find_package(PkgConfig QUIET)
+  if(PkgConfig_FOUND)
+    pkg_check_modules(DISTINV_FFTW QUIET IMPORTED_TARGET GLOBAL fftw3 fftw3f)
+    set(DISTINV_HAVE_FFTW ${DISTINV_FFTW_FOUND})
+  endif()
+endif()
+if(DISTINV_ENABLE_PNG)
+  find_package(PNG QUIET)
+  set(DISTINV_HAVE_PNG ${PNG_FOUND})
+endif()

@@ -1,0 +1,35 @@
+#pragma once
+// comm/single_process.hpp: the reference backend, one rank. Every collective is a no-op
+// (all_gatherv copies its one piece); all other backends are tested against this one.
+#include <algorithm>
+#include <span>
+
+#include "distinv/core/concepts.hpp"
+#include "distinv/core/error.hpp"
+
+namespace distinv::comm {
+
+struct SingleProcess {
+  static constexpr std::string_view name() { return "single_process"; }
+  int rank() const noexcept { return 0; }
+  int size() const noexcept { return 1; }
+  template <class T>
+  void all_reduce(std::span<T>, ReduceOp) const noexcept {}
+  template <class T>
+  void broadcast(std::span<T>, int root) const {
+    DISTINV_REQUIRE(root == 0, "broadcast: expected root 0 on a single process, got ", root);
+  }
+  template <class T>
+  void all_gatherv(std::span<T const> send, std::span<T> recv, std::span<Index const> counts) const {
+    DISTINV_REQUIRE(counts.size() == 1 && Index(send.size()) == counts[0] && recv.size() == send.size(),
+                    "all_gatherv: expected one count equal to the send size ", send.size(),
+                    " and a receive buffer of that size, got ", counts.size(), " counts and ",
+                    recv.size(), " receive elements");
+    std::copy(send.begin(), send.end(), recv.begin());
+  }
+  void broadcast_bytes(std::vector<std::byte>&, int root) const { broadcast(std::span<char>{}, root); }
+  void barrier() const noexcept {}
+};
+static_assert(CommBackend<SingleProcess>);
+
+}  // namespace distinv::comm

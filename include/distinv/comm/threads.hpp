@@ -1,0 +1,194 @@
+#pragma once
+// comm/threads.hpp: N ranks as threads of one process, sharing memory. Collectives work
+// directly on the ranks' own buffers (no staging copy): an all-reduce is a reduce-scatter
+// (rank r reduces chunk r, reading every rank's buffer, in rank order so that the result is
+// the same on every rank and on every run) followed by an all-gather of the chunks. When one
+// rank fails, `abort()` releases every rank waiting in a collective. STL only.
+#include <algorithm>
+#include <condition_variable>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <vector>
+
+#include "distinv/core/concepts.hpp"
+#include "distinv/core/error.hpp"
+
+namespace distinv::comm {
+
+/// Thrown on the ranks that were waiting in a collective when another rank failed.
+struct RankAborted : Error {
+  RankAborted() : Error("distinv: collective abandoned because another rank failed") {}
+};
+
+namespace detail {
+
+/// State shared by the ranks of one Threads world: a reusable barrier and one published
+/// buffer slot per rank.
+class ThreadsWorld {
+ public:
+  explicit ThreadsWorld(int n) : n_(n), slots_(std::size_t(n)) {}
+  int size() const noexcept { return n_; }
+
+  void barrier() {
+    std::unique_lock lock(m_);
+    if (aborted_) throw RankAborted();
+    auto const gen = generation_;
+    if (++arrived_ == n_) {
+      arrived_ = 0;
+      ++generation_;
+      cv_.notify_all();
+      return;
+    }
+    cv_.wait(lock, [&] { return generation_ != gen || aborted_; });
+    if (generation_ == gen) throw RankAborted();
+  }
+
+  void abort() {
+    std::lock_guard lock(m_);
+    aborted_ = true;
+    cv_.notify_all();
+  }
+
+  struct Slot {
+    void const* data = nullptr;
+    std::size_t count = 0;
+    int root = 0;
+  };
+  Slot& slot(int r) { return slots_[std::size_t(r)]; }
+
+ private:
+  int n_;
+  std::mutex m_;
+  std::condition_variable cv_;
+  int arrived_ = 0;
+  unsigned long generation_ = 0;
+  bool aborted_ = false;
+  std::vector<Slot> slots_;
+};
+
+}  // namespace detail
+
+class Threads {
+ public:
+  Threads(std::shared_ptr<detail::ThreadsWorld> world, int rank) : world_(std::move(world)), rank_(rank) {
+    DISTINV_REQUIRE(world_ && rank_ >= 0 && rank_ < world_->size(), "Threads: rank ", rank_,
+                    " outside the world of ", world_ ? world_->size() : 0, " ranks");
+  }
+  /// A world of `n` ranks; rank r gets `Threads(world, r)`.
+  static std::shared_ptr<detail::ThreadsWorld> make_world(int n) {
+    DISTINV_REQUIRE(n >= 1, "Threads: expected at least one rank, got ", n);
+    return std::make_shared<detail::ThreadsWorld>(n);
+  }
+
+  static constexpr std::string_view name() { return "threads"; }
+  int rank() const noexcept { return rank_; }
+  int size() const noexcept { return world_->size(); }
+  void barrier() const { world_->barrier(); }
+  void abort() const { world_->abort(); }
+
+  template <class T>
+  void all_reduce(std::span<T> buf, ReduceOp op) const {
+    if (size() == 1) return;
+    publish(buf.data(), buf.size(), 0);
+    check_same_count("all_reduce", buf.size());
+    int const p = size();
+    auto const [lo, hi] = chunk(buf.size(), rank_);
+    // Reduce-scatter: rank r owns chunk r of every buffer; nobody else writes it now.
+    for (std::size_t i = lo; i < hi; ++i) {
+      T acc = peer<T>(0)[i];
+      for (int q = 1; q < p; ++q) acc = combine(acc, peer<T>(q)[i], op);
+      buf[i] = op == ReduceOp::mean ? acc / T(p) : acc;
+    }
+    world_->barrier();
+    // All-gather: copy the other ranks' finished chunks into our buffer.
+    for (int q = 0; q < p; ++q) {
+      if (q == rank_) continue;
+      auto const [qlo, qhi] = chunk(buf.size(), q);
+      std::copy(peer<T>(q) + qlo, peer<T>(q) + qhi, buf.data() + qlo);
+    }
+    world_->barrier();
+  }
+
+  template <class T>
+  void broadcast(std::span<T> buf, int root) const {
+    check_root("broadcast", root);
+    if (size() == 1) return;
+    publish(buf.data(), buf.size(), root);
+    check_same_count("broadcast", buf.size());
+    if (rank_ != root) std::copy(peer<T>(root), peer<T>(root) + buf.size(), buf.data());
+    world_->barrier();
+  }
+
+  template <class T>
+  void all_gatherv(std::span<T const> send, std::span<T> recv, std::span<Index const> counts) const {
+    check_counts(send.size(), recv.size(), counts);
+    publish(send.data(), send.size(), 0);
+    std::size_t off = 0;
+    for (int q = 0; q < size(); ++q) {
+      std::copy(peer<T>(q), peer<T>(q) + counts[std::size_t(q)], recv.data() + off);
+      off += std::size_t(counts[std::size_t(q)]);
+    }
+    world_->barrier();
+  }
+
+  void broadcast_bytes(std::vector<std::byte>& bytes, int root) const {
+    check_root("broadcast_bytes", root);
+    if (size() == 1) return;
+    publish(&bytes, 0, root);
+    if (rank_ != root) bytes = *static_cast<std::vector<std::byte> const*>(world_->slot(root).data);
+    world_->barrier();
+  }
+
+ private:
+  template <class T>
+  T const* peer(int q) const {
+    return static_cast<T const*>(world_->slot(q).data);
+  }
+  template <class T>
+  static T combine(T a, T b, ReduceOp op) {
+    switch (op) {
+      case ReduceOp::max: return a < b ? b : a;
+      case ReduceOp::min: return b < a ? b : a;
+      default: return a + b;
+    }
+  }
+  std::pair<std::size_t, std::size_t> chunk(std::size_t n, int r) const {
+    std::size_t const p = std::size_t(size());
+    return {n * std::size_t(r) / p, n * std::size_t(r + 1) / p};
+  }
+  void publish(void const* data, std::size_t count, int root) const {
+    world_->slot(rank_) = {data, count, root};
+    world_->barrier();
+  }
+  void check_root(char const* what, int root) const {
+    DISTINV_REQUIRE(root >= 0 && root < size(), what, ": expected a root in [0, ", size(), "), got ", root);
+  }
+  // After publish(): every rank sees every count, so a mismatch throws on every rank alike.
+  void check_same_count(char const* what, std::size_t n) const {
+    for (int q = 0; q < size(); ++q) {
+      if (world_->slot(q).count != world_->slot(0).count) {
+        world_->barrier();  // nobody reads the buffers; leave together
+        fail(what, ": every rank must pass the same number of elements; rank 0 passed ",
+             world_->slot(0).count, ", rank ", q, " passed ", world_->slot(q).count, " (this is rank ",
+             rank_, " with ", n, ")");
+      }
+    }
+  }
+  void check_counts(std::size_t send, std::size_t recv, std::span<Index const> counts) const {
+    Index total = 0;
+    for (auto c : counts) total += c;
+    DISTINV_REQUIRE(counts.size() == std::size_t(size()) && Index(send) == counts[std::size_t(rank_)] &&
+                        Index(recv) == total,
+                    "all_gatherv on rank ", rank_, ": expected ", size(), " counts, a send size equal to count[",
+                    rank_, "] and a receive size equal to their sum; got ", counts.size(), " counts, send ", send,
+                    ", receive ", recv, " (sum ", total, ")");
+  }
+
+  std::shared_ptr<detail::ThreadsWorld> world_;
+  int rank_;
+};
+static_assert(CommBackend<Threads>);
+
+}  // namespace distinv::comm

@@ -1,0 +1,145 @@
+#pragma once
+// context.hpp: DistributedContext<Comm, Sharding, Device>, what every distributed object is
+// built from: rank, world size, device, which items this rank owns, a per-rank random
+// generator, and the collectives of its backend (also on whole tensors). `collectively`
+// makes a failure on one rank an Error on every rank, so that no rank is left waiting.
+#include <cstdint>
+#include <exception>
+#include <iostream>
+#include <optional>
+#include <random>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "distinv/comm/single_process.hpp"
+#include "distinv/core/concepts.hpp"
+#include "distinv/core/error.hpp"
+#include "distinv/core/tensor.hpp"
+#include "distinv/device.hpp"
+#include "distinv/sharding.hpp"
+
+namespace distinv {
+
+struct ContextOptions {
+  std::uint64_t seed = 0;    ///< base seed of the per-rank generators
+  bool shared_seed = false;  ///< true: every rank seeds with `seed`; false: `seed + rank`
+  bool warn_idle = true;     ///< warn once when this rank owns no item of a sharded set
+};
+
+template <CommBackend Comm = comm::SingleProcess, ShardingPolicy Sharding = shard::RoundRobin,
+          class Device = device::Host>
+class DistributedContext {
+ public:
+  using comm_type = Comm;
+  using sharding_type = Sharding;
+  using device_type = Device;
+
+  explicit DistributedContext(Comm comm = {}, ContextOptions options = {}, Device dev = {})
+      : comm_(std::move(comm)), options_(options), device_(std::move(dev)), rng_(seed()) {}
+
+  int rank() const noexcept { return comm_.rank(); }
+  int world_size() const noexcept { return comm_.size(); }
+  bool is_distributed() const noexcept { return comm_.size() > 1; }
+  Device const& device() const noexcept { return device_; }
+  Comm const& comm() const noexcept { return comm_; }
+  ContextOptions const& options() const noexcept { return options_; }
+
+  /// Seed of this rank's generator: seed + rank, or seed for every rank if shared_seed.
+  std::uint64_t seed() const noexcept { return options_.seed + (options_.shared_seed ? 0 : std::uint64_t(rank())); }
+  std::mt19937_64& rng() noexcept { return rng_; }
+
+  /// Rank that owns item i of n.
+  int owner(Index i, Index n) const {
+    DISTINV_REQUIRE(i >= 0 && i < n, "owner: expected an index in [0, ", n, "), got ", i);
+    return Sharding::owner(i, n, world_size());
+  }
+
+  /// The items of [0, n) this rank owns, in increasing order.
+  std::vector<Index> local_indices(Index n) const {
+    DISTINV_REQUIRE(n >= 0, "local_indices: expected a non-negative count, got ", n);
+    std::vector<Index> mine;
+    for (Index i = 0; i < n; ++i)
+      if (Sharding::owner(i, n, world_size()) == rank()) mine.push_back(i);
+    if (mine.empty() && options_.warn_idle && !warned_idle_) {
+      warned_idle_ = true;
+      std::cerr << "distinv: warning: rank " << rank() << " of " << world_size() << " owns none of " << n
+                << " items (" << Sharding::name() << " sharding); it will only take part in collectives\n";
+    }
+    return mine;
+  }
+
+  template <class T>
+  void all_reduce(std::span<T> buf, ReduceOp op = ReduceOp::sum) const {
+    comm_.all_reduce(buf, op);
+  }
+  template <HostTensor X>
+  void all_reduce(X& x, ReduceOp op = ReduceOp::sum) const {
+    comm_.all_reduce(flat(x), op);
+  }
+  template <class T>
+  T all_reduce_value(T v, ReduceOp op = ReduceOp::sum) const {
+    comm_.all_reduce(std::span<T>(&v, 1), op);
+    return v;
+  }
+  template <class T>
+  void broadcast(std::span<T> buf, int root = 0) const {
+    comm_.broadcast(buf, root);
+  }
+  template <HostTensor X>
+  void broadcast(X& x, int root = 0) const {
+    comm_.broadcast(flat(x), root);
+  }
+  void barrier() const { comm_.barrier(); }
+
+  /// Runs `f` on this rank. If it throws on any rank, every rank throws a distinv::Error
+  /// naming the first failing rank and its message (one small all-reduce, plus a broadcast
+  /// of the message on failure). Use around local work that may fail before a collective.
+  template <class F>
+  auto collectively(char const* what, F&& f) const {
+    std::string message;
+    auto fail_here = [&](std::exception const& e) { message = e.what(); };
+    if constexpr (std::is_void_v<decltype(f())>) {
+      try {
+        f();
+      } catch (std::exception const& e) {
+        fail_here(e);
+      } catch (...) {
+        message = "unknown exception";
+      }
+      agree(what, message);
+    } else {
+      std::optional<decltype(f())> result;
+      try {
+        result.emplace(f());
+      } catch (std::exception const& e) {
+        fail_here(e);
+      } catch (...) {
+        message = "unknown exception";
+      }
+      agree(what, message);
+      return std::move(*result);
+    }
+  }
+
+ private:
+  void agree(char const* what, std::string const& message) const {
+    std::int64_t first = message.empty() ? std::int64_t(world_size()) : std::int64_t(rank());
+    comm_.all_reduce(std::span<std::int64_t>(&first, 1), ReduceOp::min);
+    if (first == world_size()) return;
+    std::vector<std::byte> bytes;
+    if (first == rank()) bytes.assign(reinterpret_cast<std::byte const*>(message.data()),
+                                      reinterpret_cast<std::byte const*>(message.data() + message.size()));
+    comm_.broadcast_bytes(bytes, int(first));
+    std::string const text(reinterpret_cast<char const*>(bytes.data()), bytes.size());
+    fail(what, " failed on rank ", first, ": ", text);
+  }
+
+  Comm comm_;
+  ContextOptions options_;
+  Device device_;
+  std::mt19937_64 rng_;
+  mutable bool warned_idle_ = false;
+};
+
+}  // namespace distinv

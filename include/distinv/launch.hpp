@@ -1,0 +1,58 @@
+#pragma once
+// launch.hpp: run one SPMD body under a backend chosen at compile time.
+//   launch<comm::SingleProcess>(fn);     launch<comm::Threads>(4, fn);
+//   launch<comm::Mpi>(argc, argv, fn);   (distinv/mpi.hpp)
+// `fn(ctx)` receives this rank's DistributedContext. With threads, an exception on any rank
+// releases the others and the first real failure is rethrown to the caller of launch.
+#include <concepts>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "distinv/comm/single_process.hpp"
+#include "distinv/comm/threads.hpp"
+#include "distinv/context.hpp"
+
+namespace distinv {
+
+template <class Comm, ShardingPolicy Sharding = shard::RoundRobin, class F>
+  requires std::same_as<Comm, comm::SingleProcess>
+void launch(F&& fn, ContextOptions options = {}) {
+  DistributedContext<comm::SingleProcess, Sharding> ctx(comm::SingleProcess{}, options);
+  fn(ctx);
+}
+
+template <class Comm, ShardingPolicy Sharding = shard::RoundRobin, class F>
+  requires std::same_as<Comm, comm::Threads>
+void launch(int num_ranks, F&& fn, ContextOptions options = {}) {
+  auto world = comm::Threads::make_world(num_ranks);
+  std::mutex m;
+  std::exception_ptr first;      // first failure that is not a RankAborted
+  std::exception_ptr aborted;    // a RankAborted, if that is all there is
+  auto body = [&](int r) {
+    try {
+      DistributedContext<comm::Threads, Sharding> ctx(comm::Threads(world, r), options);
+      fn(ctx);
+    } catch (comm::RankAborted const&) {
+      std::lock_guard lock(m);
+      if (!aborted) aborted = std::current_exception();
+    } catch (...) {
+      {
+        std::lock_guard lock(m);
+        if (!first) first = std::current_exception();
+      }
+      world->abort();
+    }
+  };
+  {
+    std::vector<std::jthread> ranks;
+    ranks.reserve(std::size_t(num_ranks - 1));
+    for (int r = 1; r < num_ranks; ++r) ranks.emplace_back(body, r);
+    body(0);
+  }
+  if (first) std::rethrow_exception(first);
+  if (aborted) std::rethrow_exception(aborted);
+}
+
+}  // namespace distinv

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The whole test suite from a fresh Debian machine: packages, configure, build, ctest.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build="${DISTINV_BUILD_DIR:-$root/build}"
+"$root/scripts/build.sh"
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+cd "$build" && ctest --output-on-failure -j "$(nproc)" "$@"
