@@ -34,6 +34,7 @@ void threads_all_reduce(benchmark::State& state) {
 template <class Reduce>
 void timed_mpi(benchmark::State& state, Reduce&& reduce) {
   comm::Mpi world(MPI_COMM_WORLD);
+  reduce(world);  // warm-up: first touch of the buffers and of MPI's internal ones
   for (auto _ : state) {
     world.barrier();
     double const t0 = MPI_Wtime();

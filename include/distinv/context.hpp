@@ -122,17 +122,23 @@ class DistributedContext {
     }
   }
 
+ /// Second half of an error agreement: every rank calls it once `first` (the lowest failing
+  /// rank, agreed by a collective) is known; `first` broadcasts its message and every rank
+  /// throws an Error naming it.
+  [[noreturn]] void fail_from(int first, char const* what, std::string const& local_message) const {
+    std::vector<std::byte> bytes;
+    if (first == rank())
+      bytes.assign(reinterpret_cast<std::byte const*>(local_message.data()),
+                   reinterpret_cast<std::byte const*>(local_message.data() + local_message.size()));
+    comm_.broadcast_bytes(bytes, first);
+    fail(what, " failed on rank ", first, ": ", std::string(reinterpret_cast<char const*>(bytes.data()), bytes.size()));
+  }
+
  private:
   void agree(char const* what, std::string const& message) const {
     std::int64_t first = message.empty() ? std::int64_t(world_size()) : std::int64_t(rank());
     comm_.all_reduce(std::span<std::int64_t>(&first, 1), ReduceOp::min);
-    if (first == world_size()) return;
-    std::vector<std::byte> bytes;
-    if (first == rank()) bytes.assign(reinterpret_cast<std::byte const*>(message.data()),
-                                      reinterpret_cast<std::byte const*>(message.data() + message.size()));
-    comm_.broadcast_bytes(bytes, int(first));
-    std::string const text(reinterpret_cast<char const*>(bytes.data()), bytes.size());
-    fail(what, " failed on rank ", first, ": ", text);
+    if (first < world_size()) fail_from(int(first), what, message);
   }
 
   Comm comm_;

@@ -83,6 +83,7 @@ class Threads {
   }
 
   static constexpr std::string_view name() { return "threads"; }
+  static constexpr bool shares_memory = true;  ///< ranks may hand each other pointers
   int rank() const noexcept { return rank_; }
   int size() const noexcept { return world_->size(); }
   void barrier() const { world_->barrier(); }
