@@ -1,0 +1,169 @@
+#pragma once
+// fft/fftw.hpp: host 2-D real FFT plans over FFTW3 (float and double), their aligned buffers
+// and a small per-object plan cache. Plans are made once per (H, W) and executed with FFTW's
+// new-array functions, which are thread-safe; planning and plan destruction are not, so they
+// run under one process-wide lock (FFTW's planner is itself global state). Needs
+// distinv::fftw (DISTINV_HAS_FFTW); without it this header declares nothing.
+#ifdef DISTINV_HAS_FFTW
+#include <fftw3.h>
+
+#include <complex>
+#include <cstddef>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <type_traits>
+#include <utility>
+
+#include "distinv/core/error.hpp"
+#include "distinv/core/tensor.hpp"
+
+namespace distinv::fft {
+
+namespace detail {
+
+/// FFTW's planner is global and not thread-safe: every plan creation and destruction in
+/// distinv takes this lock. It guards FFTW's state, it holds none of distinv's.
+inline std::mutex& planner_mutex() {
+  static std::mutex m;
+  return m;
+}
+
+template <class T>
+struct Fftw;
+
+template <>
+struct Fftw<double> {
+  using plan = fftw_plan;
+  using complex = fftw_complex;
+  static plan r2c(int n0, int n1, double* in, complex* out, unsigned flags) {
+    return fftw_plan_dft_r2c_2d(n0, n1, in, out, flags);
+  }
+  static plan c2r(int n0, int n1, complex* in, double* out, unsigned flags) {
+    return fftw_plan_dft_c2r_2d(n0, n1, in, out, flags);
+  }
+  static void exec_r2c(plan p, double* in, complex* out) { fftw_execute_dft_r2c(p, in, out); }
+  static void exec_c2r(plan p, complex* in, double* out) { fftw_execute_dft_c2r(p, in, out); }
+  static void destroy(plan p) { fftw_destroy_plan(p); }
+  static void* malloc(std::size_t n) { return fftw_malloc(n); }
+  static void free(void* p) { fftw_free(p); }
+  static int alignment_of(double* p) { return fftw_alignment_of(p); }
+};
+
+template <>
+struct Fftw<float> {
+  using plan = fftwf_plan;
+  using complex = fftwf_complex;
+  static plan r2c(int n0, int n1, float* in, complex* out, unsigned flags) {
+    return fftwf_plan_dft_r2c_2d(n0, n1, in, out, flags);
+  }
+  static plan c2r(int n0, int n1, complex* in, float* out, unsigned flags) {
+    return fftwf_plan_dft_c2r_2d(n0, n1, in, out, flags);
+  }
+  static void exec_r2c(plan p, float* in, complex* out) { fftwf_execute_dft_r2c(p, in, out); }
+  static void exec_c2r(plan p, complex* in, float* out) { fftwf_execute_dft_c2r(p, in, out); }
+  static void destroy(plan p) { fftwf_destroy_plan(p); }
+  static void* malloc(std::size_t n) { return fftwf_malloc(n); }
+  static void free(void* p) { fftwf_free(p); }
+  static int alignment_of(float* p) { return fftwf_alignment_of(p); }
+};
+
+template <class T>
+struct FftwFree {
+  void operator()(void* p) const noexcept { Fftw<T>::free(p); }
+};
+
+}  // namespace detail
+
+/// An FFTW-aligned array of n elements of E (T or std::complex<T>), uninitialised.
+template <class T, class E = T>
+using Buffer = std::unique_ptr<E[], detail::FftwFree<T>>;
+
+template <class T, class E = T>
+Buffer<T, E> make_buffer(std::size_t n) {
+  void* p = detail::Fftw<T>::malloc(n * sizeof(E) + (n == 0 ? 1 : 0));
+  if (!p) fail("fft::make_buffer: FFTW could not allocate ", n * sizeof(E), " bytes");
+  return Buffer<T, E>(static_cast<E*>(p));
+}
+
+/// True when `p` has the alignment of distinv's plans (made on fftw_malloc'ed arrays), so that
+/// a plan may be executed on it directly.
+template <class T>
+bool simd_aligned(T const* p) {
+  return detail::Fftw<T>::alignment_of(const_cast<T*>(p)) == 0;
+}
+
+/// The unnormalised real-to-complex and complex-to-real 2-D transforms of one (H, W) grid.
+/// The spectrum has H x (W/2 + 1) entries. Both transforms run out of place, on arrays of
+/// simd_aligned alignment; `forward` keeps its input, `inverse` destroys it. Thread-safe.
+template <class T>
+class Plan2d {
+  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>, "Plan2d: float or double");
+  using api = detail::Fftw<T>;
+
+ public:
+  using complex_type = std::complex<T>;
+
+  Plan2d(Index rows, Index cols, unsigned flags = FFTW_ESTIMATE) : rows_(rows), cols_(cols) {
+    DISTINV_REQUIRE(rows > 0 && cols > 0, "fft::Plan2d: expected a positive grid, got ", rows, " x ", cols);
+    auto re = make_buffer<T>(real_size());
+    auto sp = make_buffer<T, complex_type>(spectrum_size());
+    auto* c = reinterpret_cast<typename api::complex*>(sp.get());
+    std::lock_guard lock(detail::planner_mutex());
+    r2c_ = api::r2c(int(rows), int(cols), re.get(), c, flags);
+    c2r_ = api::c2r(int(rows), int(cols), c, re.get(), flags);
+    if (!r2c_ || !c2r_) {
+      if (r2c_) api::destroy(r2c_);
+      if (c2r_) api::destroy(c2r_);
+      fail("fft::Plan2d: FFTW could not plan a ", rows, " x ", cols, " transform");
+    }
+  }
+  Plan2d(Plan2d const&) = delete;
+  Plan2d& operator=(Plan2d const&) = delete;
+  ~Plan2d() {
+    std::lock_guard lock(detail::planner_mutex());
+    api::destroy(r2c_);
+    api::destroy(c2r_);
+  }
+
+  Index rows() const noexcept { return rows_; }
+  Index cols() const noexcept { return cols_; }
+  Index spectrum_cols() const noexcept { return cols_ / 2 + 1; }
+  std::size_t real_size() const noexcept { return std::size_t(rows_ * cols_); }
+  std::size_t spectrum_size() const noexcept { return std::size_t(rows_ * spectrum_cols()); }
+
+  /// spectrum = FFT(in), unnormalised. `in` is left unchanged.
+  void forward(T const* in, complex_type* spectrum) const {
+    api::exec_r2c(r2c_, const_cast<T*>(in), reinterpret_cast<typename api::complex*>(spectrum));
+  }
+  /// out = H*W * IFFT(spectrum) (unnormalised); destroys `spectrum`.
+  void inverse(complex_type* spectrum, T* out) const {
+    api::exec_c2r(c2r_, reinterpret_cast<typename api::complex*>(spectrum), out);
+  }
+
+ private:
+  Index rows_, cols_;
+  typename api::plan r2c_ = nullptr;
+  typename api::plan c2r_ = nullptr;
+};
+
+/// Plans by (H, W), made on first use. Owned by an operator (never global); thread-safe.
+template <class T>
+class PlanCache {
+ public:
+  explicit PlanCache(unsigned flags = FFTW_ESTIMATE) : flags_(flags) {}
+  std::shared_ptr<Plan2d<T> const> get(Index rows, Index cols) {
+    std::lock_guard lock(mutex_);
+    auto& slot = plans_[{rows, cols}];
+    if (!slot) slot = std::make_shared<Plan2d<T> const>(rows, cols, flags_);
+    return slot;
+  }
+
+ private:
+  unsigned flags_;
+  std::mutex mutex_;
+  std::map<std::pair<Index, Index>, std::shared_ptr<Plan2d<T> const>> plans_;
+};
+
+}  // namespace distinv::fft
+#endif  // DISTINV_HAS_FFTW

@@ -1,0 +1,71 @@
+#pragma once
+// optim/cg.hpp: conjugate gradient for A x = b with A symmetric positive semi-definite, given
+// as a callable x -> A x on host tensors (deepinv's conjugate_gradient). Stops when
+// ‖b − A x‖ <= tol · ‖b‖ or after max_iter iterations. Inner products in double. Core only.
+#include <cmath>
+#include <concepts>
+#include <type_traits>
+
+#include "distinv/core/error.hpp"
+#include "distinv/core/tensor.hpp"
+
+namespace distinv::optim {
+
+struct CgOptions {
+  int max_iter = 100;
+  double tol = 1e-6;  ///< on the relative residual ‖b − A x‖ / ‖b‖
+};
+
+template <class X>
+struct CgResult {
+  X x;
+  int iterations = 0;
+  double residual = 0;  ///< final relative residual ‖b − A x‖ / ‖b‖ (recursive estimate)
+  bool converged = false;
+};
+
+/// Solves apply(x) = b from x0.
+template <HostTensor X, class Apply>
+  requires std::convertible_to<std::invoke_result_t<Apply&, X const&>, X>
+CgResult<X> conjugate_gradient(Apply&& apply, X const& b, X const& x0, CgOptions opt = {}) {
+  using T = scalar_t<X>;
+  DISTINV_REQUIRE(opt.max_iter >= 0, "conjugate_gradient: expected max_iter >= 0, got ", opt.max_iter);
+  DISTINV_REQUIRE(opt.tol >= 0, "conjugate_gradient: expected tol >= 0, got ", opt.tol);
+  require_same_shape(b, x0, "conjugate_gradient: x0 must have the shape of b");
+  CgResult<X> res{x0, 0, 0, false};
+  double const bnorm = norm(b);
+  if (bnorm == 0) {  // A x = 0: x = 0 solves it
+    res.x = zeros_like(b);
+    res.converged = true;
+    return res;
+  }
+  X r = b - X(apply(res.x));
+  X p = r;
+  double rs = dot(r, r);
+  res.residual = std::sqrt(rs) / bnorm;
+  if (res.residual <= opt.tol) {
+    res.converged = true;
+    return res;
+  }
+  for (int it = 0; it < opt.max_iter; ++it) {
+    X const ap = apply(p);
+    require_same_shape(ap, p, "conjugate_gradient: apply(x) must keep the shape of x");
+    double const pap = dot(p, ap);
+    if (!(pap > 0)) break;  // p in the null space (semi-definite A): nothing left to gain
+    T const alpha = static_cast<T>(rs / pap);
+    res.x += p * alpha;
+    r -= ap * alpha;
+    double const rs_new = dot(r, r);
+    res.iterations = it + 1;
+    res.residual = std::sqrt(rs_new) / bnorm;
+    if (res.residual <= opt.tol) {
+      res.converged = true;
+      break;
+    }
+    p = r + p * static_cast<T>(rs_new / rs);
+    rs = rs_new;
+  }
+  return res;
+}
+
+}  // namespace distinv::optim

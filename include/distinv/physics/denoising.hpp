@@ -1,0 +1,35 @@
+#pragma once
+// physics/denoising.hpp: Denoising<T>, deepinv's Denoising: A = identity, so y = noise(x).
+// Models LinearPhysics. Core only.
+#include "distinv/core/error.hpp"
+#include "distinv/core/tensor.hpp"
+#include "distinv/physics/concepts.hpp"
+#include "distinv/physics/noise.hpp"
+
+namespace distinv::physics {
+
+template <class T>
+class Denoising : public WithNoise<Denoising<T>, T> {
+ public:
+  using scalar_type = T;
+  using tensor_type = Tensor4<T>;
+
+  Denoising() = default;
+  explicit Denoising(NoiseModel<T> noise) { this->set_noise(std::move(noise)); }
+
+  Shape<4> output_shape(Shape<4> const& in) const {
+    DISTINV_REQUIRE(in[0] >= 0 && in[1] >= 0 && in[2] >= 0 && in[3] >= 0, "Denoising: expected a (B, C, H, W) shape, got ",
+                    distinv::to_string(in));
+    return in;
+  }
+  tensor_type A(tensor_type const& x) const { return x; }
+  tensor_type A_adjoint(tensor_type const& y) const { return y; }
+  tensor_type A_vjp(tensor_type const&, tensor_type const& v) const { return v; }
+  tensor_type A_adjoint_A(tensor_type const& x) const { return x; }
+  tensor_type A_A_adjoint(tensor_type const& y) const { return y; }
+};
+
+static_assert(LinearPhysics<Denoising<float>>);
+static_assert(LinearPhysics<Denoising<double>>);
+
+}  // namespace distinv::physics

@@ -1,0 +1,106 @@
+#pragma once
+// physics/downsampling.hpp: Downsampling<T>, deepinv's Downsampling with a custom filter (or
+// none): y = S(h * x), a Blur by the kernel under a Padding (skipped without a kernel), then
+// every factor-th pixel from (0, 0). Models LinearPhysics with the exact adjoint
+// Aᵀ y = Blurᵀ(Sᵀ y), Sᵀ the zero-filling upsampling. The input size, which decimation loses,
+// is fixed by `image_hw` or else taken as factor * (output size) (+ kernel - 1 for valid).
+#include <array>
+#include <optional>
+#include <utility>
+
+#include <tbb/parallel_for.h>
+
+#include "distinv/core/error.hpp"
+#include "distinv/core/tensor.hpp"
+#include "distinv/physics/blur.hpp"
+#include "distinv/physics/concepts.hpp"
+#include "distinv/physics/noise.hpp"
+
+namespace distinv::physics {
+
+template <class T>
+class Downsampling : public WithNoise<Downsampling<T>, T> {
+ public:
+  using scalar_type = T;
+  using tensor_type = Tensor4<T>;
+  using kernel_type = Tensor<T, 2>;
+
+  explicit Downsampling(Index factor, std::optional<kernel_type> kernel = std::nullopt,
+                        Padding padding = Padding::circular, std::optional<std::array<Index, 2>> image_hw = std::nullopt,
+                        BlurMethod method = BlurMethod::automatic)
+      : factor_(factor), image_hw_(image_hw) {
+    DISTINV_REQUIRE(factor >= 1, "Downsampling: expected a factor >= 1, got ", factor);
+    if (image_hw)
+      DISTINV_REQUIRE((*image_hw)[0] > 0 && (*image_hw)[1] > 0, "Downsampling: expected a positive image size, got ",
+                      (*image_hw)[0], " x ", (*image_hw)[1]);
+    if (kernel) blur_.emplace(std::move(*kernel), padding, method);
+  }
+
+  Index factor() const noexcept { return factor_; }
+  std::optional<Blur<T>> const& blur() const noexcept { return blur_; }
+
+  Shape<4> output_shape(Shape<4> const& in) const {
+    DISTINV_REQUIRE(in[0] > 0 && in[1] > 0 && in[2] > 0 && in[3] > 0,
+                    "Downsampling: expected a non-empty (B, C, H, W) image, got ", distinv::to_string(in));
+    if (image_hw_)
+      DISTINV_REQUIRE(in[2] == (*image_hw_)[0] && in[3] == (*image_hw_)[1], "Downsampling: expected an image of ",
+                      (*image_hw_)[0], " x ", (*image_hw_)[1], ", got ", in[2], " x ", in[3]);
+    Shape<4> b = blur_ ? blur_->output_shape(in) : in;
+    return {b[0], b[1], (b[2] + factor_ - 1) / factor_, (b[3] + factor_ - 1) / factor_};
+  }
+
+  tensor_type A(tensor_type const& x) const {
+    Shape<4> const out = output_shape(shape_of(x));
+    if (!blur_) return decimate(x, out);
+    return decimate(blur_->A(x), out);
+  }
+
+  tensor_type A_adjoint(tensor_type const& y) const {
+    Shape<4> const ys = shape_of(y);
+    Shape<4> const in = input_shape(ys);
+    DISTINV_REQUIRE(output_shape(in) == ys, "Downsampling adjoint: expected a measurement of shape ",
+                    distinv::to_string(output_shape(in)), ", got ", distinv::to_string(ys));
+    Shape<4> const bs = blur_ ? blur_->output_shape(in) : in;
+    tensor_type up = zeros<T>(bs);
+    Index const planes = bs[0] * bs[1];
+    tbb::parallel_for(Index(0), planes, [&](Index p) {
+      for (Index i = 0; i < ys[2]; ++i)
+        for (Index j = 0; j < ys[3]; ++j)
+          up.data()[(p * bs[2] + i * factor_) * bs[3] + j * factor_] = y.data()[(p * ys[2] + i) * ys[3] + j];
+    });
+    return blur_ ? blur_->A_adjoint(up) : up;
+  }
+
+  tensor_type A_vjp(tensor_type const&, tensor_type const& v) const { return A_adjoint(v); }
+  tensor_type A_adjoint_A(tensor_type const& x) const { return A_adjoint(A(x)); }
+  tensor_type A_A_adjoint(tensor_type const& y) const { return A(A_adjoint(y)); }
+
+  /// The input shape of a measurement of shape `out` (see the header comment).
+  Shape<4> input_shape(Shape<4> const& out) const {
+    if (image_hw_) return {out[0], out[1], (*image_hw_)[0], (*image_hw_)[1]};
+    Shape<4> b{out[0], out[1], out[2] * factor_, out[3] * factor_};
+    return blur_ ? blur_->input_shape(b) : b;
+  }
+
+ private:
+  tensor_type decimate(tensor_type const& b, Shape<4> const& out) const {
+    if (factor_ == 1) return b;
+    tensor_type y(out);
+    Index const h = b.dimension(2), w = b.dimension(3), planes = out[0] * out[1];
+    tbb::parallel_for(Index(0), planes, [&](Index p) {
+      for (Index i = 0; i < out[2]; ++i)
+        for (Index j = 0; j < out[3]; ++j)
+          y.data()[(p * out[2] + i) * out[3] + j] = b.data()[(p * h + i * factor_) * w + j * factor_];
+    });
+    return y;
+  }
+
+  Index factor_;
+  std::optional<std::array<Index, 2>> image_hw_;
+  std::optional<Blur<T>> blur_;
+};
+
+static_assert(LinearPhysics<Downsampling<float>>);
+static_assert(LinearPhysics<Downsampling<double>>);
+
+}  // namespace distinv::physics
