@@ -77,8 +77,8 @@ inline bool png_read_header(png_structp png, png_infop info, PngLayout* out) {
   int const depth = png_get_bit_depth(png, info);
   if (color == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
   if (color == PNG_COLOR_TYPE_GRAY && depth < 8) png_set_expand_gray_1_2_4_to_8(png);
-  if (color & PNG_COLOR_MASK_ALPHA) png_set_strip_alpha(png);
-  // A tRNS chunk would become alpha only if asked (png_set_tRNS_to_alpha); we ask not.
+  // Alpha, and the alpha that palette expansion makes of a tRNS chunk, are dropped.
+  png_set_strip_alpha(png);
   png_set_interlace_handling(png);
   png_read_update_info(png, info);
   out->width = png_get_image_width(png, info);
