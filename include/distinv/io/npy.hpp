@@ -1,0 +1,193 @@
+#pragma once
+// io/npy.hpp: tensors as NumPy .npy files (format 1.0 written; 1.0, 2.0 and 3.0 read),
+// little-endian '<f4' (float) or '<f8' (double), C order, the shape of the tensor. numpy.load
+// reads what write_npy writes, and read_npy reads what numpy.save writes for a C-contiguous
+// float32/float64 array. Writing is atomic (io/files.hpp). STL only.
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "distinv/core/error.hpp"
+#include "distinv/core/tensor.hpp"
+#include "distinv/io/files.hpp"
+
+namespace distinv::io {
+
+namespace detail {
+
+template <class T>
+constexpr char const* npy_descr() {
+  static_assert(sizeof(T) == 4 || sizeof(T) == 8);
+  return sizeof(T) == 4 ? "<f4" : "<f8";
+}
+
+/// Reverses the bytes of every element (only on big-endian hosts).
+template <class T>
+void npy_swap_bytes(T* data, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) {
+    auto* b = reinterpret_cast<unsigned char*>(data + i);
+    for (std::size_t j = 0; j < sizeof(T) / 2; ++j) std::swap(b[j], b[sizeof(T) - 1 - j]);
+  }
+}
+
+/// The header of a .npy 1.0 file: magic, version, length and the dict padded with spaces and
+/// a newline so that the data starts at a multiple of 64 bytes.
+template <class T, std::size_t R>
+std::string npy_header(std::array<Index, R> const& shape) {
+  std::string dict = "{'descr': '" + std::string(npy_descr<T>()) + "', 'fortran_order': False, 'shape': (";
+  for (std::size_t i = 0; i < R; ++i) dict += std::to_string(shape[i]) + (R == 1 ? "," : i + 1 < R ? ", " : "");
+  dict += "), }";
+  std::size_t const total = ((10 + dict.size() + 1 + 63) / 64) * 64;
+  dict.append(total - 10 - dict.size() - 1, ' ');
+  dict += '\n';
+  std::size_t const len = dict.size();
+  DISTINV_REQUIRE(len <= 0xffff, "write_npy: header too long (", len, " bytes) for format 1.0");
+  std::string h = "\x93NUMPY";
+  h += '\x01';
+  h += '\x00';
+  h += static_cast<char>(len & 0xff);
+  h += static_cast<char>((len >> 8) & 0xff);
+  return h + dict;
+}
+
+/// A minimal reader of the header dict: the value text of `key` ("'<f4'", "False", "(2, 3)").
+inline std::string_view npy_dict_value(std::string_view dict, std::string_view key, std::string const& file) {
+  std::string const quoted1 = "'" + std::string(key) + "'";
+  std::string const quoted2 = "\"" + std::string(key) + "\"";
+  std::size_t k = dict.find(quoted1);
+  if (k == std::string_view::npos) k = dict.find(quoted2);
+  DISTINV_REQUIRE(k != std::string_view::npos, "read_npy: '", file, "': bad header, no '", key, "' in ", dict);
+  std::size_t p = dict.find(':', k + key.size() + 2);
+  DISTINV_REQUIRE(p != std::string_view::npos, "read_npy: '", file, "': bad header near '", key, "'");
+  ++p;
+  while (p < dict.size() && dict[p] == ' ') ++p;
+  std::size_t e = p;
+  if (p < dict.size() && dict[p] == '(') {
+    e = dict.find(')', p);
+    DISTINV_REQUIRE(e != std::string_view::npos, "read_npy: '", file, "': bad header, unclosed shape");
+    ++e;
+  } else if (p < dict.size() && (dict[p] == '\'' || dict[p] == '"')) {
+    e = dict.find(dict[p], p + 1);
+    DISTINV_REQUIRE(e != std::string_view::npos, "read_npy: '", file, "': bad header, unclosed string");
+    ++e;
+  } else {
+    while (e < dict.size() && dict[e] != ',' && dict[e] != '}' && dict[e] != ' ') ++e;
+  }
+  return dict.substr(p, e - p);
+}
+
+/// Parses "(2, 3)", "(5,)" or "()" into dimensions.
+inline std::vector<Index> npy_parse_shape(std::string_view text, std::string const& file) {
+  std::vector<Index> dims;
+  std::size_t p = 1;  // after '('
+  while (p < text.size()) {
+    while (p < text.size() && (text[p] == ' ' || text[p] == ',')) ++p;
+    if (p >= text.size() || text[p] == ')') break;
+    DISTINV_REQUIRE(text[p] >= '0' && text[p] <= '9', "read_npy: '", file, "': bad shape ", text);
+    Index v = 0;
+    while (p < text.size() && text[p] >= '0' && text[p] <= '9') {
+      DISTINV_REQUIRE(v < (Index(1) << 56), "read_npy: '", file, "': shape too large ", text);
+      v = v * 10 + (text[p] - '0');
+      ++p;
+    }
+    if (p < text.size() && text[p] == 'L') ++p;  // Python 2 longs
+    dims.push_back(v);
+  }
+  return dims;
+}
+
+}  // namespace detail
+
+/// Writes `x` to `path` as a .npy 1.0 file ('<f4' or '<f8', C order, shape of `x`).
+template <HostTensor X>
+void write_npy(std::filesystem::path const& path, X const& x) {
+  using T = scalar_t<X>;
+  constexpr auto R = static_cast<std::size_t>(rank_v<X>);
+  std::array<Index, R> shape{};
+  for (std::size_t i = 0; i < R; ++i) shape[i] = x.dimension(static_cast<int>(i));
+  std::string const header = detail::npy_header<T>(shape);
+  AtomicFile file(path);
+  file.write(header);
+  auto const n = static_cast<std::size_t>(x.size());
+  if constexpr (std::endian::native == std::endian::little) {
+    file.write(x.data(), n * sizeof(T));
+  } else {
+    std::vector<T> tmp(x.data(), x.data() + n);
+    detail::npy_swap_bytes(tmp.data(), n);
+    file.write(tmp.data(), n * sizeof(T));
+  }
+  file.commit();
+}
+
+/// Reads a .npy file holding a C-order array of T ('<f4' for float, '<f8' for double) with R
+/// dimensions. Throws Error naming the file for a missing file, a bad magic or header, another
+/// dtype, Fortran order, another rank, or a data size that does not match the shape.
+template <class T, int R>
+  requires std::floating_point<T> && (sizeof(T) == 4 || sizeof(T) == 8)
+Tensor<T, R> read_npy(std::filesystem::path const& path) {
+  std::string const file = path.string();
+  std::vector<unsigned char> const bytes = read_file_bytes(path, "read_npy");
+  DISTINV_REQUIRE(bytes.size() >= 10 && std::memcmp(bytes.data(), "\x93NUMPY", 6) == 0, "read_npy: '", file,
+                  "' is not a .npy file (expected the magic \\x93NUMPY)");
+  int const major = bytes[6];
+  DISTINV_REQUIRE(major >= 1 && major <= 3, "read_npy: '", file, "': expected format version 1, 2 or 3, got ",
+                  major, ".", int(bytes[7]));
+  std::size_t len = 0, start = 0;
+  if (major == 1) {
+    len = std::size_t(bytes[8]) | (std::size_t(bytes[9]) << 8);
+    start = 10;
+  } else {
+    DISTINV_REQUIRE(bytes.size() >= 12, "read_npy: '", file, "': truncated header");
+    len = std::size_t(bytes[8]) | (std::size_t(bytes[9]) << 8) | (std::size_t(bytes[10]) << 16) |
+          (std::size_t(bytes[11]) << 24);
+    start = 12;
+  }
+  DISTINV_REQUIRE(start + len <= bytes.size(), "read_npy: '", file, "': truncated header (", len,
+                  " bytes announced, ", bytes.size() - start, " present)");
+  std::string_view const dict(reinterpret_cast<char const*>(bytes.data()) + start, len);
+  DISTINV_REQUIRE(dict.find('{') != std::string_view::npos && dict.find('}') != std::string_view::npos,
+                  "read_npy: '", file, "': bad header, expected a dict, got ", dict);
+
+  std::string_view descr = detail::npy_dict_value(dict, "descr", file);
+  DISTINV_REQUIRE(descr.size() >= 2, "read_npy: '", file, "': bad descr ", descr);
+  descr = descr.substr(1, descr.size() - 2);
+  std::string const want = detail::npy_descr<T>();
+  bool const same = descr == want || (std::endian::native == std::endian::little && descr == "=" + want.substr(1));
+  DISTINV_REQUIRE(same, "read_npy: '", file, "': expected dtype '", want, "', got '", descr, "'");
+
+  std::string_view const order = detail::npy_dict_value(dict, "fortran_order", file);
+  DISTINV_REQUIRE(order == "False", "read_npy: '", file, "': expected fortran_order False (C order), got ", order);
+
+  std::string_view const shape_text = detail::npy_dict_value(dict, "shape", file);
+  DISTINV_REQUIRE(shape_text.size() >= 2 && shape_text.front() == '(', "read_npy: '", file, "': bad shape ",
+                  shape_text);
+  std::vector<Index> const dims = detail::npy_parse_shape(shape_text, file);
+  DISTINV_REQUIRE(dims.size() == static_cast<std::size_t>(R), "read_npy: '", file, "': expected rank ", R,
+                  ", got shape ", shape_text, " (rank ", dims.size(), ")");
+
+  std::size_t const data_bytes = bytes.size() - start - len;
+  std::array<Index, static_cast<std::size_t>(R)> shape{};
+  std::size_t count = 1;
+  bool const empty = std::find(dims.begin(), dims.end(), Index(0)) != dims.end();
+  for (int i = 0; i < R; ++i) {
+    auto const d = static_cast<std::size_t>(dims[static_cast<std::size_t>(i)]);
+    shape[static_cast<std::size_t>(i)] = dims[static_cast<std::size_t>(i)];
+    DISTINV_REQUIRE(empty || count <= (std::size_t(1) << 62) / sizeof(T) / d, "read_npy: '", file, "': shape ",
+                    shape_text, " is too large");
+    count = empty ? 0 : count * d;
+  }
+  DISTINV_REQUIRE(data_bytes == count * sizeof(T), "read_npy: '", file, "': expected ", count * sizeof(T),
+                  " data bytes for shape ", shape_text, ", got ", data_bytes);
+  Tensor<T, R> x(shape);
+  if (count) std::memcpy(x.data(), bytes.data() + start + len, count * sizeof(T));
+  if constexpr (std::endian::native != std::endian::little) detail::npy_swap_bytes(x.data(), count);
+  return x;
+}
+
+}  // namespace distinv::io

@@ -1,0 +1,223 @@
+#pragma once
+// io/png.hpp: PNG images as Tensor4<T> (1, C, H, W) with values in [0, 1]; C = 1 (grey) or 3
+// (RGB). Reading expands palette, low bit depths, 16 bits and drops alpha; writing clamps to
+// [0, 1], quantises to 8 bits and is atomic (io/files.hpp). Needs libpng: link distinv::png.
+// libpng reports errors by longjmp; every setjmp frame here holds only trivial locals and the
+// callbacks never throw, so no C++ destructor is ever skipped.
+#include <png.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "distinv/core/error.hpp"
+#include "distinv/core/tensor.hpp"
+#include "distinv/io/files.hpp"
+
+namespace distinv::io {
+
+namespace detail {
+
+/// What the libpng callbacks see: the input bytes (reading) or the output file (writing), and
+/// the first error message libpng reported.
+struct PngIo {
+  unsigned char const* data = nullptr;
+  std::size_t size = 0;
+  std::size_t pos = 0;
+  std::FILE* out = nullptr;
+  char message[256] = {};
+};
+
+inline void png_store_message(png_structp png, png_const_charp msg) noexcept {
+  auto* io = static_cast<PngIo*>(png_get_error_ptr(png));
+  if (io && io->message[0] == '\0') {
+    std::strncpy(io->message, msg ? msg : "unknown libpng error", sizeof(io->message) - 1);
+  }
+}
+
+// Error callback: record the message, then jump back to the active setjmp frame.
+inline void png_on_error(png_structp png, png_const_charp msg) {
+  png_store_message(png, msg);
+  png_longjmp(png, 1);
+}
+inline void png_on_warning(png_structp, png_const_charp) noexcept {}
+
+inline void png_read_from_memory(png_structp png, png_bytep dst, std::size_t n) {
+  auto* io = static_cast<PngIo*>(png_get_io_ptr(png));
+  if (n > io->size - io->pos) png_error(png, "unexpected end of file (truncated data)");
+  std::memcpy(dst, io->data + io->pos, n);
+  io->pos += n;
+}
+
+inline void png_write_to_file(png_structp png, png_bytep src, std::size_t n) {
+  auto* io = static_cast<PngIo*>(png_get_io_ptr(png));
+  if (std::fwrite(src, 1, n, io->out) != n) png_error(png, "write failed (disk full?)");
+}
+inline void png_flush_file(png_structp png) {
+  auto* io = static_cast<PngIo*>(png_get_io_ptr(png));
+  std::fflush(io->out);
+}
+
+/// Layout of a decoded image after the transforms: 8 or 16 bits, 1 or 3 channels.
+struct PngLayout {
+  png_uint_32 width = 0, height = 0;
+  int channels = 0, bit_depth = 0;
+  std::size_t row_bytes = 0;
+};
+
+// Phase 1 of reading (setjmp frame, trivial locals only): header and transforms.
+inline bool png_read_header(png_structp png, png_infop info, PngLayout* out) {
+  if (setjmp(png_jmpbuf(png))) return false;
+  png_read_info(png, info);
+  int const color = png_get_color_type(png, info);
+  int const depth = png_get_bit_depth(png, info);
+  if (color == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
+  if (color == PNG_COLOR_TYPE_GRAY && depth < 8) png_set_expand_gray_1_2_4_to_8(png);
+  // Alpha, and the alpha that palette expansion makes of a tRNS chunk, are dropped.
+  png_set_strip_alpha(png);
+  png_set_interlace_handling(png);
+  png_read_update_info(png, info);
+  out->width = png_get_image_width(png, info);
+  out->height = png_get_image_height(png, info);
+  out->channels = png_get_channels(png, info);
+  out->bit_depth = png_get_bit_depth(png, info);
+  out->row_bytes = png_get_rowbytes(png, info);
+  return true;
+}
+
+// Phase 2 of reading (setjmp frame, trivial locals only): the pixels.
+inline bool png_read_pixels(png_structp png, png_infop info, png_bytepp rows) {
+  if (setjmp(png_jmpbuf(png))) return false;
+  png_read_image(png, rows);
+  png_read_end(png, info);
+  return true;
+}
+
+// Writing (setjmp frame, trivial locals only).
+inline bool png_write_all(png_structp png, png_infop info, png_uint_32 width, png_uint_32 height, int color,
+                          png_bytepp rows) {
+  if (setjmp(png_jmpbuf(png))) return false;
+  png_set_IHDR(png, info, width, height, 8, color, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
+               PNG_FILTER_TYPE_DEFAULT);
+  png_write_info(png, info);
+  png_write_image(png, rows);
+  png_write_end(png, info);
+  return true;
+}
+
+/// Owns a libpng read or write struct pair.
+struct PngReadGuard {
+  png_structp png = nullptr;
+  png_infop info = nullptr;
+  ~PngReadGuard() { png_destroy_read_struct(&png, info ? &info : nullptr, nullptr); }
+};
+struct PngWriteGuard {
+  png_structp png = nullptr;
+  png_infop info = nullptr;
+  ~PngWriteGuard() { png_destroy_write_struct(&png, info ? &info : nullptr); }
+};
+
+inline std::string png_message(PngIo const& io) {
+  return io.message[0] ? std::string(io.message) : std::string("unknown libpng error");
+}
+
+}  // namespace detail
+
+/// Reads a PNG file into a (1, C, H, W) tensor with values in [0, 1]: C = 1 for grey (and
+/// grey + alpha), C = 3 for RGB, RGBA and palette images. Alpha is dropped; 16-bit samples
+/// keep their full precision. Throws Error naming the file for a missing file, a file that is
+/// not a PNG, or corrupt or truncated data.
+template <class T>
+  requires std::floating_point<T>
+Tensor4<T> read_png(std::filesystem::path const& path) {
+  std::vector<unsigned char> const bytes = read_file_bytes(path, "read_png");
+  DISTINV_REQUIRE(bytes.size() >= 8 && png_sig_cmp(bytes.data(), 0, 8) == 0, "read_png: '", path.string(),
+                  "' is not a PNG file (expected the 8-byte PNG signature)");
+  detail::PngIo io;
+  io.data = bytes.data();
+  io.size = bytes.size();
+  detail::PngReadGuard g;
+  g.png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &io, detail::png_on_error, detail::png_on_warning);
+  DISTINV_REQUIRE(g.png != nullptr, "read_png: '", path.string(), "': cannot create the libpng reader");
+  g.info = png_create_info_struct(g.png);
+  DISTINV_REQUIRE(g.info != nullptr, "read_png: '", path.string(), "': cannot create the libpng info");
+  png_set_read_fn(g.png, &io, detail::png_read_from_memory);
+
+  detail::PngLayout L;
+  if (!detail::png_read_header(g.png, g.info, &L))
+    fail("read_png: '", path.string(), "' is corrupt: ", detail::png_message(io));
+  DISTINV_REQUIRE((L.channels == 1 || L.channels == 3) && (L.bit_depth == 8 || L.bit_depth == 16),
+                  "read_png: '", path.string(), "': unexpected layout after decoding (", L.channels,
+                  " channels, ", L.bit_depth, " bits)");
+  DISTINV_REQUIRE(L.row_bytes == std::size_t(L.width) * L.channels * (L.bit_depth / 8), "read_png: '",
+                  path.string(), "': unexpected row size ", L.row_bytes);
+
+  std::vector<unsigned char> pixels(L.row_bytes * L.height);
+  std::vector<png_bytep> rows(L.height);
+  for (png_uint_32 y = 0; y < L.height; ++y) rows[y] = pixels.data() + y * L.row_bytes;
+  if (!detail::png_read_pixels(g.png, g.info, rows.data()))
+    fail("read_png: '", path.string(), "' is corrupt: ", detail::png_message(io));
+
+  Index const H = L.height, W = L.width, C = L.channels;
+  Tensor4<T> img(1, C, H, W);
+  bool const wide = L.bit_depth == 16;
+  T const scale = T(1) / T(wide ? 65535 : 255);
+  for (Index y = 0; y < H; ++y) {
+    unsigned char const* row = rows[static_cast<std::size_t>(y)];
+    for (Index x = 0; x < W; ++x) {
+      for (Index c = 0; c < C; ++c) {
+        Index const k = x * C + c;
+        unsigned const v = wide ? (unsigned(row[2 * k]) << 8) | row[2 * k + 1] : row[k];  // PNG is big-endian
+        img(0, c, y, x) = T(v) * scale;
+      }
+    }
+  }
+  return img;
+}
+
+/// Writes a (1, C, H, W) tensor, C = 1 (grey) or 3 (RGB), as an 8-bit PNG: values are clamped
+/// to [0, 1] (NaN as 0) and rounded to the nearest of 256 levels. The file appears complete or
+/// not at all. Throws Error for B != 1, another C, an empty image or an unwritable path.
+template <HostTensor X>
+  requires(rank_v<X> == 4)
+void write_png(std::filesystem::path const& path, X const& img) {
+  auto const s = shape_of(img);
+  DISTINV_REQUIRE(s[0] == 1, "write_png: '", path.string(), "': expected batch size 1, got shape ", to_string(s));
+  DISTINV_REQUIRE(s[1] == 1 || s[1] == 3, "write_png: '", path.string(),
+                  "': expected 1 (grey) or 3 (RGB) channels, got shape ", to_string(s));
+  DISTINV_REQUIRE(s[2] > 0 && s[3] > 0 && s[2] <= 0x7fffffff && s[3] <= 0x7fffffff, "write_png: '", path.string(),
+                  "': expected a non-empty image, got shape ", to_string(s));
+  Index const C = s[1], H = s[2], W = s[3];
+
+  std::vector<unsigned char> pixels(static_cast<std::size_t>(C * H * W));
+  for (Index y = 0; y < H; ++y)
+    for (Index x = 0; x < W; ++x)
+      for (Index c = 0; c < C; ++c) {
+        double v = double(img(0, c, y, x));
+        v = std::isnan(v) ? 0.0 : std::clamp(v, 0.0, 1.0);
+        pixels[static_cast<std::size_t>((y * W + x) * C + c)] = static_cast<unsigned char>(std::lround(v * 255.0));
+      }
+  std::vector<png_bytep> rows(static_cast<std::size_t>(H));
+  for (Index y = 0; y < H; ++y) rows[static_cast<std::size_t>(y)] = pixels.data() + y * W * C;
+
+  AtomicFile file(path);
+  detail::PngIo io;
+  io.out = file.handle();
+  detail::PngWriteGuard g;
+  g.png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &io, detail::png_on_error, detail::png_on_warning);
+  DISTINV_REQUIRE(g.png != nullptr, "write_png: '", path.string(), "': cannot create the libpng writer");
+  g.info = png_create_info_struct(g.png);
+  DISTINV_REQUIRE(g.info != nullptr, "write_png: '", path.string(), "': cannot create the libpng info");
+  png_set_write_fn(g.png, &io, detail::png_write_to_file, detail::png_flush_file);
+  int const color = C == 1 ? PNG_COLOR_TYPE_GRAY : PNG_COLOR_TYPE_RGB;
+  if (!detail::png_write_all(g.png, g.info, static_cast<png_uint_32>(W), static_cast<png_uint_32>(H), color,
+                             rows.data()))
+    fail("write_png: cannot write '", path.string(), "': ", detail::png_message(io));
+  file.commit();
+}
+
+}  // namespace distinv::io
