@@ -1,11 +1,17 @@
 #pragma once
 // distributed/data_fidelity.hpp: DistributedDataFidelity, f(x) = Σ_i d(A_i x, y_i) over a
-// distributed stack: each rank works on the operators and measurements it owns, then one
-// all-reduce. The fidelity is one distance for every operator, or one per operator from a
-// factory. For L2 over linear physics the gradient is Σ A_iᵀA_i x − Σ A_iᵀ y_i with the
-// second sum cached per measurement set (DistributedMeasurements carry a version).
+// distributed stack: each rank works on the operators and measurements it owns (the stack's
+// `gather = false` results), then one all-reduce. The distance is the same for every
+// operator, or one per operator from a factory. Gradient paths:
+//   general        Σ A_iᵀ ∇d(A_i x, y_i)
+//   L2             Σ A_iᵀA_i x − Σ A_iᵀ y_i, the second sum cached per measurement set
+//   L2, circular   fused in Fourier space: ∇ = F⁻¹(S·F x − B), S = Σ|K_i|², B = Σ conj(K_i)·Y_i,
+//   blurs (FFTW)   summed over the ranks once per measurement set; then every gradient is one
+//                  FFT pair with no communication, whatever the number of operators.
+// Cached paths need DistributedMeasurements (versioned); a plain TensorList takes the general path.
 #include <any>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <type_traits>
 #include <utility>
@@ -14,12 +20,30 @@
 #include "distinv/distributed/measurements.hpp"
 #include "distinv/distributed/stacked_physics.hpp"
 #include "distinv/optim/data_fidelity.hpp"
+#include "distinv/physics/blur.hpp"
+#include "distinv/physics/circular_normal.hpp"
 
 namespace distinv {
 
 struct DataFidelityOptions {
   Reduction reduction = Reduction::sum;  ///< mean: fn and grad divided by the number of operators
+  bool fused = true;                     ///< allow the Fourier-fused L2 gradient of circular blurs
 };
+
+namespace detail {
+template <class M>
+concept VersionedMeasurements = requires(M const& m) {
+  m.version();
+  m.id();
+  m.local();
+};
+/// Operators whose L2 normal equations fuse into one Fourier multiplier (needs FFTW).
+template <class Op>
+concept FusableBlur = requires(Op const& op) {
+  typename physics::CircularNormal<typename Op::scalar_type>;
+  requires std::same_as<Op, physics::Blur<typename Op::scalar_type>>;
+};
+}  // namespace detail
 
 template <class Ctx, class Fidelity>
 class DistributedDataFidelity {
@@ -45,6 +69,7 @@ class DistributedDataFidelity {
   }
 
   Ctx& context() const noexcept { return *ctx_; }
+  DataFidelityOptions const& options() const noexcept { return options_; }
 
   /// Σ_i d(A_i x, y_i) on every rank (gather), or this rank's part.
   template <class Physics, class Measurements>
@@ -52,58 +77,58 @@ class DistributedDataFidelity {
             bool gather = true) const {
     auto local = [&] {
       auto const mine = entries(y, physics, "data fidelity fn");
+      auto const ax = physics.A(x, false);
       double s = 0;
-      for (std::size_t k = 0; k < mine.size(); ++k)
-        s += fidelity(k).d(physics.local_operators()[k].A(x), *mine[k]);
+      for (std::size_t k = 0; k < mine.size(); ++k) s += fidelity(k).d(ax[k], *mine[k]);
       return s;
     };
     if (!gather) return local();
-    return scaled(ctx_->all_reduce_value(ctx_->collectively("data fidelity fn", local)), physics);
+    double const total = ctx_->all_reduce_value(ctx_->collectively("data fidelity fn", local));
+    return options_.reduction == Reduction::mean ? total / double(physics.num_operators()) : total;
   }
 
-  /// ∇_x Σ_i d(A_i x, y_i) = Σ_i A_iᵀ ∇d(A_i x, y_i) on every rank (gather), or this rank's part.
+  /// ∇_x Σ_i d(A_i x, y_i) on every rank (gather), or this rank's part.
   template <class Physics, class Measurements>
   typename Physics::tensor_type grad(typename Physics::tensor_type const& x, Measurements const& y,
                                      Physics const& physics, bool gather = true) {
     using tensor_type = typename Physics::tensor_type;
-    auto const& ops = physics.local_operators();
-    if constexpr (std::is_same_v<Fidelity, optim::L2> && is_distributed_measurements<Measurements>) {
-      return finish<tensor_type>("data fidelity grad", gather, physics, [&]() -> std::optional<tensor_type> {
-        auto const& aty = cached_adjoint(y, physics, entries(y, physics, "data fidelity grad"));  // Σ_local A_iᵀ y_i
-        if (ops.empty()) return std::nullopt;
-        tensor_type s = ops[0].A_adjoint_A(x);
-        for (std::size_t k = 1; k < ops.size(); ++k) s += ops[k].A_adjoint_A(x);
-        return tensor_type(s - std::any_cast<tensor_type const&>(aty));
-      });
-    } else {
-      return finish<tensor_type>("data fidelity grad", gather, physics, [&]() -> std::optional<tensor_type> {
-        auto const mine = entries(y, physics, "data fidelity grad");
-        if (ops.empty()) return std::nullopt;
-        auto term = [&](std::size_t k) { return ops[k].A_vjp(x, fidelity(k).grad_d(ops[k].A(x), *mine[k])); };
-        tensor_type s = term(0);
-        for (std::size_t k = 1; k < ops.size(); ++k) s += term(k);
-        return s;
-      });
+    using Op = typename Physics::operator_type;
+    constexpr bool l2_cached = std::is_same_v<Fidelity, optim::L2> && detail::VersionedMeasurements<Measurements>;
+    if constexpr (l2_cached && detail::FusableBlur<Op>) {
+      if (gather && options_.fused && fused_applies(physics)) return fused_grad(x, y, physics);
     }
+    return finish<tensor_type>("data fidelity grad", gather, physics, [&]() -> std::optional<tensor_type> {
+      auto const mine = entries(y, physics, "data fidelity grad");
+      if (mine.empty()) return std::nullopt;
+      if constexpr (l2_cached) {
+        auto const& aty = *std::any_cast<std::shared_ptr<tensor_type const>>(cached("A_adjoint(y)", y, physics, x, [&] {
+          return std::make_shared<tensor_type const>(physics.A_adjoint(as_list(mine), false));
+        }));
+        tensor_type s = physics.A_adjoint_A(x, false);
+        require_same_shape(s, aty, "data fidelity grad: AᵀA x vs Aᵀy");
+        return tensor_type(s - aty);
+      } else {
+        auto ax = physics.A(x, false);
+        for (std::size_t k = 0; k < mine.size(); ++k) ax[k] = fidelity(k).grad_d(ax[k], *mine[k]);
+        return physics.A_vjp(x, ax, false);
+      }
+    });
   }
 
  private:
-  template <class M>
-  static constexpr bool is_distributed_measurements =
-      requires(M const& m) { m.version(); m.local(); m.local_indices(); };
-
   Fidelity const& fidelity(std::size_t k) const { return num_operators_ ? fidelities_[k] : fidelities_[0]; }
 
+  /// This rank's measurements in local order (pointers: nothing is copied).
   template <class Measurements, class Physics>
   auto entries(Measurements const& y, Physics const& physics, char const* what) const {
-    DISTINV_REQUIRE(!num_operators_ || *num_operators_ == physics.num_operators(), what, ": the fidelities were built for ",
-                    num_operators_.value_or(0), " operators, the physics has ", physics.num_operators());
-    using tensor_type = typename Physics::tensor_type;
-    if constexpr (is_distributed_measurements<Measurements>) {
+    DISTINV_REQUIRE(!num_operators_ || *num_operators_ == physics.num_operators(), what,
+                    ": the fidelities were built for ", num_operators_.value_or(0), " operators, the physics has ",
+                    physics.num_operators());
+    if constexpr (detail::VersionedMeasurements<Measurements>) {
       DISTINV_REQUIRE(y.size() == physics.num_operators() && y.local_indices() == physics.local_indices(), what,
-                      ": expected measurements sharded like the physics (", physics.num_operators(),
-                      " items), got ", y.size(), " items");
-      std::vector<tensor_type const*> out;
+                      ": expected measurements sharded like the physics (", physics.num_operators(), " items), got ",
+                      y.size(), " items");
+      std::vector<typename Physics::tensor_type const*> out;
       for (auto const& t : y.local()) out.push_back(&t);
       return out;
     } else {
@@ -111,9 +136,11 @@ class DistributedDataFidelity {
     }
   }
 
-  template <class Physics>
-  double scaled(double v, Physics const& physics) const {
-    return options_.reduction == Reduction::mean ? v / double(physics.num_operators()) : v;
+  template <class Pointers>
+  static auto as_list(Pointers const& mine) {
+    TensorList<std::remove_cvref_t<decltype(*mine[0])>> out;
+    for (auto const* t : mine) out.push_back(*t);
+    return out;
   }
 
   template <class TensorT, class Physics, class F>
@@ -124,26 +151,53 @@ class DistributedDataFidelity {
     return r;
   }
 
-  /// Σ_local A_iᵀ y_i for this measurement set, recomputed only when the set or its version changes.
-  template <class Measurements, class Physics, class Entries>
-  std::any const& cached_adjoint(Measurements const& y, Physics const& physics, Entries const& mine) {
+  /// Every rank agrees whether all operators are circular blurs with an FFT path.
+  template <class Physics>
+  bool fused_applies(Physics const& physics) const {
+    std::int64_t ok = 1;
+    for (auto const& op : physics.local_operators())
+      if (op.padding() != physics::Padding::circular) ok = 0;
+    return ctx_->all_reduce_value(ok, ReduceOp::min) == 1;
+  }
+
+  template <class Physics, class Measurements>
+  typename Physics::tensor_type fused_grad(typename Physics::tensor_type const& x, Measurements const& y,
+                                           Physics const& physics) {
     using tensor_type = typename Physics::tensor_type;
-    Key const key{y.id(), y.version(), physics.id()};
-    if (!(aty_key_ == key)) {
-      auto const& ops = physics.local_operators();
-      tensor_type s;
-      if (!ops.empty()) {
-        s = ops[0].A_adjoint(*mine[0]);
-        for (std::size_t k = 1; k < ops.size(); ++k) s += ops[k].A_adjoint(*mine[k]);
-      }
-      aty_ = std::move(s);
-      aty_key_ = key;
+    using Normal = physics::CircularNormal<typename tensor_type::Scalar>;
+    auto const& normal = *std::any_cast<std::shared_ptr<Normal const>>(cached("fused normal", y, physics, x, [&] {
+      auto n = std::make_shared<Normal>(shape_of(x));
+      ctx_->collectively("fused L2 gradient setup", [&] {
+        auto const mine = entries(y, physics, "fused L2 gradient setup");
+        for (std::size_t k = 0; k < mine.size(); ++k) n->add(physics.local_operators()[k], *mine[k]);
+      });
+      ctx_->all_reduce(n->spectrum_sum());  // S and B summed over the ranks, once
+      ctx_->all_reduce(n->data_term());
+      return std::shared_ptr<Normal const>(std::move(n));
+    }));
+    tensor_type g = normal.grad(x);
+    if (options_.reduction == Reduction::mean) g = g * typename tensor_type::Scalar(1.0 / double(physics.num_operators()));
+    return g;
+  }
+
+  /// A quantity derived from (measurements, physics, signal shape), recomputed only when one
+  /// of them changes.
+  template <class Measurements, class Physics, class X, class Make>
+  std::any const& cached(char const* what, Measurements const& y, Physics const& physics, X const& x, Make&& make) {
+    auto const s = shape_of(x);
+    Key const key{what, y.id(), y.version(), physics.id(), std::vector<Index>(s.begin(), s.end())};
+    if (!(cache_key_ == key)) {
+      cache_.reset();
+      cache_ = make();
+      cache_key_ = key;
     }
-    return aty_;
+    return cache_;
   }
 
   struct Key {
+    char const* what = nullptr;
     std::uint64_t measurements = 0, version = 0, physics = 0;
+    std::vector<Index> shape;
     bool operator==(Key const&) const = default;
   };
 
@@ -151,8 +205,8 @@ class DistributedDataFidelity {
   DataFidelityOptions options_;
   std::optional<Index> num_operators_;  ///< set when built from a per-operator factory
   std::vector<Fidelity> fidelities_;
-  Key aty_key_;
-  std::any aty_;
+  Key cache_key_;
+  std::any cache_;
 };
 
 template <class Ctx, class Fidelity>

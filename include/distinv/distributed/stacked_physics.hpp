@@ -18,6 +18,7 @@
 #include "distinv/optim/cg.hpp"
 #include "distinv/optim/power_method.hpp"
 #include "distinv/physics/concepts.hpp"
+#include "distinv/physics/pseudo_inverse.hpp"
 
 namespace distinv {
 
@@ -142,7 +143,11 @@ class DistributedStackedPhysics {
   std::optional<tensor_type> local_sum(F&& f) const {
     if (ops_.empty()) return std::nullopt;
     tensor_type s = f(ops_[0], std::size_t(0));
-    for (std::size_t k = 1; k < ops_.size(); ++k) s += f(ops_[k], k);
+    for (std::size_t k = 1; k < ops_.size(); ++k) {
+      tensor_type const t = f(ops_[k], k);
+      require_same_shape(s, t, "distributed stack: results of the operators");
+      s += t;
+    }
     return s;
   }
 
@@ -220,7 +225,7 @@ class DistributedStackedLinearPhysics : public DistributedStackedPhysics<Ctx, Op
     }
     // With Reduction::mean both sides carry the same 1/N: the solution is unchanged.
     tensor_type b = A_adjoint(y);
-    return optim::conjugate_gradient([&](tensor_type const& x) { return A_adjoint_A(x); }, b, zeros_like(b), cg).x;
+    return optim::conjugate_gradient([&](tensor_type const& x) { return A_adjoint_A(x); }, b, b, cg).x;  // x0 = Aᵀy
   }
 
   /// ‖A‖²: local_only: Σ_i ‖A_i‖² (power method per operator, then one sum; an upper
@@ -236,7 +241,7 @@ class DistributedStackedLinearPhysics : public DistributedStackedPhysics<Ctx, Op
       });
       return this->context().all_reduce_value(local);
     }
-    return optim::power_method([&](tensor_type const& x) { return A_adjoint_A(x); }, x0, pw).value;
+    return optim::power_method([&](tensor_type const& x) { return A_adjoint_A(x); }, x0, pw).eigenvalue;
   }
 };
 

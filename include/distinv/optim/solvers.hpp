@@ -1,0 +1,196 @@
+#pragma once
+// optim/solvers.hpp: plug-and-play reconstruction over a distributed bundle (physics,
+// measurements, data fidelity, signal, prior), written once so that it runs on every backend:
+//   pnp_pgd   x ← D_σ(x − γ ∇f(x))                          proximal gradient
+//   fista     the same from an extrapolated point (Beck–Teboulle momentum)
+//   pnp_hqs   x ← argmin f(x) + ‖x − z‖²/(2γ) by distributed CG (L2 fidelity), z ← D_σ(x)
+// The step γ defaults to 1/‖A‖² (distributed power method). Iterations stop after max_iter
+// or when ‖x_{k+1} − x_k‖ / ‖x_k‖ < tol; a callback sees every iteration.
+#include <chrono>
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "distinv/core/tensor.hpp"
+#include "distinv/core/tensor_list.hpp"
+#include "distinv/optim/cg.hpp"
+#include "distinv/optim/data_fidelity.hpp"
+
+namespace distinv::optim {
+
+struct IterationInfo {
+  int iteration = 0;
+  double rel_change = 0;       ///< ‖x_{k+1} − x_k‖ / ‖x_k‖
+  double psnr = std::numeric_limits<double>::quiet_NaN();       ///< against the reference, if given
+  double objective = std::numeric_limits<double>::quiet_NaN();  ///< f(x) (data fidelity), if tracked
+  double seconds = 0;          ///< wall time of this iteration
+  double data_seconds = 0;     ///< of which the data step (gradient or CG)
+  double prior_seconds = 0;    ///< of which the prior (denoiser)
+};
+
+template <class TensorT>
+struct SolverOptions {
+  int max_iter = 50;
+  double step = 0;          ///< γ; 0: 1 / ‖A‖² from the distributed power method
+  double sigma = 0.05;      ///< strength passed to the prior's prox (denoiser noise level)
+  double tol = 0;           ///< stop when the relative change falls below; 0: run max_iter
+  bool track_objective = false;
+  TensorT const* reference = nullptr;  ///< ground truth, for PSNR in the iteration info
+  double max_value = 1.0;              ///< peak value for PSNR
+  std::function<void(IterationInfo const&)> callback;
+};
+
+template <class TensorT>
+struct SolverResult {
+  TensorT x;
+  int iterations = 0;
+  bool converged = false;  ///< stopped by tol
+  double step = 0;
+  std::vector<IterationInfo> history;
+};
+
+/// PSNR in dB of x against ref with the given peak value.
+template <HostTensor X>
+double psnr(X const& x, X const& ref, double max_value = 1.0) {
+  require_same_shape(x, ref, "psnr");
+  double const err = norm(X(x - ref));
+  double const mse = err * err / double(x.size());
+  return mse == 0 ? std::numeric_limits<double>::infinity() : 10.0 * std::log10(max_value * max_value / mse);
+}
+
+namespace detail {
+using clock = std::chrono::steady_clock;
+inline double since(clock::time_point t0) { return std::chrono::duration<double>(clock::now() - t0).count(); }
+
+template <class Bundle>
+double default_step(Bundle& b, typename Bundle::tensor_type const& x0, double step) {
+  if (step > 0) return step;
+  DISTINV_REQUIRE(step == 0, "solver: expected a positive step, or 0 for 1/||A||^2, got ", step);
+  // Deterministic start (same on every rank): a constant image.
+  typename Bundle::tensor_type v(x0.dimensions());
+  v.setConstant(typename Bundle::tensor_type::Scalar(1));
+  double const L = b.physics.compute_sqnorm(v, {.local_only = false, .max_iter = 100, .tol = 1e-4});
+  DISTINV_REQUIRE(L > 0 && std::isfinite(L), "solver: the operator norm estimate is ", L, "; give the step");
+  return 1.0 / L;
+}
+
+template <class Bundle, class Opt>
+void check_options(Bundle const& b, Opt const& opt) {
+  DISTINV_REQUIRE(opt.max_iter > 0, "solver: expected max_iter > 0, got ", opt.max_iter);
+  DISTINV_REQUIRE(opt.sigma >= 0, "solver: expected sigma >= 0, got ", opt.sigma);
+  DISTINV_REQUIRE(opt.tol >= 0, "solver: expected tol >= 0, got ", opt.tol);
+  DISTINV_REQUIRE(b.prior != nullptr, "solver: the bundle has no prior (pass one to make_distrib_bundle)");
+  if (opt.reference) require_same_shape(*opt.reference, b.signal.data(), "solver reference");
+}
+
+/// Records one iteration (PSNR, objective, callback) and tells whether tol is met.
+template <class Bundle, class TensorT>
+bool record(Bundle& b, SolverOptions<TensorT> const& opt, SolverResult<TensorT>& res, IterationInfo info,
+            TensorT const& previous) {
+  TensorT const& x = b.signal.data();
+  double const prev_norm = norm(previous);
+  info.rel_change = norm(TensorT(x - previous)) / (prev_norm > 0 ? prev_norm : 1.0);
+  if (opt.reference) info.psnr = psnr(x, *opt.reference, opt.max_value);
+  if (opt.track_objective) info.objective = b.data_fidelity.fn(x, b.measurements, b.physics);
+  res.history.push_back(info);
+  res.iterations = info.iteration;
+  if (opt.callback) opt.callback(info);
+  return opt.tol > 0 && info.rel_change < opt.tol;
+}
+}  // namespace detail
+
+/// Proximal gradient descent with the prior's prox as denoiser (PnP-PGD), from the bundle's
+/// current signal. The result is also left in bundle.signal.
+template <class Bundle>
+SolverResult<typename Bundle::tensor_type> pnp_pgd(Bundle& b, SolverOptions<typename Bundle::tensor_type> const& opt) {
+  using TensorT = typename Bundle::tensor_type;
+  using T = typename TensorT::Scalar;
+  detail::check_options(b, opt);
+  SolverResult<TensorT> res;
+  res.step = detail::default_step(b, b.signal.data(), opt.step);
+  for (int k = 1; k <= opt.max_iter; ++k) {
+    IterationInfo info{.iteration = k};
+    auto const t0 = detail::clock::now();
+    TensorT const previous = b.signal.data();
+    TensorT g = b.data_fidelity.grad(previous, b.measurements, b.physics);
+    TensorT z = previous - g * T(res.step);
+    info.data_seconds = detail::since(t0);
+    auto const t1 = detail::clock::now();
+    b.signal.update_(b.prior->prox(z, opt.sigma));
+    info.prior_seconds = detail::since(t1);
+    info.seconds = detail::since(t0);
+    if ((res.converged = detail::record(b, opt, res, info, previous))) break;
+  }
+  res.x = b.signal.data();
+  return res;
+}
+
+/// FISTA: PnP-PGD from the extrapolated point z = x_k + (t_{k−1} − 1)/t_k · (x_k − x_{k−1}).
+template <class Bundle>
+SolverResult<typename Bundle::tensor_type> fista(Bundle& b, SolverOptions<typename Bundle::tensor_type> const& opt) {
+  using TensorT = typename Bundle::tensor_type;
+  using T = typename TensorT::Scalar;
+  detail::check_options(b, opt);
+  SolverResult<TensorT> res;
+  res.step = detail::default_step(b, b.signal.data(), opt.step);
+  TensorT x_prev = b.signal.data();
+  double t = 1;
+  for (int k = 1; k <= opt.max_iter; ++k) {
+    IterationInfo info{.iteration = k};
+    auto const t0 = detail::clock::now();
+    TensorT const x = b.signal.data();
+    double const t_next = 0.5 * (1 + std::sqrt(1 + 4 * t * t));
+    TensorT const z = x + (x - x_prev) * T((t - 1) / t_next);
+    TensorT g = b.data_fidelity.grad(z, b.measurements, b.physics);
+    TensorT w = z - g * T(res.step);
+    info.data_seconds = detail::since(t0);
+    auto const t1 = detail::clock::now();
+    b.signal.update_(b.prior->prox(w, opt.sigma));
+    info.prior_seconds = detail::since(t1);
+    info.seconds = detail::since(t0);
+    x_prev = x;
+    t = t_next;
+    if ((res.converged = detail::record(b, opt, res, info, x))) break;
+  }
+  res.x = b.signal.data();
+  return res;
+}
+
+/// Half-quadratic splitting (PnP-HQS) for the L2 fidelity: the data step solves
+/// (AᵀA + I/γ) x = Aᵀy + z/γ by conjugate gradient on the distributed normal operator.
+template <class Bundle>
+SolverResult<typename Bundle::tensor_type> pnp_hqs(Bundle& b, SolverOptions<typename Bundle::tensor_type> const& opt,
+                                                   CgOptions cg = {.max_iter = 30, .tol = 1e-6}) {
+  using TensorT = typename Bundle::tensor_type;
+  using T = typename TensorT::Scalar;
+  static_assert(std::is_same_v<typename std::remove_cvref_t<decltype(b.data_fidelity)>::fidelity_type, L2>,
+                "pnp_hqs: the data step is solved for the L2 data fidelity only");
+  detail::check_options(b, opt);
+  SolverResult<TensorT> res;
+  res.step = detail::default_step(b, b.signal.data(), opt.step);
+  T const inv_gamma = T(1.0 / res.step);
+  // Σ A_iᵀ y_i from each rank's own measurements (a local list), one all-reduce.
+  TensorT const aty = b.physics.A_adjoint(TensorList<TensorT>(b.measurements.local()));
+  for (int k = 1; k <= opt.max_iter; ++k) {
+    IterationInfo info{.iteration = k};
+    auto const t0 = detail::clock::now();
+    TensorT const z = b.signal.data();
+    TensorT rhs = aty + z * inv_gamma;
+    auto normal = [&](TensorT const& v) { return TensorT(b.physics.A_adjoint_A(v) + v * inv_gamma); };
+    TensorT x = conjugate_gradient(normal, rhs, z, cg).x;
+    info.data_seconds = detail::since(t0);
+    auto const t1 = detail::clock::now();
+    b.signal.update_(b.prior->prox(x, opt.sigma));
+    info.prior_seconds = detail::since(t1);
+    info.seconds = detail::since(t0);
+    if ((res.converged = detail::record(b, opt, res, info, z))) break;
+  }
+  res.x = b.signal.data();
+  return res;
+}
+
+}  // namespace distinv::optim
