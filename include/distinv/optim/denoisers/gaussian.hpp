@@ -15,18 +15,18 @@ namespace distinv::optim {
 
 template <class T>
 struct GaussianDenoiser {
-  double std = 1.0;
+  double stddev = 1.0;  ///< in samples
   double truncate = 3.0;
 
-  Index receptive_field() const { return Index(std::ceil(truncate * std)); }
+  Index receptive_field() const { return Index(std::ceil(truncate * stddev)); }
 
   Tensor4<T> operator()(Tensor4<T> const& x, double /*sigma*/) const {
-    DISTINV_REQUIRE(std > 0 && truncate > 0, "GaussianDenoiser: expected std > 0 and truncate > 0, got ", std,
+    DISTINV_REQUIRE(stddev > 0 && truncate > 0, "GaussianDenoiser: expected stddev > 0 and truncate > 0, got ", stddev,
                     " and ", truncate);
     Index const r = receptive_field();
     std::vector<double> k(std::size_t(2 * r + 1));
     double s = 0;
-    for (Index i = -r; i <= r; ++i) s += k[std::size_t(i + r)] = std::exp(-0.5 * double(i * i) / (std * std));
+    for (Index i = -r; i <= r; ++i) s += k[std::size_t(i + r)] = std::exp(-0.5 * double(i * i) / (stddev * stddev));
     for (auto& v : k) v /= s;
     return detail::map_planes(x, [&](T const* in, T* out, Index H, Index W) {
       std::vector<double> tmp(std::size_t(H * W));
