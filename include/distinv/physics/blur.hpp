@@ -30,10 +30,11 @@ namespace distinv::physics {
 /// Blur::uses_fft); direct and fft force one (fft needs DISTINV_HAS_FFTW and circular padding).
 enum class BlurMethod { automatic, direct, fft };
 
-/// Kernel area from which automatic circular blurs use the FFT. Measured with
-/// benchmarks/bench_blur.cpp (2 shared cores, SSE2 build, float, 512^2 to 2048^2 RGB): the
-/// direct path costs ~0.06 ns per pixel per tap and wins up to 7x7 = 49 taps at every size,
-/// the FFT pair costs as much as a ~10x10 direct kernel. Area > 100 → FFT.
+/// Kernel area above which automatic circular blurs use the FFT. Measured with
+/// benchmarks/bench_blur.cpp (float RGB, 2 shared cores, generic x86-64 build, FFTW_ESTIMATE):
+/// the direct path costs ~0.23 / 1.3 / 3.9 ms per tap at 512² / 1024² / 2048², one FFT
+/// pass (r2c, product, c2r per plane) ~10-20 / 75-130 / 380-500 ms: crossover between ~50 and
+/// ~130 taps at every size, so 9x9 and smaller stay direct, 11x11 and larger go to the FFT.
 inline constexpr Index blur_fft_min_kernel_area = 100;
 
 template <class T>

@@ -1,0 +1,106 @@
+// bench_blur: Blur A and Aᵀ on RGB float images (B=1, C=3) through the direct and the FFT
+// paths, the direct/FFT crossover that sets blur_fft_min_kernel_area, and the fused
+// CircularNormal::grad of 8 anisotropic Gaussian blurs against the plain Σ A_iᵀ(A_i x − y_i),
+// with one FFTW forward+inverse pair over the same image as the floor.
+//   ./build/benchmarks/bench_blur --benchmark_min_time=0.2
+#include <benchmark/benchmark.h>
+
+#include <random>
+#include <vector>
+
+#include "distinv/physics/blur.hpp"
+#include "distinv/physics/circular_normal.hpp"
+#include "distinv/physics/gaussian_blur.hpp"
+
+using namespace distinv;
+using namespace distinv::physics;
+
+namespace {
+Tensor4<float> random_image(Index n, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<float> u(0.f, 1.f);
+  Tensor4<float> x(1, 3, n, n);
+  for (auto& v : flat(x)) v = u(rng);
+  return x;
+}
+/// k > 0: a k x k box kernel; k == 0: gaussian_blur(sigma = 2) (15 x 15).
+Tensor<float, 2> kernel(Index k) {
+  if (k == 0) return gaussian_blur<float>(2.0);
+  Tensor<float, 2> t(k, k);
+  t.setConstant(1.f / float(k * k));
+  return t;
+}
+
+template <BlurMethod M, bool Adjoint>
+void BM_blur(benchmark::State& st) {
+  Index const n = st.range(0), k = st.range(1);
+  Blur<float> b(kernel(k), Padding::circular, M);
+  auto x = random_image(n, 1);
+  benchmark::DoNotOptimize(Adjoint ? b.A_adjoint(x) : b.A(x));  // plans and spectrum made here
+  for (auto _ : st) benchmark::DoNotOptimize(Adjoint ? b.A_adjoint(x) : b.A(x));
+  st.counters["taps"] = double(b.kernel().size());
+}
+
+void sizes(benchmark::internal::Benchmark* b, bool direct) {
+  for (Index n : {512, 1024, 2048})
+    for (Index k : {5, 0}) b->Args({n, k});
+  if (direct) b->Args({1024, 7})->Args({1024, 9})->Args({1024, 11});
+  b->Unit(benchmark::kMillisecond)->MinTime(0.2)->UseRealTime();
+}
+
+BENCHMARK(BM_blur<BlurMethod::direct, false>)->Name("Blur_A/direct")->Apply([](auto* b) { sizes(b, true); });
+BENCHMARK(BM_blur<BlurMethod::direct, true>)->Name("Blur_At/direct")->Apply([](auto* b) { sizes(b, false); });
+#ifdef DISTINV_HAS_FFTW
+BENCHMARK(BM_blur<BlurMethod::fft, false>)->Name("Blur_A/fft")->Apply([](auto* b) { sizes(b, false); });
+BENCHMARK(BM_blur<BlurMethod::fft, true>)->Name("Blur_At/fft")->Apply([](auto* b) { sizes(b, false); });
+
+std::vector<Blur<float>> eight_blurs() {
+  std::vector<Blur<float>> ops;
+  for (int i = 0; i < 8; ++i)
+    ops.emplace_back(gaussian_blur<float>({1.0 + 0.25 * i, 3.0 - 0.2 * i}, 22.5 * i), Padding::circular);
+  return ops;
+}
+
+void BM_grad_plain(benchmark::State& st) {
+  Index const n = st.range(0);
+  auto ops = eight_blurs();
+  auto x = random_image(n, 2);
+  std::vector<Tensor4<float>> ys;
+  for (auto const& op : ops) ys.push_back(op.A(random_image(n, 3)));
+  for (auto _ : st) {
+    Tensor4<float> g = ops[0].A_adjoint(ops[0].A(x) - ys[0]);
+    for (std::size_t i = 1; i < ops.size(); ++i) g += ops[i].A_adjoint(ops[i].A(x) - ys[i]);
+    benchmark::DoNotOptimize(g.data());
+  }
+}
+BENCHMARK(BM_grad_plain)->Name("grad8/plain_sum")->Arg(2048)->Unit(benchmark::kMillisecond)->MinTime(0.2)->UseRealTime();
+
+void BM_grad_fused(benchmark::State& st) {
+  Index const n = st.range(0);
+  auto ops = eight_blurs();
+  auto x = random_image(n, 2);
+  CircularNormal<float> normal(Shape<4>{1, 3, n, n});
+  for (auto const& op : ops) normal.add(op, op.A(random_image(n, 3)));
+  for (auto _ : st) benchmark::DoNotOptimize(normal.grad(x).data());
+}
+BENCHMARK(BM_grad_fused)->Name("grad8/CircularNormal")->Arg(2048)->Unit(benchmark::kMillisecond)->MinTime(0.2)->UseRealTime();
+
+void BM_fft_pair(benchmark::State& st) {
+  Index const n = st.range(0);
+  fft::Plan2d<float> plan(n, n);
+  auto x = random_image(n, 4);
+  Tensor4<float> y(shape_of(x));
+  for (auto _ : st) {
+    tbb::parallel_for(Index(0), Index(3), [&](Index p) {
+      auto buf = fft::make_buffer<float, std::complex<float>>(plan.spectrum_size());
+      plan.forward(x.data() + p * n * n, buf.get());
+      plan.inverse(buf.get(), y.data() + p * n * n);
+    });
+    benchmark::DoNotOptimize(y.data());
+  }
+}
+BENCHMARK(BM_fft_pair)->Name("fftw_pair_rgb")->Arg(512)->Arg(1024)->Arg(2048)->Unit(benchmark::kMillisecond)->MinTime(0.2)->UseRealTime();
+#endif
+}  // namespace
+
+BENCHMARK_MAIN();
