@@ -21,6 +21,8 @@
 #include "distinv/io/png.hpp"
 #include "distinv/io/svg_plot.hpp"
 #include "distinv/io/test_image.hpp"
+#include "distinv/optim/denoisers/tv.hpp"
+#include "distinv/optim/denoisers/wavelet.hpp"
 #include "distinv/optim/solvers.hpp"
 #include "distinv/physics/blur.hpp"
 #include "distinv/physics/gaussian_blur.hpp"
@@ -42,8 +44,11 @@ struct Config {
   int iterations = 30;
   std::string algorithm = "pgd";     // pgd | fista | hqs
   std::string denoiser = "tv";       // tv | wavelet
-  double sigma = 0.02;               // denoiser strength
-  double step = 0;                   // 0: 1/||A||^2
+  std::string init = "pinv";         // pinv (a few distributed CG iterations on AᵀA x = Aᵀy) | backprojection
+  int init_iterations = 15;
+  double sigma = 0.004;              // denoiser strength
+  double step = 0;                   // 0: step_scale/||A||^2
+  double step_scale = 1.8;
   double tol = 0;
   distinv::Index patch_size = 128;
   distinv::Index receptive_field = -1;
@@ -86,7 +91,9 @@ void reconstruct(Ctx& ctx, Config const& cfg, Image const& clean) {
         distinv::TilingConfig{.patch_size = cfg.patch_size, .receptive_field_size = cfg.receptive_field,
                               .overlap = cfg.overlap, .strategy = cfg.strategy});
     Image const back = Image(bundle.physics.A_adjoint(y) * T(1.0 / cfg.operators));
-    bundle.signal.update_(back);
+    bundle.signal.update_(cfg.init == "backprojection"
+                              ? back
+                              : bundle.physics.A_dagger(y, {.local_only = false, .max_iter = cfg.init_iterations, .tol = 0}));
     double const psnr_measurement = distinv::io::psnr(y[0], clean);
     double const psnr_back = distinv::io::psnr(back, clean);
     if (lead && !cfg.quiet)
@@ -95,7 +102,8 @@ void reconstruct(Ctx& ctx, Config const& cfg, Image const& clean) {
                   std::string(Ctx::comm_type::name()).c_str(), ctx.world_size(), cfg.operators,
                   distinv::to_string(distinv::shape_of(clean)).c_str(), cfg.algorithm.c_str(), cfg.denoiser.c_str(),
                   psnr_measurement, psnr_back);
-    distinv::optim::SolverOptions<Image> opt{.max_iter = cfg.iterations, .step = cfg.step, .sigma = cfg.sigma,
+    distinv::optim::SolverOptions<Image> opt{.max_iter = cfg.iterations, .step = cfg.step,
+                                             .step_scale = cfg.step_scale, .sigma = cfg.sigma,
                                              .tol = cfg.tol, .track_objective = true, .reference = &clean};
     opt.callback = [&](distinv::optim::IterationInfo const& it) {
       if (lead && !cfg.quiet)
@@ -120,10 +128,15 @@ void reconstruct(Ctx& ctx, Config const& cfg, Image const& clean) {
     fs::create_directories(out);
     distinv::io::write_png(out / "result.png", res.x);
     distinv::io::write_png(out / "montage.png", distinv::io::montage<T>({clean, y[0], res.x}));
-    distinv::io::SvgPlot plot("distinv-pnp: convergence", "iteration", "PSNR (dB)");
+    distinv::io::SvgPlot plot;
+    plot.set_title("distinv-pnp: " + cfg.algorithm + " + " + cfg.denoiser + ", " + std::to_string(ctx.world_size()) +
+                   " rank(s)");
+    plot.set_x_label("iteration");
+    plot.set_y_label("PSNR (dB)");
+    plot.set_y_label("data fidelity f(x)", distinv::io::YAxis::right);
+    plot.set_log_y(true, distinv::io::YAxis::right);
     plot.add_series("PSNR (dB)", iters, psnrs);
-    plot.set_y2_label("data fidelity");
-    plot.add_series("data fidelity", iters, objectives, distinv::io::Axis::right);
+    plot.add_series("data fidelity", iters, objectives, distinv::io::YAxis::right);
     plot.write(out / "convergence.svg");
     distinv::io::JsonWriter json;
     json.add("backend", std::string(Ctx::comm_type::name()))
@@ -163,8 +176,13 @@ Config parse(int argc, char** argv) {
   app.add_option("--iterations", cfg.iterations, "number of iterations")->capture_default_str();
   app.add_option("--algorithm", cfg.algorithm, "pgd | fista | hqs")->capture_default_str();
   app.add_option("--denoiser", cfg.denoiser, "tv | wavelet")->capture_default_str();
+  app.add_option("--init", cfg.init, "start: pinv (early-stopped distributed least squares) | backprojection")
+      ->capture_default_str();
+  app.add_option("--init-iterations", cfg.init_iterations, "CG iterations of the pinv start")->capture_default_str();
   app.add_option("--sigma", cfg.sigma, "denoiser strength")->capture_default_str();
-  app.add_option("--step", cfg.step, "step size (0: 1/||A||^2)")->capture_default_str();
+  app.add_option("--step", cfg.step, "step size (0: step-scale/||A||^2)")->capture_default_str();
+  app.add_option("--step-scale", cfg.step_scale, "step as a multiple of 1/||A||^2 when --step is 0 (< 2 for pgd)")
+      ->capture_default_str();
   app.add_option("--tol", cfg.tol, "stop when the relative change falls below (0: never)")->capture_default_str();
   app.add_option("--patch-size", cfg.patch_size, "tile interior size")->capture_default_str();
   app.add_option("--receptive-field", cfg.receptive_field, "tile halo (-1: the denoiser's receptive field)")
@@ -205,7 +223,7 @@ Config parse(int argc, char** argv) {
     };
     take("image", cfg.image), take("size", cfg.size), take("operators", cfg.operators), take("noise", cfg.noise);
     take("iterations", cfg.iterations), take("algorithm", cfg.algorithm), take("denoiser", cfg.denoiser);
-    take("sigma", cfg.sigma), take("step", cfg.step), take("tol", cfg.tol), take("patch-size", cfg.patch_size);
+    take("init", cfg.init), take("init-iterations", cfg.init_iterations), take("sigma", cfg.sigma), take("step", cfg.step), take("step-scale", cfg.step_scale), take("tol", cfg.tol), take("patch-size", cfg.patch_size);
     take("receptive-field", cfg.receptive_field), take("strategy", cfg.strategy), take("overlap", cfg.overlap);
     take("backend", cfg.backend), take("threads", cfg.threads), take("output", cfg.output), take("seed", cfg.seed);
   }
@@ -219,6 +237,8 @@ Config parse(int argc, char** argv) {
   };
   one_of(cfg.algorithm, {"pgd", "fista", "hqs"}, "--algorithm");
   one_of(cfg.denoiser, {"tv", "wavelet"}, "--denoiser");
+  one_of(cfg.init, {"pinv", "backprojection"}, "--init");
+  DISTINV_REQUIRE(cfg.init_iterations > 0, "--init-iterations: expected at least 1, got ", cfg.init_iterations);
   one_of(cfg.strategy, {"overlap_tiling", "smart_tiling", "basic"}, "--strategy");
   one_of(cfg.backend, {"auto", "single", "threads", "mpi"}, "--backend");
   DISTINV_REQUIRE(cfg.noise >= 0, "--noise: expected a non-negative noise level, got ", cfg.noise);
@@ -226,6 +246,7 @@ Config parse(int argc, char** argv) {
   DISTINV_REQUIRE(cfg.operators > 0, "--operators: expected at least 1, got ", cfg.operators);
   DISTINV_REQUIRE(cfg.sigma >= 0, "--sigma: expected a non-negative strength, got ", cfg.sigma);
   DISTINV_REQUIRE(cfg.step >= 0, "--step: expected a positive step or 0, got ", cfg.step);
+  DISTINV_REQUIRE(cfg.step_scale > 0, "--step-scale: expected a positive factor, got ", cfg.step_scale);
   DISTINV_REQUIRE(cfg.patch_size > 0, "--patch-size: expected a positive size, got ", cfg.patch_size);
   DISTINV_REQUIRE(cfg.threads >= 0, "--threads: expected a non-negative count, got ", cfg.threads);
   DISTINV_REQUIRE(cfg.image.empty() ? cfg.size >= 16 : cfg.size >= 0, "--size: expected at least 16, got ", cfg.size);

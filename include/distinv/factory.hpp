@@ -17,7 +17,8 @@
 #include "distinv/distributed/signal.hpp"
 #include "distinv/distributed/stacked_physics.hpp"
 #include "distinv/optim/data_fidelity.hpp"
-#include "distinv/optim/denoisers.hpp"
+#include "distinv/optim/denoisers/concepts.hpp"
+#include "distinv/optim/prior.hpp"
 #include "distinv/tiling/create_strategy.hpp"
 
 namespace distinv {
@@ -122,14 +123,25 @@ auto distribute(Fidelity fidelity, Ctx& ctx, DataFidelityOptions options = {}) {
   return DistributedDataFidelity<Ctx, Fidelity>(ctx, std::move(fidelity), options);
 }
 
-/// A denoiser applied tile by tile over the ranks (OverlapTilingStrategy by default).
-template <class Strategy = void, class Ctx, class Denoiser>
-  requires(!std::is_base_of_v<optim::DataFidelity<Denoiser>, Denoiser>) && requires(Denoiser d) {
-    d.receptive_field();
-  }
+namespace detail {
+/// Scalar type of a denoiser such as TVDenoiser<double>; float for anything else.
+template <class D>
+struct denoiser_scalar {
+  using type = float;
+};
+template <template <class> class D, std::floating_point T>
+struct denoiser_scalar<D<T>> {
+  using type = T;
+};
+}  // namespace detail
+
+/// A denoiser applied tile by tile over the ranks, the strategy named in `tiling`; the halo
+/// defaults to the denoiser's receptive field.
+template <class Ctx, class Denoiser>
+  requires(!std::is_base_of_v<optim::DataFidelity<Denoiser>, Denoiser>)
 auto distribute(Denoiser denoiser, Ctx& ctx, TilingConfig const& tiling) {
-  using T = float;
-  using S = std::conditional_t<std::is_void_v<Strategy>, tiling::AnySignalStrategy<T, 4>, Strategy>;
+  using T = typename detail::denoiser_scalar<Denoiser>::type;
+  using S = tiling::AnySignalStrategy<T, 4>;
   auto const opt = tiling.options(optim::receptive_field_of(denoiser));
   std::string const name = tiling.strategy;
   return DistributedProcessing<Ctx, Denoiser, S>(

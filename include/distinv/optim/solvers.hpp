@@ -35,7 +35,8 @@ struct IterationInfo {
 template <class TensorT>
 struct SolverOptions {
   int max_iter = 50;
-  double step = 0;          ///< γ; 0: 1 / ‖A‖² from the distributed power method
+  double step = 0;          ///< γ; 0: step_scale / ‖A‖² from the distributed power method
+  double step_scale = 1.0;  ///< with step = 0; proximal gradient converges for γ < 2 / ‖A‖²
   double sigma = 0.05;      ///< strength passed to the prior's prox (denoiser noise level)
   double tol = 0;           ///< stop when the relative change falls below; 0: run max_iter
   bool track_objective = false;
@@ -67,15 +68,16 @@ using clock = std::chrono::steady_clock;
 inline double since(clock::time_point t0) { return std::chrono::duration<double>(clock::now() - t0).count(); }
 
 template <class Bundle>
-double default_step(Bundle& b, typename Bundle::tensor_type const& x0, double step) {
+double default_step(Bundle& b, typename Bundle::tensor_type const& x0, double step, double scale) {
   if (step > 0) return step;
-  DISTINV_REQUIRE(step == 0, "solver: expected a positive step, or 0 for 1/||A||^2, got ", step);
+  DISTINV_REQUIRE(step == 0, "solver: expected a positive step, or 0 for step_scale/||A||^2, got ", step);
+  DISTINV_REQUIRE(scale > 0, "solver: expected a positive step_scale, got ", scale);
   // Deterministic start (same on every rank): a constant image.
   typename Bundle::tensor_type v(x0.dimensions());
   v.setConstant(typename Bundle::tensor_type::Scalar(1));
   double const L = b.physics.compute_sqnorm(v, {.local_only = false, .max_iter = 100, .tol = 1e-4});
   DISTINV_REQUIRE(L > 0 && std::isfinite(L), "solver: the operator norm estimate is ", L, "; give the step");
-  return 1.0 / L;
+  return scale / L;
 }
 
 template <class Bundle, class Opt>
@@ -111,7 +113,7 @@ SolverResult<typename Bundle::tensor_type> pnp_pgd(Bundle& b, SolverOptions<type
   using T = typename TensorT::Scalar;
   detail::check_options(b, opt);
   SolverResult<TensorT> res;
-  res.step = detail::default_step(b, b.signal.data(), opt.step);
+  res.step = detail::default_step(b, b.signal.data(), opt.step, opt.step_scale);
   for (int k = 1; k <= opt.max_iter; ++k) {
     IterationInfo info{.iteration = k};
     auto const t0 = detail::clock::now();
@@ -136,7 +138,7 @@ SolverResult<typename Bundle::tensor_type> fista(Bundle& b, SolverOptions<typena
   using T = typename TensorT::Scalar;
   detail::check_options(b, opt);
   SolverResult<TensorT> res;
-  res.step = detail::default_step(b, b.signal.data(), opt.step);
+  res.step = detail::default_step(b, b.signal.data(), opt.step, opt.step_scale);
   TensorT x_prev = b.signal.data();
   double t = 1;
   for (int k = 1; k <= opt.max_iter; ++k) {
@@ -171,7 +173,7 @@ SolverResult<typename Bundle::tensor_type> pnp_hqs(Bundle& b, SolverOptions<type
                 "pnp_hqs: the data step is solved for the L2 data fidelity only");
   detail::check_options(b, opt);
   SolverResult<TensorT> res;
-  res.step = detail::default_step(b, b.signal.data(), opt.step);
+  res.step = detail::default_step(b, b.signal.data(), opt.step, opt.step_scale);
   T const inv_gamma = T(1.0 / res.step);
   // Σ A_iᵀ y_i from each rank's own measurements (a local list), one all-reduce.
   TensorT const aty = b.physics.A_adjoint(TensorList<TensorT>(b.measurements.local()));

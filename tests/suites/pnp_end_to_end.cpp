@@ -1,0 +1,54 @@
+// End to end: PnP-PGD with the TV denoiser on a 256² colour test image seen through the
+// three blurs of the quick start with noise σ = 0.03 gains at least 4 dB over the blurred
+// measurement, and gives the same result on every backend as on one process.
+#include "backends.hpp"
+#include "distinv/factory.hpp"
+#include "distinv/io/image_ops.hpp"
+#include "distinv/io/test_image.hpp"
+#include "distinv/optim/solvers.hpp"
+#include "distinv/physics/blur.hpp"
+#include "distinv/physics/gaussian_blur.hpp"
+#include "distinv/physics/stacked.hpp"
+
+using namespace distinv;
+
+namespace {
+
+struct Outcome {
+  Tensor4<float> x;
+  double psnr_measurement = 0, psnr_result = 0;
+};
+
+template <class Ctx>
+Outcome reconstruct(Ctx& ctx, Tensor4<float> const& clean) {
+  using physics::gaussian_blur;
+  std::vector<physics::Blur<float>> ops;
+  for (auto k : {gaussian_blur<float>(1.0), gaussian_blur<float>(2.0),
+                 gaussian_blur<float>(std::array<double, 2>{1.5, 3.0}, 30)}) {
+    ops.emplace_back(k, physics::Padding::circular);
+    ops.back().set_noise(physics::GaussianNoise<float>{0.03f});
+  }
+  physics::StackedLinearPhysics<physics::Blur<float>> stack(ops);
+  auto const y = distribute(stack, ctx).forward(clean);
+  auto bundle = make_distrib_bundle(ctx, FactoryConfig{stack, y}, shape_of(clean),
+                                    optim::PnP{optim::TVDenoiser<float>{}}, TilingConfig{.patch_size = 64});
+  // Start: 15 distributed CG iterations on the normal equations (early-stopped least
+  // squares); then PnP-PGD with γ = 1.8/‖A‖² (the settings of distinv-pnp).
+  bundle.signal.update_(bundle.physics.A_dagger(y, {.local_only = false, .max_iter = 15, .tol = 0}));
+  auto const res = optim::pnp_pgd(bundle, {.max_iter = 30, .step_scale = 1.8, .sigma = 0.004});
+  return {res.x, io::psnr(y[0], clean), io::psnr(res.x, clean)};
+}
+
+}  // namespace
+
+TEST_CASE("end to end: distributed PnP-PGD + TV gains >= 4 dB and matches one process") {
+  auto const clean = io::test_image<float>(256, 256, 3);
+  Outcome reference;
+  launch<comm::SingleProcess>([&](auto& ctx) { reference = reconstruct(ctx, clean); });
+  MESSAGE("PSNR measurement " << reference.psnr_measurement << " dB, result " << reference.psnr_result << " dB");
+  CHECK(reference.psnr_result - reference.psnr_measurement >= 4.0);
+  distinv::testing::for_each_backend([&](auto& ctx) {
+    auto const out = reconstruct(ctx, clean);
+    CHECK(max_abs_diff(out.x, reference.x) < 1e-4);
+  }, {2});
+}
