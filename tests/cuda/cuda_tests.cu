@@ -16,6 +16,7 @@
 #include "distinv/comm/threads.hpp"
 #include "distinv/core/kernels/for_each.hpp"
 #include "distinv/core/kernels/patch.hpp"
+#include "distinv/context.hpp"
 #include "distinv/core/tensor.hpp"
 #include "distinv/cuda.hpp"
 
@@ -133,6 +134,10 @@ TEST_CASE_TEMPLATE("cuda: DeviceTensor round trip, clone, move, zeros", T, float
   CHECK_THROWS_AS(z.copy_from(wrong, stream), Error);
   CHECK(device::Cuda{0, stream}.name() == "cuda:0");
   static_assert(device::Cuda::is_gpu);
+  DistributedContext<comm::SingleProcess, shard::RoundRobin, device::Cuda> ctx(comm::SingleProcess{}, {},
+                                                                               device::Cuda{0, stream});
+  CHECK(ctx.device().name() == "cuda:0");
+  CHECK(ctx.device().stream == stream.get());
 }
 
 TEST_CASE_TEMPLATE("cuda: axpy, scale, soft threshold, dot and norm match the host", T, float, double) {
