@@ -1,0 +1,117 @@
+#pragma once
+// core/kernels/pointwise.hpp: pointwise functors written once for host and device
+// (DISTINV_HOST_DEVICE): value maps (scale, soft threshold, squared magnitude), complex
+// arithmetic on interleaved (re, im) spectra, and the index functors that apply them to raw
+// arrays (y += a x, x *= a, ...) for for_each_index or the CUDA launcher. No CUDA header here.
+#include <cstddef>
+
+#include "distinv/core/host_device.hpp"
+
+namespace distinv::kernels {
+
+using Index = std::ptrdiff_t;
+
+/// A complex number stored as (re, im), layout-compatible with std::complex<T>, cufftComplex
+/// (T = float) and cufftDoubleComplex (T = double).
+template <class T>
+struct alignas(2 * sizeof(T)) Complex {
+  T re;
+  T im;
+};
+
+template <class T>
+DISTINV_HOST_DEVICE inline Complex<T> cmul(Complex<T> a, Complex<T> b) noexcept {
+  return {a.re * b.re - a.im * b.im, a.re * b.im + a.im * b.re};
+}
+/// conj(a) * b
+template <class T>
+DISTINV_HOST_DEVICE inline Complex<T> cmul_conj(Complex<T> a, Complex<T> b) noexcept {
+  return {a.re * b.re + a.im * b.im, a.re * b.im - a.im * b.re};
+}
+template <class T>
+DISTINV_HOST_DEVICE inline T squared_magnitude(Complex<T> a) noexcept {
+  return a.re * a.re + a.im * a.im;
+}
+
+// ---- value maps ---------------------------------------------------------------------------
+
+/// v -> a v
+template <class T>
+struct Scale {
+  T a;
+  DISTINV_HOST_DEVICE T operator()(T v) const noexcept { return a * v; }
+};
+
+/// Soft threshold (prox of lambda |.|): sign(v) max(|v| - lambda, 0).
+template <class T>
+struct SoftThreshold {
+  T lambda;
+  DISTINV_HOST_DEVICE T operator()(T v) const noexcept {
+    T const m = v < T(0) ? -v : v;
+    if (m <= lambda) return T(0);
+    return v < T(0) ? v + lambda : v - lambda;
+  }
+};
+
+/// z -> |z|^2
+template <class T>
+struct SquaredMagnitude {
+  DISTINV_HOST_DEVICE T operator()(Complex<T> z) const noexcept { return squared_magnitude(z); }
+};
+
+// ---- index functors over raw arrays (element e) -------------------------------------------
+
+/// y[e] += a x[e]
+template <class T>
+struct Axpy {
+  T a;
+  T const* x;
+  T* y;
+  DISTINV_HOST_DEVICE void operator()(Index e) const noexcept { y[e] += a * x[e]; }
+};
+
+/// out[e] = f(in[e]) for a value map f (in may equal out).
+template <class F, class In, class Out>
+struct Map {
+  F f;
+  In const* in;
+  Out* out;
+  DISTINV_HOST_DEVICE void operator()(Index e) const noexcept { out[e] = f(in[e]); }
+};
+template <class F, class In, class Out>
+Map(F, In const*, Out*) -> Map<F, In, Out>;
+
+/// Term e of an inner product, in double: a[e] b[e].
+template <class T>
+struct DotTerm {
+  T const* a;
+  T const* b;
+  DISTINV_HOST_DEVICE double operator()(Index e) const noexcept { return double(a[e]) * double(b[e]); }
+};
+
+/// Term e of a squared norm, in double: a[e]^2.
+template <class T>
+struct SquareTerm {
+  T const* a;
+  DISTINV_HOST_DEVICE double operator()(Index e) const noexcept { return double(a[e]) * double(a[e]); }
+};
+
+/// Spectral normal residual: X[e] = scale (S[e] X[e] - B[e]) with S real (e.g. sum |K_i|^2)
+/// and B complex (e.g. sum conj(K_i) Y_i). B may be null (then X[e] = scale S[e] X[e]).
+template <class T>
+struct NormalResidual {
+  T const* S;
+  Complex<T> const* B;
+  Complex<T>* X;
+  T scale;
+  DISTINV_HOST_DEVICE void operator()(Index e) const noexcept {
+    Complex<T> v{S[e] * X[e].re, S[e] * X[e].im};
+    if (B) {
+      v.re -= B[e].re;
+      v.im -= B[e].im;
+    }
+    X[e] = {scale * v.re, scale * v.im};
+  }
+};
+
+}  // namespace distinv::kernels

@@ -1,0 +1,17 @@
+#pragma once
+// distinv/cuda.hpp: the CUDA backend of distinv (link distinv::cuda). From any translation
+// unit: device buffers and tensors, cuFFT plans, device collectives (HostStaged over a host
+// backend; comm::Nccl where NCCL was found, DISTINV_HAS_NCCL). From .cu files (nvcc) also the
+// kernel launchers, reductions and the device Blur / CircularNormal.
+#include "distinv/core/host_device.hpp"
+#include "distinv/cuda/comm.hpp"
+#include "distinv/cuda/device_tensor.hpp"
+#include "distinv/cuda/error.hpp"
+#include "distinv/cuda/fft.hpp"
+#if defined(DISTINV_HAS_NCCL) && DISTINV_HAS_NCCL
+#include "distinv/cuda/nccl.hpp"
+#endif
+#if defined(__CUDACC__)
+#include "distinv/cuda/blur.cuh"
+#include "distinv/cuda/kernels.cuh"
+#endif

@@ -1,0 +1,214 @@
+#pragma once
+// cuda/device_tensor.hpp: GPU memory of distinv. device::Cuda (a device index and a stream),
+// cuda::Stream (RAII stream), cuda::DeviceSpan (a typed device pointer and a length; never
+// dereferenced on the host), cuda::DeviceBuffer (owning cudaMalloc array) and
+// cuda::DeviceTensor<T, Rank> (row-major shape over a buffer, like Tensor<T, Rank>). Moves are
+// cheap, copies are explicit (clone); transfers are explicit (to_device / to_host), every
+// transfer is synchronous with respect to the host on the stream given. No managed memory.
+// Compiles with the host compiler.
+#include <cuda_runtime.h>
+
+#include <array>
+#include <cstddef>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include "distinv/core/tensor.hpp"
+#include "distinv/cuda/error.hpp"
+
+namespace distinv::device {
+
+/// A CUDA device and the stream that distinv's work for it is queued on (0: legacy default).
+struct Cuda {
+  static constexpr bool is_gpu = true;
+  int index = 0;
+  cudaStream_t stream = nullptr;
+  std::string name() const { return "cuda:" + std::to_string(index); }
+  /// Makes `index` the current device of the calling thread.
+  void activate() const { cuda::check(cudaSetDevice(index), "cudaSetDevice"); }
+};
+
+}  // namespace distinv::device
+
+namespace distinv::cuda {
+
+/// An owned non-blocking CUDA stream on the current device.
+class Stream {
+ public:
+  Stream() { check(cudaStreamCreateWithFlags(&s_, cudaStreamNonBlocking), "cudaStreamCreateWithFlags"); }
+  Stream(Stream&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
+  Stream& operator=(Stream&& o) noexcept {
+    if (this != &o) {
+      reset();
+      s_ = std::exchange(o.s_, nullptr);
+    }
+    return *this;
+  }
+  Stream(Stream const&) = delete;
+  Stream& operator=(Stream const&) = delete;
+  ~Stream() { reset(); }
+
+  cudaStream_t get() const noexcept { return s_; }
+  operator cudaStream_t() const noexcept { return s_; }
+  void synchronize() const { check(cudaStreamSynchronize(s_), "cudaStreamSynchronize"); }
+
+ private:
+  void reset() noexcept {
+    if (s_) cudaStreamDestroy(s_);
+    s_ = nullptr;
+  }
+  cudaStream_t s_ = nullptr;
+};
+
+inline void synchronize(cudaStream_t stream) { check(cudaStreamSynchronize(stream), "cudaStreamSynchronize"); }
+
+/// A typed device pointer and a length: what the device collectives take.
+template <class T>
+struct DeviceSpan {
+  T* ptr = nullptr;
+  std::size_t count = 0;
+  T* data() const noexcept { return ptr; }
+  std::size_t size() const noexcept { return count; }
+  bool empty() const noexcept { return count == 0; }
+  template <class U = T>
+    requires(!std::is_const_v<U>)
+  operator DeviceSpan<U const>() const noexcept {
+    return {ptr, count};
+  }
+};
+
+/// An owning array of `size` elements of device memory (cudaMalloc), uninitialised.
+template <class T>
+class DeviceBuffer {
+ public:
+  DeviceBuffer() = default;
+  explicit DeviceBuffer(std::size_t n) : n_(n) {
+    if (n > 0) check(cudaMalloc(reinterpret_cast<void**>(&p_), n * sizeof(T)), "cudaMalloc");
+  }
+  DeviceBuffer(DeviceBuffer&& o) noexcept : p_(std::exchange(o.p_, nullptr)), n_(std::exchange(o.n_, 0)) {}
+  DeviceBuffer& operator=(DeviceBuffer&& o) noexcept {
+    if (this != &o) {
+      release();
+      p_ = std::exchange(o.p_, nullptr);
+      n_ = std::exchange(o.n_, 0);
+    }
+    return *this;
+  }
+  DeviceBuffer(DeviceBuffer const&) = delete;
+  DeviceBuffer& operator=(DeviceBuffer const&) = delete;
+  ~DeviceBuffer() { release(); }
+
+  T* data() noexcept { return p_; }
+  T const* data() const noexcept { return p_; }
+  std::size_t size() const noexcept { return n_; }
+  DeviceSpan<T> span() noexcept { return {p_, n_}; }
+  DeviceSpan<T const> span() const noexcept { return {p_, n_}; }
+  /// Grows to at least n elements (contents are lost when it grows).
+  void reserve(std::size_t n) {
+    if (n > n_) *this = DeviceBuffer(n);
+  }
+  void set_zero(cudaStream_t stream) {
+    if (n_ > 0) check(cudaMemsetAsync(p_, 0, n_ * sizeof(T), stream), "cudaMemsetAsync");
+  }
+
+ private:
+  void release() noexcept {
+    if (p_) cudaFree(p_);  // cudaFree waits for the device; errors cannot be thrown here
+    p_ = nullptr;
+    n_ = 0;
+  }
+  T* p_ = nullptr;
+  std::size_t n_ = 0;
+};
+
+/// A row-major tensor in device memory, shape semantics of Tensor<T, Rank>.
+template <class T, int Rank>
+class DeviceTensor {
+ public:
+  using Scalar = T;
+  static constexpr int NumDimensions = Rank;
+
+  DeviceTensor() = default;
+  /// Uninitialised tensor of the given shape.
+  explicit DeviceTensor(Shape<Rank> const& shape) : shape_(checked(shape)), buf_(std::size_t(numel(shape))) {}
+  /// Zero tensor of the given shape (the memset is queued on `stream`).
+  static DeviceTensor zeros(Shape<Rank> const& shape, cudaStream_t stream = nullptr) {
+    DeviceTensor t(shape);
+    t.set_zero(stream);
+    return t;
+  }
+
+  DeviceTensor(DeviceTensor&& o) noexcept : shape_(std::exchange(o.shape_, Shape<Rank>{})), buf_(std::move(o.buf_)) {}
+  DeviceTensor& operator=(DeviceTensor&& o) noexcept {
+    if (this != &o) {
+      shape_ = std::exchange(o.shape_, Shape<Rank>{});
+      buf_ = std::move(o.buf_);
+    }
+    return *this;
+  }
+  DeviceTensor(DeviceTensor const&) = delete;
+  DeviceTensor& operator=(DeviceTensor const&) = delete;
+
+  /// A deep copy (device to device on `stream`).
+  DeviceTensor clone(cudaStream_t stream = nullptr) const {
+    DeviceTensor t(shape_);
+    if (size() > 0)
+      check(cudaMemcpyAsync(t.data(), data(), bytes(), cudaMemcpyDeviceToDevice, stream), "cudaMemcpyAsync");
+    return t;
+  }
+
+  Shape<Rank> const& shape() const noexcept { return shape_; }
+  Index dimension(int i) const noexcept { return shape_[std::size_t(i)]; }
+  Index size() const noexcept { return Index(buf_.size()); }
+  std::size_t bytes() const noexcept { return buf_.size() * sizeof(T); }
+  T* data() noexcept { return buf_.data(); }
+  T const* data() const noexcept { return buf_.data(); }
+  DeviceSpan<T> span() noexcept { return buf_.span(); }
+  DeviceSpan<T const> span() const noexcept { return buf_.span(); }
+
+  void set_zero(cudaStream_t stream = nullptr) { buf_.set_zero(stream); }
+
+  /// Copies `host` (same shape) into this tensor; returns when the copy is done.
+  void copy_from(Tensor<T, Rank> const& host, cudaStream_t stream = nullptr) {
+    DISTINV_REQUIRE(shape_of(host) == shape_, "DeviceTensor::copy_from: expected a host tensor of shape ",
+                    to_string(shape_), ", got ", to_string(shape_of(host)));
+    if (size() == 0) return;
+    check(cudaMemcpyAsync(data(), host.data(), bytes(), cudaMemcpyHostToDevice, stream), "cudaMemcpyAsync");
+    synchronize(stream);
+  }
+  /// Copies this tensor into `host` (resized to this shape); returns when the copy is done.
+  void copy_to(Tensor<T, Rank>& host, cudaStream_t stream = nullptr) const {
+    if (shape_of(host) != shape_) host.resize(shape_);
+    if (size() == 0) return;
+    check(cudaMemcpyAsync(host.data(), data(), bytes(), cudaMemcpyDeviceToHost, stream), "cudaMemcpyAsync");
+    synchronize(stream);
+  }
+  /// A host copy of this tensor.
+  Tensor<T, Rank> to_host(cudaStream_t stream = nullptr) const {
+    Tensor<T, Rank> h(shape_);
+    copy_to(h, stream);
+    return h;
+  }
+
+ private:
+  static Shape<Rank> const& checked(Shape<Rank> const& s) {
+    for (auto d : s) DISTINV_REQUIRE(d >= 0, "DeviceTensor: expected non-negative dimensions, got ", to_string(s));
+    return s;
+  }
+  Shape<Rank> shape_{};
+  DeviceBuffer<T> buf_;
+};
+
+template <class T>
+using DeviceTensor4 = DeviceTensor<T, 4>;
+
+/// A device copy of a host tensor; returns when the copy is done.
+template <HostTensor X>
+DeviceTensor<scalar_t<X>, rank_v<X>> to_device(X const& host, cudaStream_t stream = nullptr) {
+  DeviceTensor<scalar_t<X>, rank_v<X>> t(shape_of(host));
+  t.copy_from(host, stream);
+  return t;
+}
+
+}  // namespace distinv::cuda

@@ -1,0 +1,394 @@
+// tests/cuda/cuda_tests.cu: the CUDA backend against naive host references written here.
+// DeviceTensor transfers, launchers and reductions, device Blur for every padding (direct and
+// cuFFT), adjoint dot tests, CircularNormal fused == plain, HostStaged collectives over
+// SingleProcess and Threads ranks, and comm::Nccl on one rank. Without a CUDA device the
+// program prints "SKIPPED: no CUDA device" and returns 77 (CTest: Skipped).
+#define DOCTEST_CONFIG_IMPLEMENT
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "distinv/comm/single_process.hpp"
+#include "distinv/comm/threads.hpp"
+#include "distinv/core/kernels/for_each.hpp"
+#include "distinv/core/kernels/patch.hpp"
+#include "distinv/context.hpp"
+#include "distinv/core/tensor.hpp"
+#include "distinv/cuda.hpp"
+
+using namespace distinv;
+using cuda::DeviceTensor;
+using kernels::Padding;
+
+namespace {
+
+template <class T>
+double tol() {
+  return std::is_same_v<T, float> ? 1e-5 : 1e-12;
+}
+/// Absolute tolerance on convolution outputs of order one.
+template <class T>
+double conv_tol() {
+  return std::is_same_v<T, float> ? 1e-4 : 1e-10;
+}
+
+template <class T, int R>
+Tensor<T, R> random_tensor(Shape<R> const& s, unsigned seed) {
+  std::mt19937_64 g(seed);
+  std::uniform_real_distribution<double> u(-1, 1);
+  Tensor<T, R> t(s);
+  for (Index i = 0; i < t.size(); ++i) t.data()[i] = T(u(g));
+  return t;
+}
+
+// numpy-style padding, step by step.
+Index source(Padding m, Index i, Index n) {
+  if (i >= 0 && i < n) return i;
+  switch (m) {
+    case Padding::circular: return ((i % n) + n) % n;
+    case Padding::replicate: return std::clamp<Index>(i, 0, n - 1);
+    case Padding::reflect:
+      if (n == 1) return 0;
+      while (i < 0 || i >= n) i = i < 0 ? -i : 2 * (n - 1) - i;
+      return i;
+    default: return -1;
+  }
+}
+
+// deepinv conv2d on the host: pad (kh/2, kh-1-kh/2) x (kw/2, kw-1-kw/2) (none for valid), then
+// correlate with the flipped filter; filter (Bf, Cf, kh, kw) broadcast over (B, C).
+template <class T>
+Tensor4<T> ref_conv(Tensor4<T> const& x, Tensor4<T> const& f, Padding m) {
+  Index const B = x.dimension(0), C = x.dimension(1), H = x.dimension(2), W = x.dimension(3);
+  Index const Bf = f.dimension(0), Cf = f.dimension(1), kh = f.dimension(2), kw = f.dimension(3);
+  bool const valid = m == Padding::valid;
+  Index const pt = valid ? 0 : kh / 2, pl = valid ? 0 : kw / 2;
+  Index const Ho = valid ? H - kh + 1 : H, Wo = valid ? W - kw + 1 : W;
+  Tensor4<T> y(B, C, Ho, Wo);
+  for (Index b = 0; b < B; ++b)
+    for (Index c = 0; c < C; ++c)
+      for (Index i = 0; i < Ho; ++i)
+        for (Index j = 0; j < Wo; ++j) {
+          double acc = 0;
+          for (Index a = 0; a < kh; ++a)
+            for (Index d = 0; d < kw; ++d) {
+              Index const r = source(m, i + a - pt, H), s = source(m, j + d - pl, W);
+              if (r < 0 || s < 0) continue;
+              acc += double(f(Bf == 1 ? 0 : b, Cf == 1 ? 0 : c, kh - 1 - a, kw - 1 - d)) * double(x(b, c, r, s));
+            }
+          y(b, c, i, j) = T(acc);
+        }
+  return y;
+}
+
+template <class T>
+Tensor4<T> host_sum(Tensor4<T> const& a, Tensor4<T> const& b, T sb = T(1)) {
+  Tensor4<T> out(shape_of(a));
+  for (Index i = 0; i < a.size(); ++i) out.data()[i] = a.data()[i] + sb * b.data()[i];
+  return out;
+}
+
+struct BlurCase {
+  Shape<4> x, f;
+};
+std::vector<BlurCase> const blur_cases{
+    {{2, 3, 16, 13}, {1, 1, 5, 3}},   // odd filter, shared by every plane
+    {{2, 2, 12, 15}, {2, 1, 4, 6}},   // even filter, one per batch entry
+    {{1, 3, 9, 10}, {1, 3, 3, 3}},    // one per channel
+    {{1, 1, 6, 5}, {1, 1, 7, 9}},     // filter larger than the image (not for valid)
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int n = 0;
+  cudaError_t const e = cudaGetDeviceCount(&n);
+  if (e != cudaSuccess || n == 0) {
+    std::printf("SKIPPED: no CUDA device (%s)\n", e != cudaSuccess ? cudaGetErrorString(e) : "0 devices");
+    return 77;
+  }
+  doctest::Context context(argc, argv);
+  return context.run();
+}
+
+TEST_CASE_TEMPLATE("cuda: DeviceTensor round trip, clone, move, zeros", T, float, double) {
+  cuda::Stream stream;
+  auto const h = random_tensor<T, 4>({2, 3, 4, 5}, 1);
+  auto d = cuda::to_device(h, stream);
+  CHECK(d.shape() == shape_of(h));
+  CHECK(d.size() == 120);
+  CHECK(max_abs_diff(d.to_host(stream), h) == 0);
+  auto c = d.clone(stream);
+  auto moved = std::move(d);
+  CHECK(d.size() == 0);
+  CHECK(d.data() == nullptr);
+  CHECK(max_abs_diff(c.to_host(stream), h) == 0);
+  CHECK(max_abs_diff(moved.to_host(stream), h) == 0);
+  auto z = DeviceTensor<T, 4>::zeros({2, 3, 4, 5}, stream);
+  CHECK(max_abs(z.to_host(stream)) == 0);
+  Tensor4<T> wrong(1, 1, 1, 1);
+  CHECK_THROWS_AS(z.copy_from(wrong, stream), Error);
+  CHECK(device::Cuda{0, stream}.name() == "cuda:0");
+  static_assert(device::Cuda::is_gpu);
+  DistributedContext<comm::SingleProcess, shard::RoundRobin, device::Cuda> ctx(comm::SingleProcess{}, {},
+                                                                               device::Cuda{0, stream});
+  CHECK(ctx.device().name() == "cuda:0");
+  CHECK(ctx.device().stream == stream.get());
+}
+
+TEST_CASE_TEMPLATE("cuda: axpy, scale, soft threshold, dot and norm match the host", T, float, double) {
+  cuda::Stream stream;
+  Shape<2> const s{37, 1001};  // not a multiple of the block size
+  auto const hx = random_tensor<T, 2>(s, 2), hy = random_tensor<T, 2>(s, 3);
+  auto x = cuda::to_device(hx, stream), y = cuda::to_device(hy, stream);
+  cuda::Reducer reducer;
+  CHECK(cuda::dot(x, y, reducer, stream) == doctest::Approx(dot(hx, hy)).epsilon(1e-12));
+  CHECK(cuda::norm(x, reducer, stream) == doctest::Approx(norm(hx)).epsilon(1e-12));
+  CHECK(cuda::dot(x, y, stream) == cuda::dot(x, y, reducer, stream));  // same grid: same result
+  cuda::axpy(T(0.5), x, y, stream);
+  auto const gy = y.to_host(stream);
+  for (Index i = 0; i < gy.size(); ++i)
+    CHECK(gy.data()[i] == doctest::Approx(double(hy.data()[i] + T(0.5) * hx.data()[i])).epsilon(tol<T>()));
+  cuda::scale(T(-2), x, stream);
+  CHECK(max_abs_diff(x.to_host(stream), Tensor<T, 2>(hx * T(-2))) == 0);
+  cuda::soft_threshold(x, T(1), stream);
+  auto const gs = x.to_host(stream);
+  kernels::SoftThreshold<T> st{T(1)};
+  for (Index i = 0; i < gs.size(); ++i) CHECK(gs.data()[i] == st(T(-2) * hx.data()[i]));
+  DeviceTensor<T, 2> other(Shape<2>{37, 1000});
+  CHECK_THROWS_AS(cuda::axpy(T(1), x, other, stream), Error);
+}
+
+TEST_CASE_TEMPLATE("cuda: the launcher runs a core functor like the host loop (patch copy-in)", T, float, double) {
+  cuda::Stream stream;
+  auto const hx = random_tensor<T, 4>({1, 2, 9, 11}, 4);
+  auto x = cuda::to_device(hx, stream);
+  Index const h = 6, w = 7, P = 2;
+  for (Padding m : {Padding::circular, Padding::reflect, Padding::replicate, Padding::zeros}) {
+    std::vector<T> host_patch(std::size_t(P * h * w));
+    kernels::for_each_index(P * h * w,
+                            kernels::PatchCopyIn<T>{hx.data(), host_patch.data(), 9, 11, -3, 7, h, w, m});
+    DeviceTensor<T, 4> patch(Shape<4>{1, P, h, w});
+    cuda::for_each(P * h * w, kernels::PatchCopyIn<T>{x.data(), patch.data(), 9, 11, -3, 7, h, w, m}, stream);
+    auto const got = patch.to_host(stream);
+    CHECK(std::equal(host_patch.begin(), host_patch.end(), got.data()));
+  }
+}
+
+TEST_CASE_TEMPLATE("cuda: Blur matches the naive host convolution for every padding", T, float, double) {
+  cuda::Stream stream;
+  for (Padding m : {Padding::valid, Padding::circular, Padding::reflect, Padding::replicate, Padding::zeros})
+    for (auto const& c : blur_cases) {
+      if (m == Padding::valid && (c.f[2] > c.x[2] || c.f[3] > c.x[3])) continue;
+      CAPTURE(kernels::to_string(m));
+      CAPTURE(to_string(c.f));
+      auto const hx = random_tensor<T, 4>(c.x, 5), hf = random_tensor<T, 4>(c.f, 6);
+      auto const ref = ref_conv(hx, hf, m);
+      auto x = cuda::to_device(hx, stream);
+      cuda::Blur<T> direct(hf, m, stream, cuda::BlurMethod::direct);
+      auto const y = direct.A(x).to_host(stream);
+      CHECK(shape_of(y) == shape_of(ref));
+      CHECK(max_abs_diff(y, ref) < conv_tol<T>());
+      if (m == Padding::circular) {
+        cuda::Blur<T> fft(hf, m, stream);
+        CHECK(fft.uses_fft());
+        CHECK(max_abs_diff(fft.A(x).to_host(stream), ref) < conv_tol<T>());
+      }
+    }
+  Tensor4<T> f(1, 2, 3, 3);
+  f.setConstant(T(1));
+  cuda::Blur<T> bad(f, Padding::zeros, stream);
+  DeviceTensor<T, 4> x3(Shape<4>{1, 3, 8, 8});
+  CHECK_THROWS_AS(bad.A(x3), Error);  // 2 filter channels for 3 signal channels
+  CHECK_THROWS_AS(cuda::Blur<T>(f, Padding::reflect, stream, cuda::BlurMethod::fft), Error);
+}
+
+TEST_CASE_TEMPLATE("cuda: Blur passes the dot test <A x, y> = <x, A^T y> on the device", T, float, double) {
+  cuda::Stream stream;
+  cuda::Reducer reducer;
+  for (Padding m : {Padding::valid, Padding::circular, Padding::reflect, Padding::replicate, Padding::zeros})
+    for (auto method : {cuda::BlurMethod::direct, cuda::BlurMethod::automatic})
+      for (auto const& c : blur_cases) {
+        if (m == Padding::valid && (c.f[2] > c.x[2] || c.f[3] > c.x[3])) continue;
+        CAPTURE(kernels::to_string(m));
+        CAPTURE(to_string(c.f));
+        cuda::Blur<T> A(random_tensor<T, 4>(c.f, 7), m, stream, method);
+        auto x = cuda::to_device(random_tensor<T, 4>(c.x, 8), stream);
+        auto y = cuda::to_device(random_tensor<T, 4>(A.output_shape(c.x), 9), stream);
+        auto const Ax = A.A(x);
+        auto const Aty = A.A_adjoint(y);
+        CHECK(Aty.shape() == c.x);
+        double const lhs = cuda::dot(Ax, y, reducer, stream), rhs = cuda::dot(x, Aty, reducer, stream);
+        CHECK(lhs == doctest::Approx(rhs).epsilon(10 * tol<T>()));
+        // A^T A x == A^T (A x)
+        auto const AtAx = A.A_adjoint_A(x).to_host(stream);
+        auto const ref = A.A_adjoint(Ax).to_host(stream);
+        CHECK(max_abs_diff(AtAx, ref) < conv_tol<T>());
+      }
+}
+
+TEST_CASE_TEMPLATE("cuda: cuFFT circular blur equals the direct one (A, A^T, A^T A)", T, float, double) {
+  cuda::Stream stream;
+  for (auto const& c : blur_cases) {
+    CAPTURE(to_string(c.f));
+    auto const hf = random_tensor<T, 4>(c.f, 10);
+    cuda::Blur<T> fft(hf, Padding::circular, stream), direct(hf, Padding::circular, stream, cuda::BlurMethod::direct);
+    auto x = cuda::to_device(random_tensor<T, 4>(c.x, 11), stream);
+    CHECK(max_abs_diff(fft.A(x).to_host(stream), direct.A(x).to_host(stream)) < conv_tol<T>());
+    CHECK(max_abs_diff(fft.A_adjoint(x).to_host(stream), direct.A_adjoint(x).to_host(stream)) < conv_tol<T>());
+    CHECK(max_abs_diff(fft.A_adjoint_A(x).to_host(stream), direct.A_adjoint_A(x).to_host(stream)) <
+          10 * conv_tol<T>());
+    // a second signal size reuses nothing stale from the first
+    Shape<4> s2 = c.x;
+    s2[2] += 3;
+    auto x2 = cuda::to_device(random_tensor<T, 4>(s2, 12), stream);
+    CHECK(max_abs_diff(fft.A(x2).to_host(stream), direct.A(x2).to_host(stream)) < conv_tol<T>());
+  }
+}
+
+TEST_CASE_TEMPLATE("cuda: CircularNormal fused normal equations equal the plain sums", T, float, double) {
+  cuda::Stream stream;
+  Shape<4> const s{2, 2, 12, 10};
+  std::vector<cuda::Blur<T>> ops;
+  std::vector<DeviceTensor<T, 4>> ys;
+  Shape<4> const fshapes[] = {{1, 1, 5, 5}, {2, 1, 3, 4}, {1, 2, 6, 3}};
+  for (int i = 0; i < 3; ++i) {
+    ops.emplace_back(random_tensor<T, 4>(fshapes[i], 20 + unsigned(i)), Padding::circular, stream);
+    ys.push_back(cuda::to_device(random_tensor<T, 4>(s, 30 + unsigned(i)), stream));
+  }
+  auto x = cuda::to_device(random_tensor<T, 4>(s, 40), stream);
+  // plain: sum_i A_i^T A_i x, sum_i A_i^T y_i, sum_i A_i^T (A_i x - y_i), on the host
+  Tensor4<T> AtA = zeros<T>(s), Aty = zeros<T>(s);
+  for (int i = 0; i < 3; ++i) {
+    AtA = host_sum(AtA, ops[std::size_t(i)].A_adjoint_A(x).to_host(stream));
+    Aty = host_sum(Aty, ops[std::size_t(i)].A_adjoint(ys[std::size_t(i)]).to_host(stream));
+  }
+  Tensor4<T> const grad = host_sum(AtA, Aty, T(-1));
+
+  cuda::CircularNormal<T> normal(s, stream);
+  for (int i = 0; i < 3; ++i) normal.add(ops[std::size_t(i)], ys[std::size_t(i)]);
+  CHECK(normal.weights().size() == std::size_t(4 * 12 * 6));
+  CHECK(normal.rhs().size() == std::size_t(2 * 4 * 12 * 6));
+  CHECK(max_abs_diff(normal.A_adjoint_A(x).to_host(stream), AtA) < 10 * conv_tol<T>());
+  CHECK(max_abs_diff(normal.A_adjoint_y().to_host(stream), Aty) < 10 * conv_tol<T>());
+  CHECK(max_abs_diff(normal.gradient(x).to_host(stream), grad) < 10 * conv_tol<T>());
+
+  // without measurements: the normal operator only; the rhs stays zero
+  cuda::CircularNormal<T> only(s, stream);
+  for (auto const& A : ops) only.add(A);
+  CHECK(max_abs_diff(only.gradient(x).to_host(stream), AtA) < 10 * conv_tol<T>());
+  Tensor4<T> f(1, 1, 3, 3);
+  f.setConstant(T(1));
+  CHECK_THROWS_AS(only.add(cuda::Blur<T>(f, Padding::zeros, stream)), Error);
+  DeviceTensor<T, 4> wrong(Shape<4>{2, 2, 12, 11});
+  CHECK_THROWS_AS(only.gradient(wrong), Error);
+
+  // three "ranks" (threads) hold one operator each; after all-reducing S and B through
+  // HostStaged<Threads>, every rank's gradient equals the single-process one
+  int const P = 3;
+  auto world = comm::Threads::make_world(P);
+  std::vector<double> worst(std::size_t(P), 1e300);
+  {
+    std::vector<std::jthread> ranks;
+    for (int r = 0; r < P; ++r)
+      ranks.emplace_back([&, r] {
+        cuda::Stream st;
+        cuda::HostStaged<comm::Threads> comm(comm::Threads(world, r), st);
+        cuda::CircularNormal<T> local(s, st);
+        local.add(ops[std::size_t(r)], ys[std::size_t(r)]);
+        comm.all_reduce(local.weights(), ReduceOp::sum);
+        comm.all_reduce(local.rhs(), ReduceOp::sum);
+        auto xr = cuda::to_device(random_tensor<T, 4>(s, 40), st);
+        worst[std::size_t(r)] = max_abs_diff(local.gradient(xr).to_host(st), grad);
+        comm.barrier();
+      });
+  }
+  for (double w : worst) CHECK(w < 10 * conv_tol<T>());
+}
+
+TEST_CASE("cuda: HostStaged collectives over SingleProcess and Threads") {
+  static_assert(cuda::DeviceCommBackend<cuda::HostStaged<comm::SingleProcess>>);
+  static_assert(cuda::DeviceCommBackend<cuda::HostStaged<comm::Threads>>);
+  {
+    cuda::Stream st;
+    cuda::HostStaged<comm::SingleProcess> one(comm::SingleProcess{}, st);
+    auto h = random_tensor<double, 1>({10}, 50);
+    auto d = cuda::to_device(h, st);
+    one.all_reduce(d.span(), ReduceOp::sum);
+    CHECK(max_abs_diff(d.to_host(st), h) == 0);
+    CHECK_THROWS_AS(one.broadcast(d.span(), 1), Error);
+  }
+  int const P = 4;
+  auto world = comm::Threads::make_world(P);
+  std::vector<int> ok(std::size_t(P), 0);
+  {
+    std::vector<std::jthread> ranks;
+    for (int r = 0; r < P; ++r)
+      ranks.emplace_back([&, r] {
+        cuda::Stream st;
+        cuda::HostStaged<comm::Threads> c(comm::Threads(world, r), st);
+        // all_reduce: sum over ranks of (r + 1) * i, and max
+        Tensor<double, 1> h(5);
+        for (Index i = 0; i < 5; ++i) h(i) = double((r + 1) * i);
+        auto d = cuda::to_device(h, st);
+        c.all_reduce(d.span(), ReduceOp::sum);
+        auto const s = d.to_host(st);
+        bool good = true;
+        for (Index i = 0; i < 5; ++i) good = good && s(i) == double(10 * i);
+        Tensor<float, 1> hm(2);
+        hm(0) = float(r);
+        hm(1) = float(-r);
+        auto dm = cuda::to_device(hm, st);
+        c.all_reduce(dm.span(), ReduceOp::max);
+        auto const m = dm.to_host(st);
+        good = good && m(0) == float(P - 1) && m(1) == 0.0f;
+        // broadcast from rank 2
+        Tensor<double, 1> b(3);
+        b.setConstant(double(r));
+        auto db = cuda::to_device(b, st);
+        c.broadcast(db.span(), 2);
+        auto const gb = db.to_host(st);
+        good = good && gb(0) == 2.0 && gb(2) == 2.0;
+        // all_gatherv: rank r sends r + 1 copies of r
+        std::vector<Index> counts{1, 2, 3, 4};
+        Tensor<double, 1> send(r + 1);
+        send.setConstant(double(r));
+        auto ds = cuda::to_device(send, st);
+        DeviceTensor<double, 1> dr(Shape<1>{10});
+        c.all_gatherv(ds.span(), dr.span(), counts);
+        auto const g = dr.to_host(st);
+        double const expect[] = {0, 1, 1, 2, 2, 2, 3, 3, 3, 3};
+        for (Index i = 0; i < 10; ++i) good = good && g(i) == expect[i];
+        c.barrier();
+        ok[std::size_t(r)] = good ? 1 : 0;
+      });
+  }
+  for (int r = 0; r < P; ++r) CHECK(ok[std::size_t(r)] == 1);
+}
+
+#if defined(DISTINV_HAS_NCCL) && DISTINV_HAS_NCCL
+TEST_CASE("cuda: comm::Nccl on one rank (unique id through SingleProcess)") {
+  static_assert(cuda::DeviceCommBackend<comm::Nccl>);
+  cuda::Stream st;
+  comm::Nccl nccl(comm::SingleProcess{}, 0, st);
+  CHECK(nccl.rank() == 0);
+  CHECK(nccl.size() == 1);
+  auto h = random_tensor<float, 1>({7}, 60);
+  auto d = cuda::to_device(h, st);
+  nccl.all_reduce(d.span(), ReduceOp::sum);
+  CHECK(max_abs_diff(d.to_host(st), h) == 0);
+  nccl.all_reduce(d.span(), ReduceOp::mean);
+  CHECK(max_abs_diff(d.to_host(st), h) == 0);
+  nccl.broadcast(d.span(), 0);
+  CHECK_THROWS_AS(nccl.broadcast(d.span(), 1), Error);
+  DeviceTensor<float, 1> r(Shape<1>{7});
+  std::vector<Index> counts{7};
+  nccl.all_gatherv(d.span(), r.span(), counts);
+  CHECK(max_abs_diff(r.to_host(st), h) == 0);
+  nccl.barrier();
+}
+#endif
