@@ -69,6 +69,7 @@ struct DistributedBundle {
   using scalar_type = typename tensor_type::Scalar;
   using strategy_type = tiling::AnySignalStrategy<scalar_type, 4>;
   using prior_type = DistributedPrior<Ctx, Prior, strategy_type>;
+  static constexpr bool has_prior = !std::is_same_v<Prior, NoPrior>;
 
   Physics physics;
   DistributedMeasurements<Ctx, tensor_type> measurements;

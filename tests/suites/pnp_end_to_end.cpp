@@ -52,3 +52,42 @@ TEST_CASE("end to end: distributed PnP-PGD + TV gains >= 4 dB and matches one pr
     CHECK(max_abs_diff(out.x, reference.x) < 1e-4);
   }, {2});
 }
+
+TEST_CASE("solvers: PGD, FISTA and HQS improve on the measurement; options are checked") {
+  auto const clean = io::test_image<double>(64, 64, 1);
+  distinv::testing::for_each_backend([&](auto& ctx) {
+    std::vector<physics::Blur<double>> ops;
+    for (double s : {1.0, 1.5}) {
+      ops.emplace_back(physics::gaussian_blur<double>(s), physics::Padding::circular);
+      ops.back().set_noise(physics::GaussianNoise<double>{0.01});
+    }
+    physics::StackedLinearPhysics<physics::Blur<double>> stack(ops);
+    auto const y = distribute(stack, ctx).forward(clean);
+    double const start = io::psnr(y[0], clean);
+    auto run = [&](auto solve) {
+      auto b = make_distrib_bundle(ctx, FactoryConfig{stack, y}, shape_of(clean), optim::PnP{optim::TVDenoiser<double>{}},
+                                   TilingConfig{.patch_size = 32});
+      b.signal.update_(y[0]);
+      return solve(b);
+    };
+    std::vector<double> seen;
+    optim::SolverOptions<Tensor4<double>> opt{.max_iter = 20, .sigma = 0.002, .track_objective = true, .reference = &clean};
+    opt.callback = [&](optim::IterationInfo const& it) { seen.push_back(it.objective); };
+    auto const pgd = run([&](auto& b) { return optim::pnp_pgd(b, opt); });
+    CHECK(seen.size() == 20);
+    CHECK(seen.back() < seen.front());  // the data fidelity goes down
+    CHECK(io::psnr(pgd.x, clean) > start);
+    CHECK(pgd.history.back().psnr == doctest::Approx(io::psnr(pgd.x, clean)));
+    CHECK(io::psnr(run([&](auto& b) { return optim::fista(b, {.max_iter = 20, .sigma = 0.002}); }).x, clean) > start);
+    CHECK(io::psnr(run([&](auto& b) { return optim::pnp_hqs(b, {.max_iter = 5, .step = 10, .sigma = 0.01}); }).x, clean) >
+          start);
+    auto const early = run([&](auto& b) { return optim::pnp_pgd(b, {.max_iter = 200, .sigma = 0.002, .tol = 1e-3}); });
+    CHECK(early.converged);
+    CHECK(early.iterations < 200);
+    CHECK_THROWS_AS(run([&](auto& b) { return optim::pnp_pgd(b, {.max_iter = 0}); }), Error);
+    CHECK_THROWS_AS(run([&](auto& b) { return optim::fista(b, {.step = -1}); }), Error);
+    auto no_prior = make_distrib_bundle(ctx, FactoryConfig{stack, y}, shape_of(clean));
+    static_assert(!decltype(no_prior)::has_prior);  // the solvers refuse it at compile time
+    CHECK(no_prior.prior == nullptr);
+  }, {2});
+}

@@ -1,7 +1,7 @@
 // PNG input/output of io/png.hpp: round trips, 16-bit / palette / grey+alpha inputs written
 // here through libpng directly, and the errors (missing, not a PNG, truncated, corrupt,
 // unwritable), with no file left behind after a failed write. Built only when libpng is there.
-#if __has_include(<png.h>)
+#ifdef DISTINV_HAS_PNG
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -249,4 +249,4 @@ TEST_CASE("png: write errors leave no file behind") {
   CHECK(max_abs(io::read_png<double>(p)) == 1.0);
   CHECK(dir.count() == 3);
 }
-#endif  // __has_include(<png.h>)
+#endif  // DISTINV_HAS_PNG

@@ -16,23 +16,7 @@
 
 namespace distinv::io {
 
-/// Peak signal-to-noise ratio in dB: 10 log10(max_value^2 / mean((x - ref)^2)), accumulated in
-/// double; +infinity when x == ref. Throws Error on a shape mismatch, an empty tensor or
-/// max_value <= 0.
-template <HostTensor X>
-double psnr(X const& x, X const& ref, double max_value = 1.0) {
-  require_same_shape(ref, x, "psnr");
-  DISTINV_REQUIRE(x.size() > 0, "psnr: expected a non-empty tensor, got shape ", to_string(shape_of(x)));
-  DISTINV_REQUIRE(max_value > 0, "psnr: expected max_value > 0, got ", max_value);
-  double s = 0;
-  for (Index i = 0; i < x.size(); ++i) {
-    double const d = double(x.data()[i]) - double(ref.data()[i]);
-    s += d * d;
-  }
-  double const mse = s / double(x.size());
-  if (mse == 0) return std::numeric_limits<double>::infinity();
-  return 10.0 * std::log10(max_value * max_value / mse);
-}
+using distinv::psnr;  // core/tensor.hpp
 
 namespace detail {
 

@@ -54,15 +54,6 @@ struct SolverResult {
   std::vector<IterationInfo> history;
 };
 
-/// PSNR in dB of x against ref with the given peak value.
-template <HostTensor X>
-double psnr(X const& x, X const& ref, double max_value = 1.0) {
-  require_same_shape(x, ref, "psnr");
-  double const err = norm(X(x - ref));
-  double const mse = err * err / double(x.size());
-  return mse == 0 ? std::numeric_limits<double>::infinity() : 10.0 * std::log10(max_value * max_value / mse);
-}
-
 namespace detail {
 using clock = std::chrono::steady_clock;
 inline double since(clock::time_point t0) { return std::chrono::duration<double>(clock::now() - t0).count(); }
@@ -82,6 +73,7 @@ double default_step(Bundle& b, typename Bundle::tensor_type const& x0, double st
 
 template <class Bundle, class Opt>
 void check_options(Bundle const& b, Opt const& opt) {
+  static_assert(Bundle::has_prior, "solver: the bundle has no prior (pass one to make_distrib_bundle)");
   DISTINV_REQUIRE(opt.max_iter > 0, "solver: expected max_iter > 0, got ", opt.max_iter);
   DISTINV_REQUIRE(opt.sigma >= 0, "solver: expected sigma >= 0, got ", opt.sigma);
   DISTINV_REQUIRE(opt.tol >= 0, "solver: expected tol >= 0, got ", opt.tol);

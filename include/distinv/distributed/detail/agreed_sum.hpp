@@ -12,12 +12,13 @@
 #include <string>
 
 #include "distinv/core/error.hpp"
+#include "distinv/core/concepts.hpp"
 #include "distinv/core/tensor.hpp"
 
 namespace distinv::detail {
 
 template <class TensorT, class Ctx, class F>
-TensorT agreed_sum(Ctx const& ctx, char const* what, F&& local_sum, ReduceOp op = ReduceOp::sum) {
+TensorT agreed_sum(Ctx const& ctx, char const* what, F&& local_sum) {
   constexpr int R = TensorT::NumDimensions;
   constexpr auto none = std::numeric_limits<std::int64_t>::min();
   std::optional<TensorT> local;
@@ -49,7 +50,7 @@ TensorT agreed_sum(Ctx const& ctx, char const* what, F&& local_sum, ReduceOp op 
                     -agree[std::size_t(1 + R + d)], " to ", shape[std::size_t(d)], ")");
   }
   TensorT result = local ? std::move(*local) : zeros<typename TensorT::Scalar>(shape);
-  ctx.all_reduce(result, op);
+  ctx.all_reduce(result);
   return result;
 }
 
