@@ -47,7 +47,8 @@ struct Diff {
   }
   bool report() const {
     bool const ok = max <= 1e-5 * std::max(scale, 1e-30);
-    std::printf("   Mean absolute difference: %.2e\n   Max absolute difference:  %.2e\n   %s\n", sum / double(count), max,
+    std::printf("   Mean absolute difference: %.2e\n   Max absolute difference:  %.2e\n   %s\n",
+                sum / double(count), max,
                 ok ? "Results match (max difference <= 1e-5 relative)" : "MISMATCH: max difference > 1e-5 relative");
     return ok;
   }
@@ -144,7 +145,8 @@ Args parse(int argc, char** argv) {
       std::string const v = value();
       char* end = nullptr;
       long const n = std::strtol(v.c_str(), &end, 10);
-      DISTINV_REQUIRE(!v.empty() && *end == 0 && n >= lo, "option ", opt, ": expected an integer >= ", lo, ", got '", v, "'");
+      DISTINV_REQUIRE(!v.empty() && *end == 0 && n >= lo, "option ", opt, ": expected an integer >= ", lo, ", got '",
+                      v, "'");
       return n;
     };
     if (opt == "--image") a.image = value();
