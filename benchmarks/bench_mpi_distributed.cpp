@@ -1,0 +1,331 @@
+// bench_mpi_distributed: the distributed layer end to end on RGB float images, 1 rank
+// (SingleProcess) against 2 ranks (Threads, or MPI under mpiexec):
+//   grad8/*   L2 gradient of 8 anisotropic circular Gaussian blurs at 2048²: Fourier-fused,
+//             cached plain (Σ AᵢᵀAᵢx − Σ Aᵢᵀyᵢ) and general (Σ Aᵢᵀ(Aᵢx − yᵢ)); one FFTW pair floor
+//   tv/*      TV denoising (50 iterations) at 2048², untiled and tiled (patch 256, halo 50)
+//   pnp/*     one PnP-PGD iteration at 1024², 8 blurs, tiled TV prior: data / prior / comm split
+//   ./bench_mpi_distributed                     SingleProcess and Threads (2 ranks)
+//   mpiexec -n 2 ./bench_mpi_distributed        MPI (rank 0 reports)
+// DISTINV_BENCH_TBB_THREADS=k caps oneTBB at k threads per process (1: each rank runs serially,
+// so that 1 against 2 ranks shows the rank-level speed-up alone).
+// Every case runs a fixed number of iterations so that all ranks run the same collectives.
+// Timed<Comm> forwards every collective and adds its wall time to a per-rank counter; with
+// Threads that time includes waiting for the slower rank. Counters are the max over ranks.
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <optional>
+#include <string>
+#include <array>
+#include <chrono>
+#include <complex>
+#include <memory>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include <tbb/global_control.h>
+#include <tbb/parallel_for.h>
+
+#include "distinv/distinv.hpp"
+#include "distinv/distributed/data_fidelity.hpp"
+#include "distinv/distributed/measurements.hpp"
+#include "distinv/factory.hpp"
+#include "distinv/fft/fftw.hpp"
+#include "distinv/mpi.hpp"
+#include "distinv/optim/denoisers/tv.hpp"
+#include "distinv/optim/prior.hpp"
+#include "distinv/optim/solvers.hpp"
+#include "distinv/physics/blur.hpp"
+#include "distinv/physics/gaussian_blur.hpp"
+#include "distinv/physics/stacked.hpp"
+
+using namespace distinv;
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+double seconds_since(clock_type::time_point t0) {
+  return std::chrono::duration<double>(clock_type::now() - t0).count();
+}
+
+/// A CommBackend that forwards to `Comm` and adds the wall time of every collective to a
+/// counter shared by the copies of one rank's backend.
+template <CommBackend Comm>
+class Timed {
+ public:
+  Timed(Comm comm, std::shared_ptr<double> seconds) : comm_(std::move(comm)), seconds_(std::move(seconds)) {}
+
+  static constexpr std::string_view name() { return Comm::name(); }
+  static constexpr bool shares_memory = requires { requires Comm::shares_memory; };
+  int rank() const { return comm_.rank(); }
+  int size() const { return comm_.size(); }
+  double seconds() const { return *seconds_; }
+
+  template <class T>
+  void all_reduce(std::span<T> buf, ReduceOp op) const {
+    timed([&] { comm_.all_reduce(buf, op); });
+  }
+  template <class T>
+  void broadcast(std::span<T> buf, int root) const {
+    timed([&] { comm_.broadcast(buf, root); });
+  }
+  template <class T>
+  void all_gatherv(std::span<T const> send, std::span<T> recv, std::span<Index const> counts) const {
+    timed([&] { comm_.all_gatherv(send, recv, counts); });
+  }
+  void broadcast_bytes(std::vector<std::byte>& bytes, int root) const {
+    timed([&] { comm_.broadcast_bytes(bytes, root); });
+  }
+  void barrier() const {
+    timed([&] { comm_.barrier(); });
+  }
+
+ private:
+  template <class F>
+  void timed(F&& f) const {
+    auto const t0 = clock_type::now();
+    f();
+    *seconds_ += seconds_since(t0);
+  }
+
+  Comm comm_;
+  std::shared_ptr<double> seconds_;
+};
+static_assert(CommBackend<Timed<comm::Threads>>);
+
+Tensor4<float> random_image(Index n, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<float> u(0.f, 1.f);
+  Tensor4<float> x(1, 3, n, n);
+  for (auto& v : flat(x)) v = u(rng);
+  return x;
+}
+
+physics::StackedLinearPhysics<physics::Blur<float>> eight_blurs() {
+  std::vector<physics::Blur<float>> ops;
+  for (int i = 0; i < 8; ++i)
+    ops.emplace_back(physics::gaussian_blur<float>(std::array<double, 2>{1.0 + 0.25 * i, 2.0 + 0.3 * i}, 22.5 * i),
+                     physics::Padding::circular);
+  return physics::StackedLinearPhysics<physics::Blur<float>>(ops);
+}
+
+/// The measurements y_i = A_i x_true, the same on every rank (built once per process).
+TensorList<Tensor4<float>> measurements(physics::StackedLinearPhysics<physics::Blur<float>> const& stack, Index n) {
+  auto const truth = random_image(n, 7);
+  TensorList<Tensor4<float>> y;
+  for (std::size_t i = 0; i < stack.size(); ++i) y.push_back(stack[i].A(truth));
+  return y;
+}
+
+/// What one rank measured beside the benchmark's time, summed over the timed iterations.
+struct Split {
+  double comm = 0, data = 0, prior = 0;
+};
+
+/// A case: `make(ctx)` runs on every rank (outside the timed loop) and returns `step(split)`,
+/// one timed iteration, which adds to `split` what it measured itself (data, prior).
+enum class Backend { single, threads, mpi };
+
+template <class Ctx>
+Split run_rank(Ctx& ctx, auto const& make, benchmark::IterationCount iterations, benchmark::State* st) {
+  auto step = make(ctx);
+  Split split;
+  step(split);  // warm-up: plans, caches, tiling strategy, first touch
+  split = {};
+  double const comm0 = ctx.comm().seconds();
+  if (!st) {
+    for (benchmark::IterationCount i = 0; i < iterations; ++i) step(split);
+  } else if constexpr (std::is_same_v<typename Ctx::comm_type, Timed<comm::Mpi>>) {
+    MPI_Comm const native = MPI_COMM_WORLD;
+    for (auto _ : *st) {
+      MPI_Barrier(native);
+      double const t0 = MPI_Wtime();
+      step(split);
+      double dt = MPI_Wtime() - t0;
+      MPI_Allreduce(MPI_IN_PLACE, &dt, 1, MPI_DOUBLE, MPI_MAX, native);  // slowest rank
+      st->SetIterationTime(dt);
+    }
+  } else {
+    for (auto _ : *st) step(split);
+  }
+  split.comm = ctx.comm().seconds() - comm0;
+  return split;
+}
+
+template <class Make>
+void run_case(benchmark::State& st, Backend backend, Make make) {
+  auto const iterations = st.max_iterations;
+  std::vector<Split> splits;
+  if (backend == Backend::single) {
+    DistributedContext<Timed<comm::SingleProcess>> ctx(Timed(comm::SingleProcess{}, std::make_shared<double>(0)));
+    splits.push_back(run_rank(ctx, make, iterations, &st));
+  } else if (backend == Backend::threads) {
+    auto world = comm::Threads::make_world(2);
+    splits.resize(2);
+    {
+      std::jthread peer([&] {
+        DistributedContext<Timed<comm::Threads>> ctx(Timed(comm::Threads(world, 1), std::make_shared<double>(0)));
+        splits[1] = run_rank(ctx, make, iterations, nullptr);
+      });
+      DistributedContext<Timed<comm::Threads>> ctx(Timed(comm::Threads(world, 0), std::make_shared<double>(0)));
+      splits[0] = run_rank(ctx, make, iterations, &st);
+    }
+  } else {
+    DistributedContext<Timed<comm::Mpi>> ctx(Timed(comm::Mpi(MPI_COMM_WORLD), std::make_shared<double>(0)));
+    Split s = run_rank(ctx, make, iterations, &st);  // every rank runs the same timed loop
+    std::array<double, 3> v{s.comm, s.data, s.prior};
+    MPI_Allreduce(MPI_IN_PLACE, v.data(), 3, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+    splits.push_back({v[0], v[1], v[2]});
+  }
+  Split worst;
+  for (auto const& s : splits) {
+    worst.comm = std::max(worst.comm, s.comm);
+    worst.data = std::max(worst.data, s.data);
+    worst.prior = std::max(worst.prior, s.prior);
+  }
+  double const per_ms = 1e3 / double(iterations);
+  st.counters["comm_ms"] = worst.comm * per_ms;
+  if (worst.data > 0) st.counters["data_ms"] = worst.data * per_ms;
+  if (worst.prior > 0) st.counters["prior_ms"] = worst.prior * per_ms;
+}
+
+// ---- 1. L2 gradient of 8 blurs ------------------------------------------------------------
+
+enum class GradPath { fused, cached_plain, general };
+
+auto grad_case(GradPath path, Index n) {
+  auto stack = std::make_shared<physics::StackedLinearPhysics<physics::Blur<float>>>(eight_blurs());
+  auto y = std::make_shared<TensorList<Tensor4<float>>>(measurements(*stack, n));
+  auto x = std::make_shared<Tensor4<float>>(random_image(n, 2));
+  return [=](auto& ctx) {
+    using Ctx = std::remove_reference_t<decltype(ctx)>;
+    auto physics = std::make_shared<decltype(distribute(*stack, ctx))>(distribute(*stack, ctx));
+    auto ym = std::make_shared<DistributedMeasurements<Ctx, Tensor4<float>>>(ctx, *y);
+    auto f = std::make_shared<DistributedDataFidelity<Ctx, optim::L2>>(
+        ctx, optim::L2{}, DataFidelityOptions{.fused = path == GradPath::fused});
+    return [=](Split&) {
+      if (path == GradPath::general) benchmark::DoNotOptimize(f->grad(*x, *y, *physics).data());
+      else benchmark::DoNotOptimize(f->grad(*x, *ym, *physics).data());
+    };
+  };
+}
+
+void grad8(benchmark::State& st, Backend backend, GradPath path) { run_case(st, backend, grad_case(path, st.range(0))); }
+
+/// One FFTW forward + inverse pair on each of the 3 planes (planes in parallel, as the fused path).
+void fft_pair(benchmark::State& st) {
+  Index const n = st.range(0);
+  fft::Plan2d<float> plan(n, n);
+  auto x = random_image(n, 4);
+  Tensor4<float> y(shape_of(x));
+  for (auto _ : st) {
+    tbb::parallel_for(Index(0), Index(3), [&](Index p) {
+      auto buf = fft::make_buffer<float, std::complex<float>>(plan.spectrum_size());
+      plan.forward(x.data() + p * n * n, buf.get());
+      plan.inverse(buf.get(), y.data() + p * n * n);
+    });
+    benchmark::DoNotOptimize(y.data());
+  }
+}
+
+// ---- 2. Tiled TV denoising ----------------------------------------------------------------
+
+constexpr double tv_sigma = 0.05;
+
+void tv_untiled(benchmark::State& st) {
+  auto const x = random_image(st.range(0), 5);
+  optim::TVDenoiser<float> tv{};
+  benchmark::DoNotOptimize(tv(x, tv_sigma).data());
+  for (auto _ : st) benchmark::DoNotOptimize(tv(x, tv_sigma).data());
+}
+
+void tv_tiled(benchmark::State& st, Backend backend) {
+  auto x = std::make_shared<Tensor4<float>>(random_image(st.range(0), 5));
+  Index const patch = st.range(1);
+  run_case(st, backend, [=](auto& ctx) {
+    auto proc = std::make_shared<decltype(distribute(optim::TVDenoiser<float>{}, ctx, TilingConfig{}))>(
+        distribute(optim::TVDenoiser<float>{}, ctx, TilingConfig{.patch_size = patch}));
+    return [=](Split&) { benchmark::DoNotOptimize((*proc)(*x, tv_sigma).data()); };
+  });
+}
+
+// ---- 3. One PnP-PGD iteration -------------------------------------------------------------
+
+void pnp_iteration(benchmark::State& st, Backend backend) {
+  Index const n = st.range(0);
+  auto stack = std::make_shared<physics::StackedLinearPhysics<physics::Blur<float>>>(eight_blurs());
+  auto y = std::make_shared<TensorList<Tensor4<float>>>(measurements(*stack, n));
+  run_case(st, backend, [=](auto& ctx) {
+    auto b = std::make_shared<decltype(make_distrib_bundle(ctx, FactoryConfig{*stack, *y}, Shape<4>{1, 3, n, n},
+                                                           optim::PnP{optim::TVDenoiser<float>{}},
+                                                           TilingConfig{.patch_size = 256}))>(
+        make_distrib_bundle(ctx, FactoryConfig{*stack, *y}, Shape<4>{1, 3, n, n},
+                            optim::PnP{optim::TVDenoiser<float>{}}, TilingConfig{.patch_size = 256}));
+    return [=](Split& split) {
+      auto const r = optim::pnp_pgd(*b, {.max_iter = 1, .step = 0.3, .sigma = 0.004});
+      split.data += r.history[0].data_seconds;
+      split.prior += r.history[0].prior_seconds;
+    };
+  });
+}
+
+struct Silent : benchmark::BenchmarkReporter {
+  bool ReportContext(Context const&) override { return true; }
+  void ReportRuns(std::vector<Run> const&) override {}
+};
+
+void register_all(Backend backend) {
+  char const* const tag = backend == Backend::single ? "1rank" : backend == Backend::threads ? "threads2" : "mpi2";
+  auto timing = [&](benchmark::internal::Benchmark* b, int iters) {
+    b->Iterations(iters)->Unit(benchmark::kMillisecond);
+    if (backend == Backend::mpi) b->UseManualTime();
+    else b->UseRealTime();
+  };
+  std::string const t = tag;
+  for (auto [name, path] : {std::pair{"fused", GradPath::fused}, std::pair{"cached_plain", GradPath::cached_plain},
+                            std::pair{"general", GradPath::general}})
+    timing(benchmark::RegisterBenchmark(("grad8/" + t + "/" + name).c_str(),
+                                        [backend, path](benchmark::State& st) { grad8(st, backend, path); })
+               ->Arg(2048),
+           path == GradPath::fused ? 10 : 3);
+  timing(benchmark::RegisterBenchmark(("tv/" + t + "/tiled").c_str(),
+                                      [backend](benchmark::State& st) { tv_tiled(st, backend); })
+             ->Args({2048, 256}),
+         2);
+  timing(benchmark::RegisterBenchmark(("pnp/" + t + "/iteration").c_str(),
+                                      [backend](benchmark::State& st) { pnp_iteration(st, backend); })
+             ->Arg(1024),
+         3);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  comm::MpiSession session(&argc, &argv);
+  int rank = 0, size = 1;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  std::optional<tbb::global_control> tbb_cap;
+  if (char const* k = std::getenv("DISTINV_BENCH_TBB_THREADS")) {
+    tbb_cap.emplace(tbb::global_control::max_allowed_parallelism, std::size_t(std::max(1, std::atoi(k))));
+    benchmark::AddCustomContext("tbb_threads_per_process", k);
+  }
+  if (size == 1) {
+    benchmark::RegisterBenchmark("fftw_pair_rgb", fft_pair)->Arg(2048)->Iterations(10)->Unit(benchmark::kMillisecond)->UseRealTime();
+    benchmark::RegisterBenchmark("tv/1rank/untiled", tv_untiled)->Arg(2048)->Iterations(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+    register_all(Backend::single);
+    register_all(Backend::threads);
+  } else {
+    register_all(Backend::mpi);
+  }
+  benchmark::Initialize(&argc, argv);
+  if (rank == 0) {
+    benchmark::RunSpecifiedBenchmarks();
+  } else {
+    Silent silent;
+    benchmark::RunSpecifiedBenchmarks(&silent);
+  }
+  benchmark::Shutdown();
+}
