@@ -39,10 +39,7 @@ concept VersionedMeasurements = requires(M const& m) {
 };
 /// Operators whose L2 normal equations fuse into one Fourier multiplier (needs FFTW).
 template <class Op>
-concept FusableBlur = requires(Op const& op) {
-  typename physics::CircularNormal<typename Op::scalar_type>;
-  requires std::same_as<Op, physics::Blur<typename Op::scalar_type>>;
-};
+concept FusableBlur = physics::has_circular_normal && std::same_as<Op, physics::Blur<typename Op::scalar_type>>;
 }  // namespace detail
 
 template <class Ctx, class Fidelity>

@@ -4,7 +4,18 @@
 //   S = Σ_i |K_i|²  (H x (W/2+1), real),   Bhat = Σ_i conj(K_i) · FFT(y_i)  (B, C, H, W/2+1),
 //   normal(x) = IFFT(S · FFT x) = Σ_i A_iᵀA_i x,  grad(x) = IFFT(S · FFT x − Bhat) = Σ_i A_iᵀ(A_i x − y_i),
 // one FFT pair per plane whatever the number of operators. S and Bhat are exposed as raw real
-// spans so that a distributed caller all-reduces them in place. Needs distinv::fftw.
+// spans so that a distributed caller all-reduces them in place. Needs distinv::fftw; without
+// it the template is only declared and has_circular_normal is false.
+namespace distinv::physics {
+template <class T>
+class CircularNormal;
+#ifdef DISTINV_HAS_FFTW
+inline constexpr bool has_circular_normal = true;
+#else
+inline constexpr bool has_circular_normal = false;
+#endif
+}  // namespace distinv::physics
+
 #ifdef DISTINV_HAS_FFTW
 #include <algorithm>
 #include <complex>
