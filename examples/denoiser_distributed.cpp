@@ -16,15 +16,13 @@
 #include <vector>
 
 #include "distinv/distinv.hpp"
+#include "launch_selected.hpp"
 #include "distinv/factory.hpp"
 #include "distinv/io/image_ops.hpp"
 #include "distinv/io/png.hpp"
 #include "distinv/io/test_image.hpp"
 #include "distinv/optim/denoisers/tv.hpp"
 #include "distinv/optim/denoisers/wavelet.hpp"
-#ifdef DISTINV_DEMO_MPI
-#include "distinv/mpi.hpp"
-#endif
 
 using namespace distinv;
 using Image = Tensor4<float>;
@@ -198,15 +196,7 @@ int main(int argc, char** argv) {
       }
       if (ctx.rank() == 0) status = s;
     };
-    if (args.mpi) {
-#ifdef DISTINV_DEMO_MPI
-      launch<comm::Mpi>(argc, argv, body);
-#endif
-    } else if (args.threads > 0) {
-      launch<comm::Threads>(args.threads, body);
-    } else {
-      launch<comm::SingleProcess>(body);
-    }
+    examples::launch_selected(argc, argv, args.mpi, args.threads, body);
     return status;
   } catch (std::exception const& e) {
     std::fprintf(stderr, "denoiser_distributed: %s\n", e.what());

@@ -27,9 +27,7 @@
 #include "distinv/physics/blur.hpp"
 #include "distinv/physics/gaussian_blur.hpp"
 #include "distinv/physics/stacked.hpp"
-#ifdef DISTINV_PNP_MPI
-#include "distinv/mpi.hpp"
-#endif
+#include "launch_selected.hpp"
 
 namespace {
 
@@ -287,18 +285,9 @@ int main(int argc, char** argv) {
   std::string backend = cfg.backend;
   if (backend == "auto") backend = cfg.threads > 0 ? "threads" : under_mpiexec() ? "mpi" : "single";
   try {
-    distinv::ContextOptions const copt{.seed = cfg.seed};
-    if (backend == "threads") {
-      distinv::launch<distinv::comm::Threads>(std::max(1, cfg.threads), [&](auto& ctx) { reconstruct(ctx, cfg, clean); }, copt);
-    } else if (backend == "mpi") {
-#ifdef DISTINV_PNP_MPI
-      distinv::launch<distinv::comm::Mpi>(argc, argv, [&](auto& ctx) { reconstruct(ctx, cfg, clean); }, copt);
-#else
-      distinv::fail("--backend mpi: this build has no MPI backend");
-#endif
-    } else {
-      distinv::launch<distinv::comm::SingleProcess>([&](auto& ctx) { reconstruct(ctx, cfg, clean); }, copt);
-    }
+    distinv::examples::launch_selected(argc, argv, backend == "mpi", backend == "threads" ? std::max(1, cfg.threads) : 0,
+                                       [&](auto& ctx) { reconstruct(ctx, cfg, clean); },
+                                       distinv::ContextOptions{.seed = cfg.seed});
   } catch (std::exception const& e) {
     std::fprintf(stderr, "distinv-pnp: %s\n", e.what());
     return 2;

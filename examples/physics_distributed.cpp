@@ -13,6 +13,7 @@
 #include <string>
 
 #include "distinv/distinv.hpp"
+#include "launch_selected.hpp"
 #include "distinv/distributed/stacked_physics.hpp"
 #include "distinv/io/image_ops.hpp"
 #include "distinv/io/png.hpp"
@@ -20,9 +21,6 @@
 #include "distinv/physics/blur.hpp"
 #include "distinv/physics/gaussian_blur.hpp"
 #include "distinv/physics/stacked.hpp"
-#ifdef DISTINV_DEMO_MPI
-#include "distinv/mpi.hpp"
-#endif
 
 using namespace distinv;
 using Image = Tensor4<float>;
@@ -188,15 +186,7 @@ int main(int argc, char** argv) {
       int const s = with_gather(args.gather, [&]<class G>() { return demo<G>(ctx, args, x); });
       if (ctx.rank() == 0) status = s;
     };
-    if (args.mpi) {
-#ifdef DISTINV_DEMO_MPI
-      launch<comm::Mpi>(argc, argv, body);
-#endif
-    } else if (args.threads > 0) {
-      launch<comm::Threads>(args.threads, body);
-    } else {
-      launch<comm::SingleProcess>(body);
-    }
+    examples::launch_selected(argc, argv, args.mpi, args.threads, body);
     return status;
   } catch (std::exception const& e) {
     std::fprintf(stderr, "physics_distributed: %s\n", e.what());

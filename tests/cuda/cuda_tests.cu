@@ -184,7 +184,7 @@ TEST_CASE_TEMPLATE("cuda: Blur matches the naive host convolution for every padd
   for (Padding m : {Padding::valid, Padding::circular, Padding::reflect, Padding::replicate, Padding::zeros})
     for (auto const& c : blur_cases) {
       if (m == Padding::valid && (c.f[2] > c.x[2] || c.f[3] > c.x[3])) continue;
-      CAPTURE(kernels::to_string(m));
+      CAPTURE(kernels::padding_name(m));
       CAPTURE(to_string(c.f));
       auto const hx = random_tensor<T, 4>(c.x, 5), hf = random_tensor<T, 4>(c.f, 6);
       auto const ref = ref_conv(hx, hf, m);
@@ -214,7 +214,7 @@ TEST_CASE_TEMPLATE("cuda: Blur passes the dot test <A x, y> = <x, A^T y> on the 
     for (auto method : {cuda::BlurMethod::direct, cuda::BlurMethod::automatic})
       for (auto const& c : blur_cases) {
         if (m == Padding::valid && (c.f[2] > c.x[2] || c.f[3] > c.x[3])) continue;
-        CAPTURE(kernels::to_string(m));
+        CAPTURE(kernels::padding_name(m));
         CAPTURE(to_string(c.f));
         cuda::Blur<T> A(random_tensor<T, 4>(c.f, 7), m, stream, method);
         auto x = cuda::to_device(random_tensor<T, 4>(c.x, 8), stream);

@@ -6,6 +6,7 @@
 #include "backends.hpp"
 #include "distinv/distributed/data_fidelity.hpp"
 #include "distinv/distributed/stacked_physics.hpp"
+#include "distinv/factory.hpp"
 #include "distinv/physics/blur.hpp"
 #include "distinv/physics/gaussian_blur.hpp"
 #include "distinv/physics/stacked.hpp"
@@ -177,6 +178,8 @@ TEST_CASE_TEMPLATE("distributed data fidelity == sum over the stack", Fid, optim
     ym.update_(0, y[0] * T(2));
     y[0] = y[0] * T(2);
     CHECK(rel_diff(f.grad(x, ym, A), f.grad(x, y, A)) < 1e-12);  // cache follows the update
+    auto fd = distribute(fid, ctx);  // the factory's distribute() of a fidelity
+    CHECK(fd.fn(x, y, A) == doctest::Approx(f.fn(x, y, A)).epsilon(1e-12));
     DistributedDataFidelity fm(ctx, fid, DataFidelityOptions{Reduction::mean});
     CHECK(fm.fn(x, y, A) == doctest::Approx(f.fn(x, y, A) / 4).epsilon(1e-12));
     // Per-operator fidelities from a factory.

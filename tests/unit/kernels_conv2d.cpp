@@ -171,7 +171,7 @@ TEST_CASE_TEMPLATE("kernels: conv2d matches the padded reference for every paddi
   for (Padding m : {Padding::valid, Padding::circular, Padding::reflect, Padding::replicate, Padding::zeros}) {
     for (auto const& c : cases) {
       if (m == Padding::valid && (c.kh > c.H || c.kw > c.W)) continue;
-      CAPTURE(k::to_string(m));
+      CAPTURE(k::padding_name(m));
       CAPTURE(c.kh);
       auto const x = random_vector<T>(c.B * c.C * c.H * c.W, 11);
       auto const f = random_vector<T>(c.Bf * c.Cf * c.kh * c.kw, 12);
@@ -188,7 +188,7 @@ TEST_CASE("kernels: conv2d adjoint is the exact matrix transpose for every paddi
   for (Padding m : {Padding::valid, Padding::circular, Padding::reflect, Padding::replicate, Padding::zeros})
     for (auto const& c : cases) {
       if (m == Padding::valid && (c.kh > c.H || c.kw > c.W)) continue;
-      CAPTURE(k::to_string(m));
+      CAPTURE(k::padding_name(m));
       CAPTURE(c.kh);
       auto const f = random_vector<double>(c.kh * c.kw, 5);
       auto const g = k::make_conv2d_geometry(1, 1, c.H, c.W, 1, 1, c.kh, c.kw, m);
@@ -218,7 +218,7 @@ TEST_CASE_TEMPLATE("kernels: conv2d dot test <A x, y> = <x, A^T y> with broadcas
   std::vector<Case> const cases{{2, 3, 8, 7, 2, 3, 3, 5}, {2, 2, 6, 9, 1, 2, 4, 4}};
   for (Padding m : {Padding::valid, Padding::circular, Padding::reflect, Padding::replicate, Padding::zeros})
     for (auto const& c : cases) {
-      CAPTURE(k::to_string(m));
+      CAPTURE(k::padding_name(m));
       auto const g = k::make_conv2d_geometry(c.B, c.C, c.H, c.W, c.Bf, c.Cf, c.kh, c.kw, m);
       auto const x = random_vector<T>(g.planes * g.H * g.W, 21);
       auto const y = random_vector<T>(g.planes * g.Ho * g.Wo, 22);

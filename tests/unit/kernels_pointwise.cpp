@@ -101,9 +101,9 @@ TEST_CASE("kernels: pad_index matches numpy.pad (wrap, reflect, edge, constant)"
   CHECK(row(Padding::reflect, -5, 8, 3) == V{1, 0, 1, 2, 1, 0, 1, 2, 1, 0, 1, 2, 1});
   CHECK(row(Padding::circular, -5, 8, 3) == V{1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1});
   CHECK(row(Padding::reflect, -2, 3, 1) == V{0, 0, 0, 0, 0});
-  CHECK(k::padding_from_string("reflect") == Padding::reflect);
-  CHECK(k::to_string(Padding::replicate) == "replicate");
-  CHECK_THROWS_WITH_AS(k::padding_from_string("mirror"),
-                       "distinv: padding: expected one of valid, circular, reflect, replicate, zeros; got 'mirror'",
+  CHECK(k::parse_padding("reflect") == Padding::reflect);
+  CHECK(k::padding_name(Padding::replicate) == "replicate");
+  CHECK_THROWS_WITH_AS(k::parse_padding("mirror"),
+                       "distinv: unknown padding 'mirror': expected one of circular, valid, reflect, replicate, zeros (or constant)",
                        Error);
 }

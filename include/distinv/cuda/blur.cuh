@@ -77,7 +77,7 @@ class Blur {
       DISTINV_REQUIRE(filter_.dimension(i) > 0, "cuda::Blur: expected a filter (Bf, Cf, kh, kw) with positive sizes, got ",
                       to_string(filter_.shape()));
     DISTINV_REQUIRE(method != BlurMethod::fft || padding == Padding::circular,
-                    "cuda::Blur: the fft method needs circular padding, got ", kernels::to_string(padding));
+                    "cuda::Blur: the fft method needs circular padding, got ", kernels::padding_name(padding));
   }
   Blur(Tensor4<T> const& filter, Padding padding = Padding::circular, cudaStream_t stream = nullptr,
        BlurMethod method = BlurMethod::automatic)
@@ -264,7 +264,7 @@ class CircularNormal {
 
   void accumulate(Blur<T> const& blur, DeviceTensor<T, 4> const* y) {
     DISTINV_REQUIRE(blur.padding() == Padding::circular, "cuda::CircularNormal::add: expected a circular blur, got ",
-                    kernels::to_string(blur.padding()), " padding");
+                    kernels::padding_name(blur.padding()), " padding");
     auto const g = blur.geometry(shape_, "cuda::CircularNormal::add");
     Complex const* K = blur.filter_spectrum(shape_[2], shape_[3]);
     if (blur.stream() != stream_) synchronize(blur.stream());

@@ -248,6 +248,10 @@ class DistributedStackedLinearPhysics : public DistributedStackedPhysics<Ctx, Op
 /// Turns a non-distributed stack into a distributed one: each rank keeps copies of the
 /// operators it owns (the others are never copied).
 template <GatherPolicy Gather = gather::Concatenated, class Ctx, class Stack>
+  requires requires(Stack const& s) {
+    s.size();
+    requires physics::LinearPhysics<std::remove_cvref_t<decltype(s[0])>>;
+  }
 auto distribute(Stack const& stack, Ctx& ctx, StackOptions options = {}) {
   using Op = std::remove_cvref_t<decltype(stack[0])>;
   return DistributedStackedLinearPhysics<Ctx, Op, Gather>(

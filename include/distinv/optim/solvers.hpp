@@ -97,30 +97,42 @@ bool record(Bundle& b, SolverOptions<TensorT> const& opt, SolverResult<TensorT>&
 }
 }  // namespace detail
 
+namespace detail {
+/// The loop every solver shares: x ← prox(data_step(x), σ), with timing, PSNR, objective,
+/// callback and the stopping test. `data_step(x)` returns the point to denoise.
+template <class Bundle, class DataStep>
+SolverResult<typename Bundle::tensor_type> iterate(Bundle& b, SolverOptions<typename Bundle::tensor_type> const& opt,
+                                                   double step, DataStep&& data_step) {
+  using TensorT = typename Bundle::tensor_type;
+  SolverResult<TensorT> res;
+  res.step = step;
+  for (int k = 1; k <= opt.max_iter; ++k) {
+    IterationInfo info{.iteration = k};
+    auto const t0 = clock::now();
+    TensorT const x = b.signal.data();
+    TensorT const z = data_step(x);
+    info.data_seconds = since(t0);
+    auto const t1 = clock::now();
+    b.signal.update_(b.prior->prox(z, opt.sigma));
+    info.prior_seconds = since(t1);
+    info.seconds = since(t0);
+    if ((res.converged = record(b, opt, res, info, x))) break;
+  }
+  res.x = b.signal.data();
+  return res;
+}
+}  // namespace detail
+
 /// Proximal gradient descent with the prior's prox as denoiser (PnP-PGD), from the bundle's
 /// current signal. The result is also left in bundle.signal.
 template <class Bundle>
 SolverResult<typename Bundle::tensor_type> pnp_pgd(Bundle& b, SolverOptions<typename Bundle::tensor_type> const& opt) {
   using TensorT = typename Bundle::tensor_type;
-  using T = typename TensorT::Scalar;
   detail::check_options(b, opt);
-  SolverResult<TensorT> res;
-  res.step = detail::default_step(b, b.signal.data(), opt.step, opt.step_scale);
-  for (int k = 1; k <= opt.max_iter; ++k) {
-    IterationInfo info{.iteration = k};
-    auto const t0 = detail::clock::now();
-    TensorT const previous = b.signal.data();
-    TensorT g = b.data_fidelity.grad(previous, b.measurements, b.physics);
-    TensorT z = previous - g * T(res.step);
-    info.data_seconds = detail::since(t0);
-    auto const t1 = detail::clock::now();
-    b.signal.update_(b.prior->prox(z, opt.sigma));
-    info.prior_seconds = detail::since(t1);
-    info.seconds = detail::since(t0);
-    if ((res.converged = detail::record(b, opt, res, info, previous))) break;
-  }
-  res.x = b.signal.data();
-  return res;
+  double const step = detail::default_step(b, b.signal.data(), opt.step, opt.step_scale);
+  return detail::iterate(b, opt, step, [&](TensorT const& x) {
+    return TensorT(x - b.data_fidelity.grad(x, b.measurements, b.physics) * typename TensorT::Scalar(step));
+  });
 }
 
 /// FISTA: PnP-PGD from the extrapolated point z = x_k + (t_{k−1} − 1)/t_k · (x_k − x_{k−1}).
@@ -129,29 +141,16 @@ SolverResult<typename Bundle::tensor_type> fista(Bundle& b, SolverOptions<typena
   using TensorT = typename Bundle::tensor_type;
   using T = typename TensorT::Scalar;
   detail::check_options(b, opt);
-  SolverResult<TensorT> res;
-  res.step = detail::default_step(b, b.signal.data(), opt.step, opt.step_scale);
+  double const step = detail::default_step(b, b.signal.data(), opt.step, opt.step_scale);
   TensorT x_prev = b.signal.data();
   double t = 1;
-  for (int k = 1; k <= opt.max_iter; ++k) {
-    IterationInfo info{.iteration = k};
-    auto const t0 = detail::clock::now();
-    TensorT const x = b.signal.data();
+  return detail::iterate(b, opt, step, [&](TensorT const& x) {
     double const t_next = 0.5 * (1 + std::sqrt(1 + 4 * t * t));
     TensorT const z = x + (x - x_prev) * T((t - 1) / t_next);
-    TensorT g = b.data_fidelity.grad(z, b.measurements, b.physics);
-    TensorT w = z - g * T(res.step);
-    info.data_seconds = detail::since(t0);
-    auto const t1 = detail::clock::now();
-    b.signal.update_(b.prior->prox(w, opt.sigma));
-    info.prior_seconds = detail::since(t1);
-    info.seconds = detail::since(t0);
     x_prev = x;
     t = t_next;
-    if ((res.converged = detail::record(b, opt, res, info, x))) break;
-  }
-  res.x = b.signal.data();
-  return res;
+    return TensorT(z - b.data_fidelity.grad(z, b.measurements, b.physics) * T(step));
+  });
 }
 
 /// Half-quadratic splitting (PnP-HQS) for the L2 fidelity: the data step solves
@@ -164,27 +163,14 @@ SolverResult<typename Bundle::tensor_type> pnp_hqs(Bundle& b, SolverOptions<type
   static_assert(std::is_same_v<typename std::remove_cvref_t<decltype(b.data_fidelity)>::fidelity_type, L2>,
                 "pnp_hqs: the data step is solved for the L2 data fidelity only");
   detail::check_options(b, opt);
-  SolverResult<TensorT> res;
-  res.step = detail::default_step(b, b.signal.data(), opt.step, opt.step_scale);
-  T const inv_gamma = T(1.0 / res.step);
+  double const step = detail::default_step(b, b.signal.data(), opt.step, opt.step_scale);
+  T const inv_gamma = T(1.0 / step);
   // Σ A_iᵀ y_i from each rank's own measurements (a local list), one all-reduce.
   TensorT const aty = b.physics.A_adjoint(TensorList<TensorT>(b.measurements.local()));
-  for (int k = 1; k <= opt.max_iter; ++k) {
-    IterationInfo info{.iteration = k};
-    auto const t0 = detail::clock::now();
-    TensorT const z = b.signal.data();
-    TensorT rhs = aty + z * inv_gamma;
-    auto normal = [&](TensorT const& v) { return TensorT(b.physics.A_adjoint_A(v) + v * inv_gamma); };
-    TensorT x = conjugate_gradient(normal, rhs, z, cg).x;
-    info.data_seconds = detail::since(t0);
-    auto const t1 = detail::clock::now();
-    b.signal.update_(b.prior->prox(x, opt.sigma));
-    info.prior_seconds = detail::since(t1);
-    info.seconds = detail::since(t0);
-    if ((res.converged = detail::record(b, opt, res, info, z))) break;
-  }
-  res.x = b.signal.data();
-  return res;
+  auto normal = [&](TensorT const& v) { return TensorT(b.physics.A_adjoint_A(v) + v * inv_gamma); };
+  return detail::iterate(b, opt, step, [&](TensorT const& z) {
+    return conjugate_gradient(normal, TensorT(aty + z * inv_gamma), z, cg).x;
+  });
 }
 
 }  // namespace distinv::optim

@@ -4,6 +4,7 @@
 // index it reads, or -1 ("none": the padded value is zero). reflect is numpy/torch 'reflect'
 // (mirror without repeating the edge: [c b | a b c d | c b]), replicate repeats the edge.
 // No CUDA header here; the string names are for the command-line edge only.
+#include <array>
 #include <cstddef>
 #include <string_view>
 
@@ -14,29 +15,23 @@ namespace distinv::kernels {
 
 using Index = std::ptrdiff_t;
 
-/// Boundary of a convolution. `valid` keeps only the outputs whose window lies inside the
-/// input (as an index map it behaves like `zeros`, but is never asked out of range).
-enum class Padding { valid, circular, reflect, replicate, zeros };
+/// Boundary of a convolution (deepinv's `padding`). valid: no padding (output H-h+1 x W-w+1;
+/// as an index map it behaves like zeros but is never asked out of range); the others keep
+/// the size: circular (periodic), reflect (mirror without repeating the edge), replicate
+/// (edge value), zeros.
+enum class Padding { circular, valid, reflect, replicate, zeros };
 
-inline constexpr std::string_view to_string(Padding p) noexcept {
-  switch (p) {
-    case Padding::valid: return "valid";
-    case Padding::circular: return "circular";
-    case Padding::reflect: return "reflect";
-    case Padding::replicate: return "replicate";
-    case Padding::zeros: return "zeros";
-  }
-  return "?";
-}
+inline constexpr std::array<std::string_view, 5> padding_names = {"circular", "valid", "reflect", "replicate",
+                                                                   "zeros"};
+inline constexpr std::string_view padding_name(Padding p) noexcept { return padding_names[static_cast<std::size_t>(p)]; }
 
-/// "valid", "circular", "reflect", "replicate", "zeros" (or "constant") -> Padding.
-inline Padding padding_from_string(std::string_view s) {
-  if (s == "valid") return Padding::valid;
-  if (s == "circular") return Padding::circular;
-  if (s == "reflect") return Padding::reflect;
-  if (s == "replicate") return Padding::replicate;
-  if (s == "zeros" || s == "constant") return Padding::zeros;
-  fail("padding: expected one of valid, circular, reflect, replicate, zeros; got '", std::string(s), "'");
+/// "circular", "valid", "reflect", "replicate", "zeros" (deepinv's "constant" is accepted for
+/// zeros). Anything else throws Error naming the valid names. For the command-line edge.
+inline Padding parse_padding(std::string_view name) {
+  for (std::size_t i = 0; i < padding_names.size(); ++i)
+    if (name == padding_names[i]) return static_cast<Padding>(i);
+  if (name == "constant") return Padding::zeros;
+  fail("unknown padding '", name, "': expected one of circular, valid, reflect, replicate, zeros (or constant)");
 }
 
 /// Source index of index i on an axis of length n >= 1 under `mode`, or -1 for none.
