@@ -92,13 +92,19 @@ class DistributedDataFidelity {
     using Op = typename Physics::operator_type;
     constexpr bool l2_cached = std::is_same_v<Fidelity, optim::L2> && detail::VersionedMeasurements<Measurements>;
     if constexpr (l2_cached && detail::FusableBlur<Op>) {
-      if (gather && options_.fused && fused_applies(physics)) return fused_grad(x, y, physics);
+      if (gather && options_.fused)
+        if (auto const normal = fused_normal(x, y, physics)) {  // null: not every operator is circular
+          tensor_type g = normal->grad(x);                       // one FFT pair, no communication
+          if (options_.reduction == Reduction::mean)
+            g = g * typename tensor_type::Scalar(1.0 / double(physics.num_operators()));
+          return g;
+        }
     }
     return finish<tensor_type>("data fidelity grad", gather, physics, [&]() -> std::optional<tensor_type> {
       auto const mine = entries(y, physics, "data fidelity grad");
       if (mine.empty()) return std::nullopt;
       if constexpr (l2_cached) {
-        auto const& aty = *std::any_cast<std::shared_ptr<tensor_type const>>(cached("A_adjoint(y)", y, physics, x, [&] {
+        auto const& aty = *std::any_cast<std::shared_ptr<tensor_type const>>(cached(adjoint_cache_, y, physics, x, [&] {
           return std::make_shared<tensor_type const>(physics.A_adjoint(as_list(mine), false));
         }));
         tensor_type s = physics.A_adjoint_A(x, false);
@@ -148,62 +154,57 @@ class DistributedDataFidelity {
     return r;
   }
 
-  /// Every rank agrees whether all operators are circular blurs with an FFT path.
-  template <class Physics>
-  bool fused_applies(Physics const& physics) const {
-    std::int64_t ok = 1;
-    for (auto const& op : physics.local_operators())
-      if (op.padding() != physics::Padding::circular) ok = 0;
-    return ctx_->all_reduce_value(ok, ReduceOp::min) == 1;
-  }
-
+  /// S = Σ|K_i|² and B = Σ conj(K_i)·Y_i summed over the ranks, built once per measurement
+  /// set (two collectives: the agreement that every operator is circular, then the sums); null
+  /// when some operator is not circular. Later calls with the same set communicate nothing.
   template <class Physics, class Measurements>
-  typename Physics::tensor_type fused_grad(typename Physics::tensor_type const& x, Measurements const& y,
-                                           Physics const& physics) {
-    using tensor_type = typename Physics::tensor_type;
-    using Normal = physics::CircularNormal<typename tensor_type::Scalar>;
-    auto const& normal = *std::any_cast<std::shared_ptr<Normal const>>(cached("fused normal", y, physics, x, [&] {
+  auto fused_normal(typename Physics::tensor_type const& x, Measurements const& y, Physics const& physics) {
+    using Normal = physics::CircularNormal<typename Physics::scalar_type>;
+    return std::any_cast<std::shared_ptr<Normal const>>(cached(fused_cache_, y, physics, x, [&] {
+      std::int64_t circular = 1;
+      for (auto const& op : physics.local_operators())
+        if (op.padding() != physics::Padding::circular) circular = 0;
+      if (ctx_->all_reduce_value(circular, ReduceOp::min) == 0) return std::shared_ptr<Normal const>();
       auto n = std::make_shared<Normal>(shape_of(x));
       ctx_->collectively("fused L2 gradient setup", [&] {
         auto const mine = entries(y, physics, "fused L2 gradient setup");
         for (std::size_t k = 0; k < mine.size(); ++k) n->add(physics.local_operators()[k], *mine[k]);
       });
-      ctx_->all_reduce(n->spectrum_sum());  // S and B summed over the ranks, once
+      ctx_->all_reduce(n->spectrum_sum());
       ctx_->all_reduce(n->data_term());
       return std::shared_ptr<Normal const>(std::move(n));
     }));
-    tensor_type g = normal.grad(x);
-    if (options_.reduction == Reduction::mean) g = g * typename tensor_type::Scalar(1.0 / double(physics.num_operators()));
-    return g;
   }
 
-  /// A quantity derived from (measurements, physics, signal shape), recomputed only when one
-  /// of them changes.
-  template <class Measurements, class Physics, class X, class Make>
-  std::any const& cached(char const* what, Measurements const& y, Physics const& physics, X const& x, Make&& make) {
-    auto const s = shape_of(x);
-    Key const key{what, y.id(), y.version(), physics.id(), std::vector<Index>(s.begin(), s.end())};
-    if (!(cache_key_ == key)) {
-      cache_.reset();
-      cache_ = make();
-      cache_key_ = key;
-    }
-    return cache_;
-  }
-
+  /// A quantity derived from (measurements, physics, signal shape), kept in `slot` and
+  /// recomputed only when one of them changes.
   struct Key {
-    char const* what = nullptr;
     std::uint64_t measurements = 0, version = 0, physics = 0;
     std::vector<Index> shape;
     bool operator==(Key const&) const = default;
   };
+  struct Cache {
+    Key key;
+    std::any value;
+  };
+  template <class Measurements, class Physics, class X, class Make>
+  std::any const& cached(Cache& slot, Measurements const& y, Physics const& physics, X const& x, Make&& make) {
+    auto const s = shape_of(x);
+    Key key{y.id(), y.version(), physics.id(), std::vector<Index>(s.begin(), s.end())};
+    if (!slot.value.has_value() || !(slot.key == key)) {
+      slot.value.reset();
+      slot.value = make();
+      slot.key = std::move(key);
+    }
+    return slot.value;
+  }
 
   Ctx* ctx_;
   DataFidelityOptions options_;
   std::optional<Index> num_operators_;  ///< set when built from a per-operator factory
   std::vector<Fidelity> fidelities_;
-  Key cache_key_;
-  std::any cache_;
+  Cache adjoint_cache_;  ///< Σ_local A_iᵀ y_i
+  Cache fused_cache_;    ///< the summed Fourier multipliers, or null
 };
 
 template <class Ctx, class Fidelity>
