@@ -122,28 +122,36 @@ inline void write_file_atomic(std::filesystem::path const& path, std::string_vie
   f.commit();
 }
 
-/// The whole content of `path`; throws Error if it is missing, not a regular file or unreadable.
-/// `what` names the caller in the message (e.g. "read_png").
-inline std::vector<unsigned char> read_file_bytes(std::filesystem::path const& path, char const* what) {
+/// The size in bytes of the regular file `path`; throws Error if it is missing or not a regular
+/// file. `what` names the caller in the message (e.g. "read_png").
+inline std::size_t readable_file_size(std::filesystem::path const& path, char const* what) {
   namespace fs = std::filesystem;
   std::error_code ec;
   auto const st = fs::status(path, ec);
   DISTINV_REQUIRE(fs::exists(st), what, ": cannot read '", path.string(), "': no such file");
   DISTINV_REQUIRE(fs::is_regular_file(st), what, ": cannot read '", path.string(), "': not a regular file");
+  auto const n = fs::file_size(path, ec);
+  DISTINV_REQUIRE(!ec, what, ": cannot read '", path.string(), "': ", ec.message());
+  return static_cast<std::size_t>(n);
+}
+
+/// The whole content of `path`; throws Error if it is missing, not a regular file or unreadable.
+inline std::vector<unsigned char> read_file_bytes(std::filesystem::path const& path, char const* what) {
+  std::size_t const size = readable_file_size(path, what);
   std::FILE* f = std::fopen(path.string().c_str(), "rb");
   DISTINV_REQUIRE(f != nullptr, what, ": cannot read '", path.string(), "': ", std::strerror(errno));
   std::vector<unsigned char> bytes;
-  unsigned char chunk[1 << 16];
-  std::size_t n = 0;
   try {
-    while ((n = std::fread(chunk, 1, sizeof chunk, f)) > 0) bytes.insert(bytes.end(), chunk, chunk + n);
+    bytes.resize(size);
   } catch (...) {
     std::fclose(f);
     throw;
   }
+  std::size_t const got = size ? std::fread(bytes.data(), 1, size, f) : 0;
   bool const bad = std::ferror(f) != 0;
   std::fclose(f);
-  DISTINV_REQUIRE(!bad, what, ": cannot read '", path.string(), "': read error");
+  DISTINV_REQUIRE(!bad && got == size, what, ": cannot read '", path.string(), "': read error (", got, " of ", size,
+                  " bytes)");
   return bytes;
 }
 

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -132,25 +133,33 @@ template <class T, int R>
   requires std::floating_point<T> && (sizeof(T) == 4 || sizeof(T) == 8)
 Tensor<T, R> read_npy(std::filesystem::path const& path) {
   std::string const file = path.string();
-  std::vector<unsigned char> const bytes = read_file_bytes(path, "read_npy");
-  DISTINV_REQUIRE(bytes.size() >= 10 && std::memcmp(bytes.data(), "\x93NUMPY", 6) == 0, "read_npy: '", file,
+  std::size_t const size = readable_file_size(path, "read_npy");
+  std::ifstream in(path, std::ios::binary);
+  DISTINV_REQUIRE(in.good(), "read_npy: cannot read '", file, "'");
+  unsigned char pre[12] = {};
+  in.read(reinterpret_cast<char*>(pre), static_cast<std::streamsize>(std::min<std::size_t>(size, 12)));
+  DISTINV_REQUIRE(size >= 10 && std::memcmp(pre, "\x93NUMPY", 6) == 0, "read_npy: '", file,
                   "' is not a .npy file (expected the magic \\x93NUMPY)");
-  int const major = bytes[6];
+  int const major = pre[6];
   DISTINV_REQUIRE(major >= 1 && major <= 3, "read_npy: '", file, "': expected format version 1, 2 or 3, got ",
-                  major, ".", int(bytes[7]));
+                  major, ".", int(pre[7]));
   std::size_t len = 0, start = 0;
   if (major == 1) {
-    len = std::size_t(bytes[8]) | (std::size_t(bytes[9]) << 8);
+    len = std::size_t(pre[8]) | (std::size_t(pre[9]) << 8);
     start = 10;
   } else {
-    DISTINV_REQUIRE(bytes.size() >= 12, "read_npy: '", file, "': truncated header");
-    len = std::size_t(bytes[8]) | (std::size_t(bytes[9]) << 8) | (std::size_t(bytes[10]) << 16) |
-          (std::size_t(bytes[11]) << 24);
+    DISTINV_REQUIRE(size >= 12, "read_npy: '", file, "': truncated header");
+    len = std::size_t(pre[8]) | (std::size_t(pre[9]) << 8) | (std::size_t(pre[10]) << 16) |
+          (std::size_t(pre[11]) << 24);
     start = 12;
   }
-  DISTINV_REQUIRE(start + len <= bytes.size(), "read_npy: '", file, "': truncated header (", len,
-                  " bytes announced, ", bytes.size() - start, " present)");
-  std::string_view const dict(reinterpret_cast<char const*>(bytes.data()) + start, len);
+  DISTINV_REQUIRE(start + len <= size, "read_npy: '", file, "': truncated header (", len, " bytes announced, ",
+                  size - start, " present)");
+  std::string header(len, '\0');
+  in.seekg(static_cast<std::streamoff>(start));
+  in.read(header.data(), static_cast<std::streamsize>(len));
+  DISTINV_REQUIRE(in.good(), "read_npy: '", file, "': read error in the header");
+  std::string_view const dict(header);
   DISTINV_REQUIRE(dict.find('{') != std::string_view::npos && dict.find('}') != std::string_view::npos,
                   "read_npy: '", file, "': bad header, expected a dict, got ", dict);
 
@@ -171,7 +180,7 @@ Tensor<T, R> read_npy(std::filesystem::path const& path) {
   DISTINV_REQUIRE(dims.size() == static_cast<std::size_t>(R), "read_npy: '", file, "': expected rank ", R,
                   ", got shape ", shape_text, " (rank ", dims.size(), ")");
 
-  std::size_t const data_bytes = bytes.size() - start - len;
+  std::size_t const data_bytes = size - start - len;
   std::array<Index, static_cast<std::size_t>(R)> shape{};
   std::size_t count = 1;
   bool const empty = std::find(dims.begin(), dims.end(), Index(0)) != dims.end();
@@ -185,7 +194,10 @@ Tensor<T, R> read_npy(std::filesystem::path const& path) {
   DISTINV_REQUIRE(data_bytes == count * sizeof(T), "read_npy: '", file, "': expected ", count * sizeof(T),
                   " data bytes for shape ", shape_text, ", got ", data_bytes);
   Tensor<T, R> x(shape);
-  if (count) std::memcpy(x.data(), bytes.data() + start + len, count * sizeof(T));
+  if (count) {
+    in.read(reinterpret_cast<char*>(x.data()), static_cast<std::streamsize>(count * sizeof(T)));
+    DISTINV_REQUIRE(in.good(), "read_npy: '", file, "': read error in the data");
+  }
   if constexpr (std::endian::native != std::endian::little) detail::npy_swap_bytes(x.data(), count);
   return x;
 }

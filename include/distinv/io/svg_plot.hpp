@@ -1,9 +1,9 @@
 #pragma once
 // io/svg_plot.hpp: a small dependency-free SVG line plot, e.g. convergence.svg (PSNR on the
 // left axis, objective on a log right axis, against the iteration). SvgPlot holds a title, axis
-// labels, named (x, y) series on the left or the right y axis, and draws axes with round ticks
-// (1, 2, 5 x 10^k; decades on a log axis), a legend and one polyline per run of finite points.
-// write() is atomic (io/files.hpp). STL only.
+// labels and named (x, y) series on either y axis; it draws round ticks (1, 2, 5 x 10^k, or
+// decades on a log axis), a legend row above the plot and one polyline per run of finite
+// points. write() is atomic (io/files.hpp). STL only.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -154,7 +154,8 @@ class SvgPlot {
     using detail::fmt;
     using detail::xml_escape;
     bool const has_right = std::any_of(series_.begin(), series_.end(), [](Series const& s) { return s.axis == YAxis::right; });
-    double const left = 78, right = has_right ? 78 : 28, top = title_.empty() ? 24 : 48, bottom = 58;
+    double const left = 78, right = has_right ? 78 : 28, bottom = 58;
+    double const top = (title_.empty() ? 16 : 44) + (series_.empty() ? 8 : 24);
     double const pw = width_ - left - right, ph = height_ - top - bottom;
 
     auto usable = [&](Series const& s, std::size_t i) {
@@ -259,22 +260,19 @@ class SvgPlot {
       o += "</g>\n";
     }
 
-    // Legend in the top-right corner of the plot area.
+    // Legend: one row above the plot area, where no data can hide it.
     if (!series_.empty()) {
-      std::size_t longest = 0;
-      for (auto const& s : series_) longest = std::max(longest, s.name.size() + (s.axis == YAxis::right ? 8 : 0));
-      double const lw = 40 + 7.0 * static_cast<double>(longest), lh = 8 + 18.0 * static_cast<double>(series_.size());
-      double const lx = left + pw - lw - 8, ly = top + 8;
-      o += "<g>\n<rect x=\"" + fmt("%.2f", lx) + "\" y=\"" + fmt("%.2f", ly) + "\" width=\"" + fmt("%.2f", lw) +
-           "\" height=\"" + fmt("%.2f", lh) + "\" fill=\"white\" fill-opacity=\"0.85\" stroke=\"#999999\"/>\n";
+      double x = left;
+      double const y = top - 12;
+      o += "<g>\n";
       for (std::size_t k = 0; k < series_.size(); ++k) {
         auto const& s = series_[k];
-        double const y = ly + 16 + 18.0 * static_cast<double>(k);
-        o += "<line x1=\"" + fmt("%.2f", lx + 6) + "\" y1=\"" + fmt("%.2f", y - 4) + "\" x2=\"" + fmt("%.2f", lx + 30) +
+        std::string const label = s.name + (s.axis == YAxis::right && has_left() ? " (right)" : "");
+        o += "<line x1=\"" + fmt("%.2f", x) + "\" y1=\"" + fmt("%.2f", y - 4) + "\" x2=\"" + fmt("%.2f", x + 24) +
              "\" y2=\"" + fmt("%.2f", y - 4) + "\" stroke=\"" + palette(k) + "\" stroke-width=\"2\"" +
              (s.axis == YAxis::right ? " stroke-dasharray=\"6 3\"" : "") + "/>";
-        o += "<text x=\"" + fmt("%.2f", lx + 36) + "\" y=\"" + fmt("%.2f", y) + "\">" + xml_escape(s.name) +
-             (s.axis == YAxis::right && has_left() ? " (right)" : "") + "</text>\n";
+        o += "<text x=\"" + fmt("%.2f", x + 30) + "\" y=\"" + fmt("%.2f", y) + "\">" + xml_escape(label) + "</text>\n";
+        x += 30 + 7.0 * static_cast<double>(label.size()) + 18;
       }
       o += "</g>\n";
     }
