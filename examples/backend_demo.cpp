@@ -2,7 +2,11 @@
 // ranks, their devices, the operators each rank owns, and the result of an all-reduce.
 //   backend_demo                     single process, then 4 threads
 //   mpiexec -n 2 backend_demo --mpi  MPI ranks
+//   ... --fail-rank R                make rank R throw before its first collective (or every
+//                                    rank with R = -1): shows that nobody is left blocked
 #include <cstdio>
+#include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -12,7 +16,9 @@
 #endif
 
 template <class Ctx>
-void report(Ctx& ctx) {
+void report(Ctx& ctx, int fail_rank = -2) {
+  if (fail_rank == -1 || fail_rank == ctx.rank())
+    distinv::fail("backend_demo: rank ", ctx.rank(), " fails on request (--fail-rank)");
   auto const mine = ctx.local_indices(6);
   std::string owned;
   for (auto i : mine) owned += " " + std::to_string(i);
@@ -34,10 +40,11 @@ void report(Ctx& ctx) {
 int main(int argc, char** argv) try {
   if (argc > 1 && std::strcmp(argv[1], "--mpi") == 0) {
 #ifdef DISTINV_DEMO_MPI
-    distinv::launch<distinv::comm::Mpi>(argc, argv, [](auto& ctx) {
+    int const fail_rank = argc > 3 && std::strcmp(argv[2], "--fail-rank") == 0 ? std::atoi(argv[3]) : -2;
+    distinv::launch<distinv::comm::Mpi>(argc, argv, [&](auto& ctx) {
       if (ctx.rank() == 0) std::printf("MPI backend, %d ranks:\n", ctx.world_size());
-      report(ctx);
-    });
+      report(ctx, fail_rank);
+    }, {}, std::chrono::seconds(3));
     return 0;
 #else
     std::fprintf(stderr, "backend_demo: this build has no MPI backend\n");
