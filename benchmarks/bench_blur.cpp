@@ -8,6 +8,7 @@
 #include <random>
 #include <vector>
 
+#include "bench_support.hpp"
 #include "distinv/physics/blur.hpp"
 #include "distinv/physics/circular_normal.hpp"
 #include "distinv/physics/gaussian_blur.hpp"
@@ -16,13 +17,8 @@ using namespace distinv;
 using namespace distinv::physics;
 
 namespace {
-Tensor4<float> random_image(Index n, std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<float> u(0.f, 1.f);
-  Tensor4<float> x(1, 3, n, n);
-  for (auto& v : flat(x)) v = u(rng);
-  return x;
-}
+using bench::random_image;
+
 /// k > 0: a k x k box kernel; k == 0: gaussian_blur(sigma = 2) (15 x 15).
 Tensor<float, 2> kernel(Index k) {
   if (k == 0) return gaussian_blur<float>(2.0);
@@ -85,21 +81,7 @@ void BM_grad_fused(benchmark::State& st) {
 }
 BENCHMARK(BM_grad_fused)->Name("grad8/CircularNormal")->Arg(2048)->Unit(benchmark::kMillisecond)->MinTime(0.2)->UseRealTime();
 
-void BM_fft_pair(benchmark::State& st) {
-  Index const n = st.range(0);
-  fft::Plan2d<float> plan(n, n);
-  auto x = random_image(n, 4);
-  Tensor4<float> y(shape_of(x));
-  for (auto _ : st) {
-    tbb::parallel_for(Index(0), Index(3), [&](Index p) {
-      auto buf = fft::make_buffer<float, std::complex<float>>(plan.spectrum_size());
-      plan.forward(x.data() + p * n * n, buf.get());
-      plan.inverse(buf.get(), y.data() + p * n * n);
-    });
-    benchmark::DoNotOptimize(y.data());
-  }
-}
-BENCHMARK(BM_fft_pair)->Name("fftw_pair_rgb")->Arg(512)->Arg(1024)->Arg(2048)->Unit(benchmark::kMillisecond)->MinTime(0.2)->UseRealTime();
+BENCHMARK(bench::fft_pair_rgb)->Name("fftw_pair_rgb")->Arg(512)->Arg(1024)->Arg(2048)->Unit(benchmark::kMillisecond)->MinTime(0.2)->UseRealTime();
 #endif
 }  // namespace
 

@@ -8,6 +8,7 @@
 
 #include <thread>
 
+#include "bench_support.hpp"
 #include "distinv/distinv.hpp"
 #include "distinv/mpi.hpp"
 
@@ -61,10 +62,6 @@ void mpi_single_call(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * std::int64_t(n * sizeof(float)));
 }
 
-struct Silent : benchmark::BenchmarkReporter {
-  bool ReportContext(Context const&) override { return true; }
-  void ReportRuns(std::vector<Run> const&) override {}
-};
 
 }  // namespace
 
@@ -85,12 +82,5 @@ int main(int argc, char** argv) {
       benchmark::RegisterBenchmark("mpi/all_reduce_64MiB_piece_KiB", mpi_backend)
           ->Args({64, piece_kib})->Iterations(8)->UseManualTime();
   }
-  benchmark::Initialize(&argc, argv);
-  if (rank == 0) {
-    benchmark::RunSpecifiedBenchmarks();
-  } else {
-    Silent silent;
-    benchmark::RunSpecifiedBenchmarks(&silent);
-  }
-  benchmark::Shutdown();
+  bench::run_benchmarks(argc, argv, rank);
 }

@@ -28,6 +28,7 @@
 #include <tbb/global_control.h>
 #include <tbb/parallel_for.h>
 
+#include "bench_support.hpp"
 #include "distinv/distinv.hpp"
 #include "distinv/distributed/data_fidelity.hpp"
 #include "distinv/distributed/measurements.hpp"
@@ -95,13 +96,7 @@ class Timed {
 };
 static_assert(CommBackend<Timed<comm::Threads>>);
 
-Tensor4<float> random_image(Index n, std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<float> u(0.f, 1.f);
-  Tensor4<float> x(1, 3, n, n);
-  for (auto& v : flat(x)) v = u(rng);
-  return x;
-}
+using bench::random_image;
 
 physics::StackedLinearPhysics<physics::Blur<float>> eight_blurs() {
   std::vector<physics::Blur<float>> ops;
@@ -214,22 +209,6 @@ auto grad_case(GradPath path, Index n) {
 
 void grad8(benchmark::State& st, Backend backend, GradPath path) { run_case(st, backend, grad_case(path, st.range(0))); }
 
-/// One FFTW forward + inverse pair on each of the 3 planes (planes in parallel, as the fused path).
-void fft_pair(benchmark::State& st) {
-  Index const n = st.range(0);
-  fft::Plan2d<float> plan(n, n);
-  auto x = random_image(n, 4);
-  Tensor4<float> y(shape_of(x));
-  for (auto _ : st) {
-    tbb::parallel_for(Index(0), Index(3), [&](Index p) {
-      auto buf = fft::make_buffer<float, std::complex<float>>(plan.spectrum_size());
-      plan.forward(x.data() + p * n * n, buf.get());
-      plan.inverse(buf.get(), y.data() + p * n * n);
-    });
-    benchmark::DoNotOptimize(y.data());
-  }
-}
-
 // ---- 2. Tiled TV denoising ----------------------------------------------------------------
 
 constexpr double tv_sigma = 0.05;
@@ -271,10 +250,6 @@ void pnp_iteration(benchmark::State& st, Backend backend) {
   });
 }
 
-struct Silent : benchmark::BenchmarkReporter {
-  bool ReportContext(Context const&) override { return true; }
-  void ReportRuns(std::vector<Run> const&) override {}
-};
 
 void register_all(Backend backend) {
   char const* const tag = backend == Backend::single ? "1rank" : backend == Backend::threads ? "threads2" : "mpi2";
@@ -313,19 +288,14 @@ int main(int argc, char** argv) {
     benchmark::AddCustomContext("tbb_threads_per_process", k);
   }
   if (size == 1) {
-    benchmark::RegisterBenchmark("fftw_pair_rgb", fft_pair)->Arg(2048)->Iterations(10)->Unit(benchmark::kMillisecond)->UseRealTime();
+#ifdef DISTINV_HAS_FFTW
+    benchmark::RegisterBenchmark("fftw_pair_rgb", bench::fft_pair_rgb)->Arg(2048)->Iterations(10)->Unit(benchmark::kMillisecond)->UseRealTime();
+#endif
     benchmark::RegisterBenchmark("tv/1rank/untiled", tv_untiled)->Arg(2048)->Iterations(2)->Unit(benchmark::kMillisecond)->UseRealTime();
     register_all(Backend::single);
     register_all(Backend::threads);
   } else {
     register_all(Backend::mpi);
   }
-  benchmark::Initialize(&argc, argv);
-  if (rank == 0) {
-    benchmark::RunSpecifiedBenchmarks();
-  } else {
-    Silent silent;
-    benchmark::RunSpecifiedBenchmarks(&silent);
-  }
-  benchmark::Shutdown();
+  bench::run_benchmarks(argc, argv, rank);
 }

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "distinv/distinv.hpp"
-#include "launch_selected.hpp"
+#include "example_support.hpp"
 #include "distinv/factory.hpp"
 #include "distinv/io/image_ops.hpp"
 #include "distinv/io/png.hpp"
@@ -158,14 +158,7 @@ int main(int argc, char** argv) {
 #ifndef DISTINV_DEMO_MPI
     if (args.mpi) fail("this build has no MPI backend (--mpi)");
 #endif
-    if (args.image.empty()) {
-      clean = io::test_image<float>(args.size, args.size, 3);
-    } else {
-      clean = io::to_rgb(io::read_png<float>(args.image));
-      Index const H = clean.dimension(2), W = clean.dimension(3), side = std::max(H, W);
-      if (args.size > 0 && side != args.size)
-        clean = io::resize_bilinear(clean, H * args.size / side, W * args.size / side);
-    }
+    clean = examples::load_image(args.image, args.size);
     // The wavelet transform needs sides that are multiples of 2^levels: crop the rest.
     Index const H = clean.dimension(2) / wavelet_grid * wavelet_grid;
     Index const W = clean.dimension(3) / wavelet_grid * wavelet_grid;

@@ -27,7 +27,7 @@
 #include "distinv/physics/blur.hpp"
 #include "distinv/physics/gaussian_blur.hpp"
 #include "distinv/physics/stacked.hpp"
-#include "launch_selected.hpp"
+#include "example_support.hpp"
 
 namespace {
 
@@ -36,7 +36,7 @@ using Image = distinv::Tensor4<T>;
 
 struct Config {
   std::string image;                 // empty: built-in test image
-  distinv::Index size = 512;         // side of the built-in image, or longest side a photo is resized to (0: keep)
+  distinv::Index size = 512;         // side of the built-in image, or longest side a larger photo is shrunk to (0: keep)
   int operators = 3;
   double noise = 0.03;
   int iterations = 30;
@@ -167,7 +167,7 @@ Config parse(int argc, char** argv) {
   std::string config_file;
   app.add_option("--config", config_file, "TOML file with any of the options below (command line wins)");
   app.add_option("--image", cfg.image, "PNG image to reconstruct (default: a generated test image)");
-  app.add_option("--size", cfg.size, "side of the built-in image; longest side a --image is resized to (0: keep)")
+  app.add_option("--size", cfg.size, "side of the built-in image; a larger --image is shrunk to this longest side (0: keep)")
       ->capture_default_str();
   app.add_option("--operators", cfg.operators, "number of Gaussian blurs")->capture_default_str();
   app.add_option("--noise", cfg.noise, "standard deviation of the Gaussian noise")->capture_default_str();
@@ -252,13 +252,7 @@ Config parse(int argc, char** argv) {
 }
 
 Image load(Config const& cfg) {
-  if (cfg.image.empty()) return distinv::io::test_image<T>(cfg.size, cfg.size, 3);
-  Image img = distinv::io::to_rgb(distinv::io::read_png<T>(cfg.image));
-  distinv::Index const h = img.dimension(2), w = img.dimension(3), longest = std::max(h, w);
-  if (cfg.size > 0 && longest > cfg.size)
-    img = distinv::io::resize_bilinear(img, std::max<distinv::Index>(1, h * cfg.size / longest),
-                                       std::max<distinv::Index>(1, w * cfg.size / longest));
-  return img;
+  return distinv::examples::load_image(cfg.image, cfg.size, /*enlarge=*/false);
 }
 
 bool under_mpiexec() {

@@ -13,7 +13,7 @@
 #include <string>
 
 #include "distinv/distinv.hpp"
-#include "launch_selected.hpp"
+#include "example_support.hpp"
 #include "distinv/distributed/stacked_physics.hpp"
 #include "distinv/io/image_ops.hpp"
 #include "distinv/io/png.hpp"
@@ -168,14 +168,7 @@ int main(int argc, char** argv) {
 #ifndef DISTINV_DEMO_MPI
     if (args.mpi) fail("this build has no MPI backend (--mpi)");
 #endif
-    if (args.image.empty()) {
-      x = io::test_image<float>(args.size, args.size, 3);
-    } else {
-      x = io::to_rgb(io::read_png<float>(args.image));
-      Index const H = x.dimension(2), W = x.dimension(3), side = std::max(H, W);
-      if (args.size > 0 && side != args.size)
-        x = io::resize_bilinear(x, std::max<Index>(1, H * args.size / side), std::max<Index>(1, W * args.size / side));
-    }
+    x = examples::load_image(args.image, args.size);
   } catch (std::exception const& e) {
     std::fprintf(stderr, "physics_distributed: %s\n", e.what());
     return 2;

@@ -1,0 +1,44 @@
+#pragma once
+// examples/example_support.hpp: what the example programs share: the input image (a PNG, or
+// the built-in test image) and running an SPMD body on the backend the command line chose:
+// MPI (started by mpiexec and asked for), `threads` ranks as threads, or one process.
+// DISTINV_DEMO_MPI is defined by examples/CMakeLists.txt when the build has the MPI backend.
+#include <algorithm>
+#include <string>
+
+#include "distinv/distinv.hpp"
+#include "distinv/io/png.hpp"
+#ifdef DISTINV_DEMO_MPI
+#include "distinv/mpi.hpp"
+#endif
+
+namespace distinv::examples {
+
+/// The built-in size x size RGB test image when `path` is empty; otherwise the PNG at `path`
+/// as RGB, resized so that its longest side is `size` (0: kept; enlarge = false: only shrunk).
+inline Tensor4<float> load_image(std::string const& path, Index size, bool enlarge = true) {
+  if (path.empty()) return io::test_image<float>(size, size, 3);
+  Tensor4<float> img = io::to_rgb(io::read_png<float>(path));
+  Index const h = img.dimension(2), w = img.dimension(3), longest = std::max(h, w);
+  if (size > 0 && (longest > size || (enlarge && longest < size)))
+    img = io::resize_bilinear(img, std::max<Index>(1, h * size / longest), std::max<Index>(1, w * size / longest));
+  return img;
+}
+
+template <class F>
+void launch_selected(int& argc, char**& argv, bool mpi, int threads, F&& body, ContextOptions options = {}) {
+  if (mpi) {
+#ifdef DISTINV_DEMO_MPI
+    launch<comm::Mpi>(argc, argv, body, options);
+#else
+    (void)argc, (void)argv;
+    fail("this build has no MPI backend");
+#endif
+  } else if (threads > 0) {
+    launch<comm::Threads>(threads, body, options);
+  } else {
+    launch<comm::SingleProcess>(body, options);
+  }
+}
+
+}  // namespace distinv::examples
