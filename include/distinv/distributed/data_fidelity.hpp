@@ -80,8 +80,7 @@ class DistributedDataFidelity {
       return s;
     };
     if (!gather) return local();
-    double const total = ctx_->all_reduce_value(ctx_->collectively("data fidelity fn", local));
-    return options_.reduction == Reduction::mean ? total / double(physics.num_operators()) : total;
+    return ctx_->all_reduce_value(ctx_->collectively("data fidelity fn", local)) / divisor(physics);
   }
 
   /// ∇_x Σ_i d(A_i x, y_i) on every rank (gather), or this rank's part.
@@ -94,13 +93,12 @@ class DistributedDataFidelity {
     if constexpr (l2_cached && detail::FusableBlur<Op>) {
       if (gather && options_.fused)
         if (auto const normal = fused_normal(x, y, physics)) {  // null: not every operator is circular
-          tensor_type g = normal->grad(x);                       // one FFT pair, no communication
-          if (options_.reduction == Reduction::mean)
-            g = g * typename tensor_type::Scalar(1.0 / double(physics.num_operators()));
+          tensor_type g = normal->grad(x);  // one FFT pair
+          if (double const d = divisor(physics); d != 1) g = g * typename tensor_type::Scalar(1.0 / d);
           return g;
         }
     }
-    return finish<tensor_type>("data fidelity grad", gather, physics, [&]() -> std::optional<tensor_type> {
+    return detail::reduce_local<tensor_type>(*ctx_, "data fidelity grad", [&]() -> std::optional<tensor_type> {
       auto const mine = entries(y, physics, "data fidelity grad");
       if (mine.empty()) return std::nullopt;
       if constexpr (l2_cached) {
@@ -115,10 +113,16 @@ class DistributedDataFidelity {
         for (std::size_t k = 0; k < mine.size(); ++k) ax[k] = fidelity(k).grad_d(ax[k], *mine[k]);
         return physics.A_vjp(x, ax, false);
       }
-    });
+    }, gather, divisor(physics));
   }
 
  private:
+  /// 1 for Reduction::sum, the number of operators for Reduction::mean.
+  template <class Physics>
+  double divisor(Physics const& physics) const {
+    return options_.reduction == Reduction::mean ? double(physics.num_operators()) : 1.0;
+  }
+
   Fidelity const& fidelity(std::size_t k) const { return num_operators_ ? fidelities_[k] : fidelities_[0]; }
 
   /// This rank's measurements in local order (pointers: nothing is copied).
@@ -146,13 +150,6 @@ class DistributedDataFidelity {
     return out;
   }
 
-  template <class TensorT, class Physics, class F>
-  TensorT finish(char const* what, bool gather, Physics const& physics, F&& local) const {
-    if (!gather) return local().value_or(TensorT());
-    TensorT r = detail::agreed_sum<TensorT>(*ctx_, what, local);
-    if (options_.reduction == Reduction::mean) r = r * typename TensorT::Scalar(1.0 / double(physics.num_operators()));
-    return r;
-  }
 
   /// S = Σ|K_i|² and B = Σ conj(K_i)·Y_i summed over the ranks, built once per measurement
   /// set (two collectives: the agreement that every operator is circular, then the sums); null

@@ -132,10 +132,8 @@ class DistributedStackedPhysics {
 
   template <class F>
   tensor_type reduced(char const* what, F&& local_sum, bool gather) const {
-    if (!gather) return local_sum().value_or(tensor_type());
-    tensor_type r = detail::agreed_sum<tensor_type>(*ctx_, what, local_sum);
-    if (options_.reduction == Reduction::mean) r = r * scalar_type(1.0 / double(n_));
-    return r;
+    return detail::reduce_local<tensor_type>(*ctx_, what, local_sum, gather,
+                                             options_.reduction == Reduction::mean ? double(n_) : 1.0);
   }
 
   /// Σ_k f(op_k, k) over the local operators, or nullopt on a rank that owns none.

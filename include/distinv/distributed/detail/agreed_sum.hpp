@@ -54,4 +54,14 @@ TensorT agreed_sum(Ctx const& ctx, char const* what, F&& local_sum) {
   return result;
 }
 
+/// gather: the agreed sum over the ranks divided by `divisor` (1 for a plain sum, N for a
+/// mean over N operators); otherwise this rank's own part (an empty tensor if it has none).
+template <class TensorT, class Ctx, class F>
+TensorT reduce_local(Ctx const& ctx, char const* what, F&& local_sum, bool gather, double divisor) {
+  if (!gather) return local_sum().value_or(TensorT());
+  TensorT r = agreed_sum<TensorT>(ctx, what, local_sum);
+  if (divisor != 1) r = r * typename TensorT::Scalar(1.0 / divisor);
+  return r;
+}
+
 }  // namespace distinv::detail
