@@ -257,6 +257,7 @@ template <class T>
 struct Stripes {
   using scalar_type = T;
   static constexpr int rank = 4;
+  using tensor_type = Tensor4<T>;
   Shape<4> shape;
   Index height, halo;
   Shape<4> signal_shape() const { return shape; }

@@ -1,6 +1,7 @@
 #pragma once
-// tiling/any_strategy.hpp: AnySignalStrategy<T, Rank>, a type-erased SignalStrategy for the
-// configuration-file boundary (create_strategy returns it). Copies share the immutable
+// tiling/any_strategy.hpp: AnySignalStrategy<T, Rank, TensorT>, a type-erased SignalStrategy
+// of TensorT signals (host tensors by default) for the configuration-file boundary
+// (create_strategy returns it). Copies share the immutable
 // strategy. Models SignalStrategy itself; keep concrete strategies in hot code. core/ only.
 #include <memory>
 #include <span>
@@ -14,16 +15,18 @@
 
 namespace distinv::tiling {
 
-template <class T, int Rank>
+template <class T, int Rank, class TensorT = Tensor<T, Rank>>
 class AnySignalStrategy {
  public:
   using scalar_type = T;
   static constexpr int rank = Rank;
-  using tensor_type = Tensor<T, Rank>;
+  using tensor_type = TensorT;
+  using pair_type = std::pair<Index, TensorT>;
 
   template <class S>
     requires(!std::is_same_v<std::remove_cvref_t<S>, AnySignalStrategy> && SignalStrategy<std::remove_cvref_t<S>> &&
-             std::is_same_v<typename std::remove_cvref_t<S>::scalar_type, T> && std::remove_cvref_t<S>::rank == Rank)
+             std::is_same_v<typename std::remove_cvref_t<S>::scalar_type, T> && std::remove_cvref_t<S>::rank == Rank &&
+             std::is_same_v<typename std::remove_cvref_t<S>::tensor_type, TensorT>)
   AnySignalStrategy(S&& s, std::string name = "custom")
       : impl_(std::make_shared<Model<std::remove_cvref_t<S>>>(std::forward<S>(s))), name_(std::move(name)) {}
 
@@ -39,7 +42,7 @@ class AnySignalStrategy {
   std::vector<tensor_type> unbatch(std::vector<tensor_type> const& batches, std::span<Index const> counts) const {
     return impl_->unbatch(batches, counts);
   }
-  void reduce(tensor_type& out, std::span<PatchPair<T, Rank> const> pairs) const { impl_->reduce(out, pairs); }
+  void reduce(tensor_type& out, std::span<pair_type const> pairs) const { impl_->reduce(out, pairs); }
   /// The concrete strategy, or nullptr if it is not an S.
   template <class S>
   S const* target() const {
@@ -55,7 +58,7 @@ class AnySignalStrategy {
     virtual std::vector<tensor_type> local_patches(tensor_type const&, std::span<Index const>) const = 0;
     virtual std::vector<tensor_type> batch(std::vector<tensor_type> const&, Index) const = 0;
     virtual std::vector<tensor_type> unbatch(std::vector<tensor_type> const&, std::span<Index const>) const = 0;
-    virtual void reduce(tensor_type&, std::span<PatchPair<T, Rank> const>) const = 0;
+    virtual void reduce(tensor_type&, std::span<pair_type const>) const = 0;
   };
   template <class S>
   struct Model final : Concept {
@@ -69,7 +72,7 @@ class AnySignalStrategy {
     std::vector<tensor_type> unbatch(std::vector<tensor_type> const& b, std::span<Index const> c) const override {
       return s.unbatch(b, c);
     }
-    void reduce(tensor_type& out, std::span<PatchPair<T, Rank> const> p) const override { s.reduce(out, p); }
+    void reduce(tensor_type& out, std::span<pair_type const> p) const override { s.reduce(out, p); }
     S s;
   };
   std::shared_ptr<Concept const> impl_;

@@ -38,4 +38,16 @@ AnySignalStrategy<T, Rank> create_strategy(std::string_view name, Shape<Rank> co
   fail("unknown tiling strategy \"", std::string(name), "\": expected one of ", strategy_names);
 }
 
+/// How generic code (the factory) builds a named strategy for TensorT signals: `type` and
+/// `make(name, shape, options)`. Host tensors here; device tensors in distinv/cuda/tiling.cuh.
+template <class TensorT>
+struct strategy_maker;
+template <class T, int Rank>
+struct strategy_maker<Tensor<T, Rank>> {
+  using type = AnySignalStrategy<T, Rank>;
+  static type make(std::string_view name, Shape<Rank> const& shape, TilingOptions const& options) {
+    return create_strategy<T, Rank>(name, shape, options);
+  }
+};
+
 }  // namespace distinv::tiling

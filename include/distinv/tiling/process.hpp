@@ -22,9 +22,8 @@ concept PatchProcessor = SignalStrategy<S> && requires(F& f, strategy_tensor_t<S
 
 namespace detail {
 /// How many patches each batch holds, recovered from the dim-0 extents (batches keep order).
-template <class T, int Rank>
-std::vector<Index> batch_counts(std::vector<Tensor<T, Rank>> const& patches,
-                                std::vector<Tensor<T, Rank>> const& batches) {
+template <class TensorT>
+std::vector<Index> batch_counts(std::vector<TensorT> const& patches, std::vector<TensorT> const& batches) {
   std::vector<Index> counts;
   std::size_t p = 0;
   for (auto const& b : batches) {
@@ -69,10 +68,10 @@ void process_patches(S const& strategy, strategy_tensor_t<S> const& x, std::span
     batches[k] = TensorT();  // release the batch early
     Index const c[1] = {counts[k]};
     auto parts = strategy.unbatch(processed, std::span<Index const>(c, 1));
-    std::vector<PatchPair<typename S::scalar_type, S::rank>> pairs;
+    std::vector<patch_pair_t<S>> pairs;
     pairs.reserve(parts.size());
     for (auto& t : parts) pairs.emplace_back(indices[next++], std::move(t));
-    strategy.reduce(out, std::span<PatchPair<typename S::scalar_type, S::rank> const>(pairs));
+    strategy.reduce(out, std::span<patch_pair_t<S> const>(pairs));
   }
 }
 
@@ -82,7 +81,7 @@ strategy_tensor_t<S> process_tiled(S const& strategy, strategy_tensor_t<S> const
                                    Index max_batch_size = 0) {
   std::vector<Index> idx(static_cast<std::size_t>(strategy.num_patches()));
   std::iota(idx.begin(), idx.end(), Index(0));
-  auto out = zeros<typename S::scalar_type>(strategy.signal_shape());
+  auto out = zeros_of<strategy_tensor_t<S>>(strategy.signal_shape());
   auto unary = [&](strategy_tensor_t<S> const& b) -> strategy_tensor_t<S> { return processor(b, sigma); };
   process_patches(strategy, x, std::span<Index const>(idx), unary, max_batch_size, out);
   return out;

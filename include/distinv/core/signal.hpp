@@ -1,0 +1,169 @@
+#pragma once
+// core/signal.hpp: what the generic layers (distributed physics, data fidelity, tiling,
+// solvers) ask of a signal type, so that the same templates run over host Eigen tensors and
+// CUDA device tensors. A type is a Signal when signal_traits<X> is specialised for it; the
+// traits create (zeros_of, filled_of), move to and from the host, apply element-wise maps
+// (map2, sum2) and all-reduce / broadcast through a host CommBackend. Arithmetic (+, -, * by a
+// scalar, +=, -=) comes from the type itself. Host tensors are specialised here; device
+// tensors in distinv/cuda/signal.cuh, which also gives them shape_of, dot, norm, psnr, ...
+#include <cmath>
+#include <concepts>
+#include <cstddef>
+#include <limits>
+#include <span>
+#include <type_traits>
+#include <utility>
+
+#include "distinv/core/concepts.hpp"
+#include "distinv/core/host_device.hpp"
+#include "distinv/core/tensor.hpp"
+
+namespace distinv {
+
+/// Specialised for every signal family; the primary template marks "not a signal".
+template <class X>
+struct signal_traits {};
+
+template <class T, int R>
+struct signal_traits<Tensor<T, R>> {
+  using tensor_type = Tensor<T, R>;
+  using host_type = Tensor<T, R>;
+  static constexpr bool on_device = false;
+
+  static tensor_type zeros(Shape<R> const& s) { return distinv::zeros<T>(s); }
+  static tensor_type filled(Shape<R> const& s, T value) {
+    tensor_type t(s);
+    t.setConstant(value);
+    return t;
+  }
+  static host_type to_host(tensor_type const& x) { return x; }
+  static tensor_type from_host(host_type h) { return h; }
+
+  /// out[i] = f(a[i], b[i]); f is a functor of two scalars returning a scalar.
+  template <class F>
+  static tensor_type map2(tensor_type const& a, tensor_type const& b, F const& f) {
+    tensor_type out(shape_of(a));
+    T const* pa = a.data();
+    T const* pb = b.data();
+    T* po = out.data();
+    for (Index i = 0; i < a.size(); ++i) po[i] = f(pa[i], pb[i]);
+    return out;
+  }
+  /// Σ_i f(a[i], b[i]) in double; f returns double.
+  template <class F>
+  static double sum2(tensor_type const& a, tensor_type const& b, F const& f) {
+    double s = 0;
+    for (Index i = 0; i < a.size(); ++i) s += f(a.data()[i], b.data()[i]);
+    return s;
+  }
+
+  template <CommBackend Comm>
+  static void all_reduce(Comm const& comm, tensor_type& x, ReduceOp op) {
+    comm.all_reduce(flat(x), op);
+  }
+  template <CommBackend Comm>
+  static void broadcast(Comm const& comm, tensor_type& x, int root) {
+    comm.broadcast(flat(x), root);
+  }
+};
+
+/// A signal of distinv: host Tensor<T, R> or a device tensor (distinv/cuda/signal.cuh), of
+/// float or double, rank 4 (B, C, H, W) or 5 (B, C, D, H, W).
+template <class X>
+concept Signal = requires {
+  signal_traits<std::remove_cvref_t<X>>::on_device;
+  typename std::remove_cvref_t<X>::Scalar;
+} && std::floating_point<scalar_t<X>>;
+
+/// A signal that lives on an accelerator (not a host tensor).
+template <class X>
+concept DeviceSignal = Signal<X> && signal_traits<std::remove_cvref_t<X>>::on_device;
+
+template <Signal X>
+using host_tensor_t = typename signal_traits<std::remove_cvref_t<X>>::host_type;
+
+/// A zero signal of type X and the given shape.
+template <Signal X>
+X zeros_of(Shape<rank_v<X>> const& s) {
+  return signal_traits<X>::zeros(s);
+}
+/// A signal of type X filled with `value`.
+template <Signal X>
+X filled_of(Shape<rank_v<X>> const& s, scalar_t<X> value) {
+  return signal_traits<X>::filled(s, value);
+}
+/// A host copy (a host tensor is returned as a copy).
+template <Signal X>
+host_tensor_t<X> to_host(X const& x) {
+  return signal_traits<std::remove_cvref_t<X>>::to_host(x);
+}
+/// A signal of type X holding the host tensor's values.
+template <Signal X>
+X from_host(host_tensor_t<X> h) {
+  return signal_traits<X>::from_host(std::move(h));
+}
+/// out[i] = f(a[i], b[i]), f a functor of two scalars (DISTINV_HOST_DEVICE for device signals).
+template <Signal X, class F>
+std::remove_cvref_t<X> map2(X const& a, X const& b, F const& f, char const* what = "map2") {
+  require_same_shape(a, b, what);
+  return signal_traits<std::remove_cvref_t<X>>::map2(a, b, f);
+}
+/// Σ_i f(a[i], b[i]) accumulated in double.
+template <Signal X, class F>
+double sum2(X const& a, X const& b, F const& f, char const* what = "sum2") {
+  require_same_shape(a, b, what);
+  return signal_traits<std::remove_cvref_t<X>>::sum2(a, b, f);
+}
+
+namespace detail {
+/// (a - b)^2 in double (a namespace-scope functor: nvcc kernels take no local types).
+struct SquaredDifference {
+  template <class T>
+  DISTINV_HOST_DEVICE double operator()(T a, T b) const {
+    double const d = double(a) - double(b);
+    return d * d;
+  }
+};
+}  // namespace detail
+
+// ---- the host tensor's free functions, for device signals (forwarded to their traits) ----
+
+template <DeviceSignal X>
+Shape<rank_v<X>> shape_of(X const& x) {
+  return x.shape();
+}
+template <DeviceSignal X>
+std::remove_cvref_t<X> zeros_like(X const& x) {
+  return zeros_of<std::remove_cvref_t<X>>(x.shape());
+}
+template <DeviceSignal X, DeviceSignal Y>
+void require_same_shape(X const& a, Y const& b, char const* what) {
+  DISTINV_REQUIRE(a.shape() == b.shape(), what, ": expected shape ", to_string(a.shape()), ", got ",
+                  to_string(b.shape()));
+}
+template <DeviceSignal X>
+double dot(X const& a, X const& b) {
+  require_same_shape(a, b, "dot");
+  return signal_traits<std::remove_cvref_t<X>>::dot(a, b);
+}
+template <DeviceSignal X>
+double norm(X const& a) {
+  return std::sqrt(dot(a, a));
+}
+template <DeviceSignal X>
+double max_abs_diff(X const& a, X const& b) {
+  require_same_shape(a, b, "max_abs_diff");
+  return signal_traits<std::remove_cvref_t<X>>::max_abs_diff(a, b);
+}
+/// PSNR as for host tensors (the squared error summed on the device).
+template <DeviceSignal X>
+double psnr(X const& x, X const& ref, double max_value = 1.0) {
+  require_same_shape(ref, x, "psnr");
+  DISTINV_REQUIRE(x.size() > 0, "psnr: expected a non-empty tensor, got shape ", to_string(x.shape()));
+  DISTINV_REQUIRE(max_value > 0, "psnr: expected max_value > 0, got ", max_value);
+  double const mse = sum2(x, ref, detail::SquaredDifference{}, "psnr") / double(x.size());
+  if (mse == 0) return std::numeric_limits<double>::infinity();
+  return 10.0 * std::log10(max_value * max_value / mse);
+}
+
+}  // namespace distinv
