@@ -150,4 +150,11 @@ class DistributedContext {
   mutable bool warned_idle_ = false;
 };
 
+/// The same ranks, sharding and options on another device, e.g.
+/// `on_device(ctx, device::Cuda{ctx.rank() % gpus})` inside a launched body.
+template <class Device, class Comm, class Sharding, class Old>
+DistributedContext<Comm, Sharding, Device> on_device(DistributedContext<Comm, Sharding, Old> const& ctx, Device dev) {
+  return DistributedContext<Comm, Sharding, Device>(ctx.comm(), ctx.options(), std::move(dev));
+}
+
 }  // namespace distinv

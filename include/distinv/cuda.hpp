@@ -2,7 +2,8 @@
 // distinv/cuda.hpp: the CUDA backend of distinv (link distinv::cuda). From any translation
 // unit: device buffers and tensors, cuFFT plans, device collectives (HostStaged over a host
 // backend; comm::Nccl where NCCL was found, DISTINV_HAS_NCCL). From .cu files (nvcc) also the
-// kernel launchers, reductions and the device Blur / CircularNormal.
+// kernel launchers, reductions, DeviceTensor as a Signal of the generic templates
+// (cuda/signal.cuh) and the device Blur / CircularNormal.
 #include "distinv/core/host_device.hpp"
 #include "distinv/cuda/comm.hpp"
 #include "distinv/cuda/device_tensor.hpp"
@@ -14,4 +15,5 @@
 #if defined(__CUDACC__)
 #include "distinv/cuda/blur.cuh"
 #include "distinv/cuda/kernels.cuh"
+#include "distinv/cuda/signal.cuh"
 #endif

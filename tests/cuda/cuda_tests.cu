@@ -275,17 +275,17 @@ TEST_CASE_TEMPLATE("cuda: CircularNormal fused normal equations equal the plain 
   CHECK(normal.rhs().size() == std::size_t(2 * 4 * 12 * 6));
   CHECK(max_abs_diff(normal.A_adjoint_A(x).to_host(stream), AtA) < 10 * conv_tol<T>());
   CHECK(max_abs_diff(normal.A_adjoint_y().to_host(stream), Aty) < 10 * conv_tol<T>());
-  CHECK(max_abs_diff(normal.gradient(x).to_host(stream), grad) < 10 * conv_tol<T>());
+  CHECK(max_abs_diff(normal.grad(x).to_host(stream), grad) < 10 * conv_tol<T>());
 
   // without measurements: the normal operator only; the rhs stays zero
   cuda::CircularNormal<T> only(s, stream);
   for (auto const& A : ops) only.add(A);
-  CHECK(max_abs_diff(only.gradient(x).to_host(stream), AtA) < 10 * conv_tol<T>());
+  CHECK(max_abs_diff(only.grad(x).to_host(stream), AtA) < 10 * conv_tol<T>());
   Tensor4<T> f(1, 1, 3, 3);
   f.setConstant(T(1));
   CHECK_THROWS_AS(only.add(cuda::Blur<T>(f, Padding::zeros, stream)), Error);
   DeviceTensor<T, 4> wrong(Shape<4>{2, 2, 12, 11});
-  CHECK_THROWS_AS(only.gradient(wrong), Error);
+  CHECK_THROWS_AS(only.grad(wrong), Error);
 
   // three "ranks" (threads) hold one operator each; after all-reducing S and B through
   // HostStaged<Threads>, every rank's gradient equals the single-process one
@@ -303,7 +303,7 @@ TEST_CASE_TEMPLATE("cuda: CircularNormal fused normal equations equal the plain 
         comm.all_reduce(local.weights(), ReduceOp::sum);
         comm.all_reduce(local.rhs(), ReduceOp::sum);
         auto xr = cuda::to_device(random_tensor<T, 4>(s, 40), st);
-        worst[std::size_t(r)] = max_abs_diff(local.gradient(xr).to_host(st), grad);
+        worst[std::size_t(r)] = max_abs_diff(local.grad(xr).to_host(st), grad);
         comm.barrier();
       });
   }
