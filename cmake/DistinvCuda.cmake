@@ -50,3 +50,14 @@ if(DISTINV_HAVE_CUDA)
 else()
   message(STATUS "distinv: CUDA backend OFF")
 endif()
+
+# distinv_cuda_target(<target>): the compile settings of distinv's own CUDA executables (tests,
+# benchmarks, examples): C++20 for nvcc, and no host-compiler warnings on Eigen's nvcc pragmas.
+function(distinv_cuda_target target)
+  if(DEFINED CMAKE_CUDA20_STANDARD_COMPILE_OPTION)
+    set_target_properties(${target} PROPERTIES CUDA_STANDARD 20 CUDA_STANDARD_REQUIRED ON)
+  else()  # CMake < 3.26 does not know C++20 for nvcc
+    target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:CUDA>:-std=c++20>)
+  endif()
+  target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:CUDA>:-Xcompiler=-Wno-unknown-pragmas>)
+endfunction()

@@ -2,8 +2,13 @@
 // comm/mpi.hpp: MPI ranks. In-place MPI_Allreduce in pieces (one 64 MiB reduction is many
 // times slower than the same data in a few MiB pieces with OpenMPI), MPI_Allgatherv,
 // MPI_Bcast. MPI is initialised by the first Mpi session if nobody has, and finalised only
-// by the session that initialised it. Include through distinv/mpi.hpp.
+// by the session that initialised it. device_aware() tells whether this MPI takes CUDA device
+// pointers (Open MPI's MPIX_Query_cuda_support); device signals then skip host staging.
+// Include through distinv/mpi.hpp.
 #include <mpi.h>
+#if __has_include(<mpi-ext.h>)
+#include <mpi-ext.h>
+#endif
 
 #include <algorithm>
 #include <chrono>
@@ -96,6 +101,14 @@ class Mpi {
   int size() const noexcept { return size_; }
   MPI_Comm native() const noexcept { return *comm_; }
   std::size_t piece_bytes() const noexcept { return piece_bytes_; }
+  /// True when this MPI library accepts CUDA device pointers in its collectives.
+  static bool device_aware() {
+#if defined(MPIX_CUDA_AWARE_SUPPORT) && MPIX_CUDA_AWARE_SUPPORT
+    return MPIX_Query_cuda_support() == 1;
+#else
+    return false;
+#endif
+  }
 
   template <class T>
   void all_reduce(std::span<T> buf, ReduceOp op) const {

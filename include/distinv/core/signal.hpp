@@ -102,30 +102,6 @@ template <Signal X>
 X from_host(host_tensor_t<X> h) {
   return signal_traits<X>::from_host(std::move(h));
 }
-/// out[i] = f(a[i], b[i]), f a functor of two scalars (DISTINV_HOST_DEVICE for device signals).
-template <Signal X, class F>
-std::remove_cvref_t<X> map2(X const& a, X const& b, F const& f, char const* what = "map2") {
-  require_same_shape(a, b, what);
-  return signal_traits<std::remove_cvref_t<X>>::map2(a, b, f);
-}
-/// Σ_i f(a[i], b[i]) accumulated in double.
-template <Signal X, class F>
-double sum2(X const& a, X const& b, F const& f, char const* what = "sum2") {
-  require_same_shape(a, b, what);
-  return signal_traits<std::remove_cvref_t<X>>::sum2(a, b, f);
-}
-
-namespace detail {
-/// (a - b)^2 in double (a namespace-scope functor: nvcc kernels take no local types).
-struct SquaredDifference {
-  template <class T>
-  DISTINV_HOST_DEVICE double operator()(T a, T b) const {
-    double const d = double(a) - double(b);
-    return d * d;
-  }
-};
-}  // namespace detail
-
 // ---- the host tensor's free functions, for device signals (forwarded to their traits) ----
 
 template <DeviceSignal X>
@@ -155,6 +131,30 @@ double max_abs_diff(X const& a, X const& b) {
   require_same_shape(a, b, "max_abs_diff");
   return signal_traits<std::remove_cvref_t<X>>::max_abs_diff(a, b);
 }
+/// out[i] = f(a[i], b[i]), f a functor of two scalars (DISTINV_HOST_DEVICE for device signals).
+template <Signal X, class F>
+std::remove_cvref_t<X> map2(X const& a, X const& b, F const& f, char const* what = "map2") {
+  require_same_shape(a, b, what);
+  return signal_traits<std::remove_cvref_t<X>>::map2(a, b, f);
+}
+/// Σ_i f(a[i], b[i]) accumulated in double.
+template <Signal X, class F>
+double sum2(X const& a, X const& b, F const& f, char const* what = "sum2") {
+  require_same_shape(a, b, what);
+  return signal_traits<std::remove_cvref_t<X>>::sum2(a, b, f);
+}
+
+namespace detail {
+/// (a - b)^2 in double (a namespace-scope functor: nvcc kernels take no local types).
+struct SquaredDifference {
+  template <class T>
+  DISTINV_HOST_DEVICE double operator()(T a, T b) const {
+    double const d = double(a) - double(b);
+    return d * d;
+  }
+};
+}  // namespace detail
+
 /// PSNR as for host tensors (the squared error summed on the device).
 template <DeviceSignal X>
 double psnr(X const& x, X const& ref, double max_value = 1.0) {

@@ -49,13 +49,6 @@ struct StreamLaunch {
   }
 };
 
-inline void check_wavelet_shape(Index H, Index W, int levels, char const* who) {
-  DISTINV_REQUIRE(levels >= 1 && levels < 30, who, ": expected levels >= 1, got ", levels);
-  Index const m = Index(1) << levels;
-  DISTINV_REQUIRE(H % m == 0 && W % m == 0, who, ": H and W must be multiples of 2^levels = ", m, ", got ", H, " x ",
-                  W);
-}
-
 }  // namespace detail
 
 /// TV denoiser on the device: prox of lambda TV per (b, c) plane with lambda = scale * sigma,
@@ -116,7 +109,7 @@ class WaveletDenoiser {
 
   DeviceTensor<T, 4> operator()(DeviceTensor<T, 4> const& x, double sigma) const {
     DISTINV_REQUIRE(sigma >= 0, "cuda::WaveletDenoiser: expected sigma >= 0, got ", sigma);
-    detail::check_wavelet_shape(x.dimension(2), x.dimension(3), levels, "cuda::WaveletDenoiser");
+    kernels::check_wavelet_shape(x.dimension(2), x.dimension(3), levels, "cuda::WaveletDenoiser");
     Index const planes = x.dimension(0) * x.dimension(1), H = x.dimension(2), W = x.dimension(3);
     DeviceTensor<T, 4> out(x.shape());
     if (x.size() == 0) return out;
@@ -134,7 +127,7 @@ class WaveletDenoiser {
 /// optim::wavelet_forward); queued on `stream`.
 template <class T>
 DeviceTensor<T, 4> wavelet_forward(DeviceTensor<T, 4> const& x, Wavelet w, int levels, cudaStream_t stream = nullptr) {
-  detail::check_wavelet_shape(x.dimension(2), x.dimension(3), levels, "cuda::wavelet_forward");
+  kernels::check_wavelet_shape(x.dimension(2), x.dimension(3), levels, "cuda::wavelet_forward");
   DeviceTensor<T, 4> out(x.shape());
   if (x.size() == 0) return out;
   DeviceBuffer<T> scratch(std::size_t(x.size()));
@@ -147,7 +140,7 @@ DeviceTensor<T, 4> wavelet_forward(DeviceTensor<T, 4> const& x, Wavelet w, int l
 /// Inverse of wavelet_forward; queued on `stream`.
 template <class T>
 DeviceTensor<T, 4> wavelet_inverse(DeviceTensor<T, 4> const& c, Wavelet w, int levels, cudaStream_t stream = nullptr) {
-  detail::check_wavelet_shape(c.dimension(2), c.dimension(3), levels, "cuda::wavelet_inverse");
+  kernels::check_wavelet_shape(c.dimension(2), c.dimension(3), levels, "cuda::wavelet_inverse");
   DeviceTensor<T, 4> out(c.shape());
   if (c.size() == 0) return out;
   DeviceBuffer<T> scratch(std::size_t(c.size()));

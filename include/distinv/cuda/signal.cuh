@@ -67,7 +67,7 @@ template <CommBackend Comm, class T>
 void all_reduce(Comm const& comm, DeviceSpan<T> buf, ReduceOp op) {
   if (comm.size() == 1 || buf.empty()) return;  // every rank has the same size
   if constexpr (requires { comm.device_aware(); }) {
-    if (comm.device_aware()) {
+    if (comm.device_aware() && op != ReduceOp::mean) {  // mean divides on the host
       synchronize(nullptr);
       comm.all_reduce(std::span<T>(buf.data(), buf.size()), op);
       return;

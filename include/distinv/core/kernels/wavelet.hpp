@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <span>
 
+#include "distinv/core/error.hpp"
 #include "distinv/core/host_device.hpp"
 
 namespace distinv::kernels {
@@ -46,6 +47,14 @@ inline WaveletTaps wavelet_taps(Wavelet w) {
   t.K = int(f.size());
   for (int m = 0; m < t.K; ++m) t.h[m] = f[std::size_t(m)];
   return t;
+}
+
+/// Throws Error unless 1 <= levels < 30 and H, W are multiples of 2^levels (host side).
+inline void check_wavelet_shape(Index H, Index W, int levels, char const* who) {
+  DISTINV_REQUIRE(levels >= 1 && levels < 30, who, ": expected levels >= 1, got ", levels);
+  Index const m = Index(1) << levels;
+  DISTINV_REQUIRE(H % m == 0 && W % m == 0, who, ": H and W must be multiples of 2^levels = ", m, ", got ", H, " x ",
+                  W);
 }
 
 namespace detail {

@@ -80,20 +80,13 @@ void dwt_plane(T* p, Index H, Index W, std::span<double const> h, int levels, bo
     for (int l = levels - 1; l >= 0; --l) level(l);
 }
 
-inline void check_wavelet_shape(Index H, Index W, int levels, char const* who) {
-  DISTINV_REQUIRE(levels >= 1 && levels < 30, who, ": expected levels >= 1, got ", levels);
-  Index const m = Index(1) << levels;
-  DISTINV_REQUIRE(H % m == 0 && W % m == 0, who, ": H and W must be multiples of 2^levels = ", m, ", got ", H, " x ",
-                  W);
-}
-
 }  // namespace detail
 
 /// Orthogonal L-level 2D transform of every (b, c) plane (periodic boundary). Output in the
 /// Mallat layout: the top-left (H/2^L) x (W/2^L) block is the approximation.
 template <class T>
 Tensor4<T> wavelet_forward(Tensor4<T> const& x, Wavelet w, int levels) {
-  detail::check_wavelet_shape(x.dimension(2), x.dimension(3), levels, "wavelet_forward");
+  kernels::check_wavelet_shape(x.dimension(2), x.dimension(3), levels, "wavelet_forward");
   auto const h = wavelet_filter(w);
   return detail::map_planes(x, [&](T const* in, T* out, Index H, Index W) {
     std::copy_n(in, H * W, out);
@@ -104,7 +97,7 @@ Tensor4<T> wavelet_forward(Tensor4<T> const& x, Wavelet w, int levels) {
 /// Inverse of wavelet_forward.
 template <class T>
 Tensor4<T> wavelet_inverse(Tensor4<T> const& c, Wavelet w, int levels) {
-  detail::check_wavelet_shape(c.dimension(2), c.dimension(3), levels, "wavelet_inverse");
+  kernels::check_wavelet_shape(c.dimension(2), c.dimension(3), levels, "wavelet_inverse");
   auto const h = wavelet_filter(w);
   return detail::map_planes(c, [&](T const* in, T* out, Index H, Index W) {
     std::copy_n(in, H * W, out);
@@ -130,7 +123,7 @@ struct WaveletDenoiser {
 
   Tensor4<T> operator()(Tensor4<T> const& x, double sigma) const {
     DISTINV_REQUIRE(sigma >= 0, "WaveletDenoiser: expected sigma >= 0, got ", sigma);
-    detail::check_wavelet_shape(x.dimension(2), x.dimension(3), levels, "WaveletDenoiser");
+    kernels::check_wavelet_shape(x.dimension(2), x.dimension(3), levels, "WaveletDenoiser");
     auto const h = wavelet_filter(wavelet);
     T const tau = T(threshold(sigma));
     bool const soft = mode == ThresholdMode::soft;
