@@ -15,7 +15,7 @@
 #include "distinv/comm/single_process.hpp"
 #include "distinv/core/concepts.hpp"
 #include "distinv/core/error.hpp"
-#include "distinv/core/tensor.hpp"
+#include "distinv/core/signal.hpp"
 #include "distinv/device.hpp"
 #include "distinv/sharding.hpp"
 
@@ -73,9 +73,11 @@ class DistributedContext {
   void all_reduce(std::span<T> buf, ReduceOp op = ReduceOp::sum) const {
     comm_.all_reduce(buf, op);
   }
-  template <HostTensor X>
+  /// All-reduce of a whole signal (a device signal goes through its traits: host staging or
+  /// a device-aware path).
+  template <Signal X>
   void all_reduce(X& x, ReduceOp op = ReduceOp::sum) const {
-    comm_.all_reduce(flat(x), op);
+    signal_traits<X>::all_reduce(comm_, x, op);
   }
   template <class T>
   T all_reduce_value(T v, ReduceOp op = ReduceOp::sum) const {
@@ -86,9 +88,9 @@ class DistributedContext {
   void broadcast(std::span<T> buf, int root = 0) const {
     comm_.broadcast(buf, root);
   }
-  template <HostTensor X>
+  template <Signal X>
   void broadcast(X& x, int root = 0) const {
-    comm_.broadcast(flat(x), root);
+    signal_traits<X>::broadcast(comm_, x, root);
   }
   void barrier() const { comm_.barrier(); }
 
@@ -147,5 +149,12 @@ class DistributedContext {
   std::mt19937_64 rng_;
   mutable bool warned_idle_ = false;
 };
+
+/// The same ranks, sharding and options on another device, e.g.
+/// `on_device(ctx, device::Cuda{ctx.rank() % gpus})` inside a launched body.
+template <class Device, class Comm, class Sharding, class Old>
+DistributedContext<Comm, Sharding, Device> on_device(DistributedContext<Comm, Sharding, Old> const& ctx, Device dev) {
+  return DistributedContext<Comm, Sharding, Device>(ctx.comm(), ctx.options(), std::move(dev));
+}
 
 }  // namespace distinv

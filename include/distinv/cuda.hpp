@@ -2,7 +2,8 @@
 // distinv/cuda.hpp: the CUDA backend of distinv (link distinv::cuda). From any translation
 // unit: device buffers and tensors, cuFFT plans, device collectives (HostStaged over a host
 // backend; comm::Nccl where NCCL was found, DISTINV_HAS_NCCL). From .cu files (nvcc) also the
-// kernel launchers, reductions and the device Blur / CircularNormal.
+// kernel launchers, reductions, DeviceTensor as a Signal of the generic templates
+// (cuda/signal.cuh), the device Blur / CircularNormal and the device TV / wavelet denoisers.
 #include "distinv/core/host_device.hpp"
 #include "distinv/cuda/comm.hpp"
 #include "distinv/cuda/device_tensor.hpp"
@@ -13,5 +14,7 @@
 #endif
 #if defined(__CUDACC__)
 #include "distinv/cuda/blur.cuh"
+#include "distinv/cuda/denoisers.cuh"
 #include "distinv/cuda/kernels.cuh"
+#include "distinv/cuda/signal.cuh"
 #endif

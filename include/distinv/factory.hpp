@@ -66,8 +66,8 @@ struct NoPrior {};
 template <class Ctx, class Physics, class Fidelity, class Prior>
 struct DistributedBundle {
   using tensor_type = typename Physics::tensor_type;
-  using scalar_type = typename tensor_type::Scalar;
-  using strategy_type = tiling::AnySignalStrategy<scalar_type, 4>;
+  using scalar_type = scalar_t<tensor_type>;
+  using strategy_type = typename tiling::strategy_maker<tensor_type>::type;
   using prior_type = DistributedPrior<Ctx, Prior, strategy_type>;
   static constexpr bool has_prior = !std::is_same_v<Prior, NoPrior>;
 
@@ -97,7 +97,6 @@ auto make_distrib_bundle(Ctx& ctx, FactoryConfig<Stack, Fidelity> const& config,
   using Op = typename decltype(ops)::value_type;
   using Physics = DistributedStackedLinearPhysics<Ctx, Op, Gather>;
   using Bundle = DistributedBundle<Ctx, Physics, Fidelity, Prior>;
-  using T = typename Bundle::scalar_type;
   Index const n = Index(ops.size());
   DISTINV_REQUIRE(Index(config.measurements.size()) == n, "make_distrib_bundle: expected ", n,
                   " measurements (one per operator), got ", config.measurements.size());
@@ -111,7 +110,9 @@ auto make_distrib_bundle(Ctx& ctx, FactoryConfig<Stack, Fidelity> const& config,
     std::string const name = tiling.strategy;
     b.prior = std::make_unique<typename Bundle::prior_type>(
         ctx, std::move(prior),
-        [name, opt](Shape<4> const& s) { return tiling::create_strategy<T, 4>(name, s, opt); },
+        [name, opt](Shape<4> const& s) {
+          return tiling::strategy_maker<typename Bundle::tensor_type>::make(name, s, opt);
+        },
         tiling.max_batch_size);
   }
   return b;

@@ -1,7 +1,8 @@
 // tests/cuda/cuda_tests.cu: the CUDA backend against naive host references written here.
 // DeviceTensor transfers, launchers and reductions, device Blur for every padding (direct and
 // cuFFT), adjoint dot tests, CircularNormal fused == plain, HostStaged collectives over
-// SingleProcess and Threads ranks, and comm::Nccl on one rank. Without a CUDA device the
+// SingleProcess and Threads ranks, comm::Nccl on one rank, and the device TV / wavelet
+// denoisers and transforms against optim's host ones. Without a CUDA device the
 // program prints "SKIPPED: no CUDA device" and returns 77 (CTest: Skipped).
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
@@ -19,6 +20,8 @@
 #include "distinv/context.hpp"
 #include "distinv/core/tensor.hpp"
 #include "distinv/cuda.hpp"
+#include "distinv/optim/denoisers/tv.hpp"
+#include "distinv/optim/denoisers/wavelet.hpp"
 
 using namespace distinv;
 using cuda::DeviceTensor;
@@ -275,17 +278,17 @@ TEST_CASE_TEMPLATE("cuda: CircularNormal fused normal equations equal the plain 
   CHECK(normal.rhs().size() == std::size_t(2 * 4 * 12 * 6));
   CHECK(max_abs_diff(normal.A_adjoint_A(x).to_host(stream), AtA) < 10 * conv_tol<T>());
   CHECK(max_abs_diff(normal.A_adjoint_y().to_host(stream), Aty) < 10 * conv_tol<T>());
-  CHECK(max_abs_diff(normal.gradient(x).to_host(stream), grad) < 10 * conv_tol<T>());
+  CHECK(max_abs_diff(normal.grad(x).to_host(stream), grad) < 10 * conv_tol<T>());
 
   // without measurements: the normal operator only; the rhs stays zero
   cuda::CircularNormal<T> only(s, stream);
   for (auto const& A : ops) only.add(A);
-  CHECK(max_abs_diff(only.gradient(x).to_host(stream), AtA) < 10 * conv_tol<T>());
+  CHECK(max_abs_diff(only.grad(x).to_host(stream), AtA) < 10 * conv_tol<T>());
   Tensor4<T> f(1, 1, 3, 3);
   f.setConstant(T(1));
   CHECK_THROWS_AS(only.add(cuda::Blur<T>(f, Padding::zeros, stream)), Error);
   DeviceTensor<T, 4> wrong(Shape<4>{2, 2, 12, 11});
-  CHECK_THROWS_AS(only.gradient(wrong), Error);
+  CHECK_THROWS_AS(only.grad(wrong), Error);
 
   // three "ranks" (threads) hold one operator each; after all-reducing S and B through
   // HostStaged<Threads>, every rank's gradient equals the single-process one
@@ -303,7 +306,7 @@ TEST_CASE_TEMPLATE("cuda: CircularNormal fused normal equations equal the plain 
         comm.all_reduce(local.weights(), ReduceOp::sum);
         comm.all_reduce(local.rhs(), ReduceOp::sum);
         auto xr = cuda::to_device(random_tensor<T, 4>(s, 40), st);
-        worst[std::size_t(r)] = max_abs_diff(local.gradient(xr).to_host(st), grad);
+        worst[std::size_t(r)] = max_abs_diff(local.grad(xr).to_host(st), grad);
         comm.barrier();
       });
   }
@@ -392,3 +395,79 @@ TEST_CASE("cuda: comm::Nccl on one rank (unique id through SingleProcess)") {
   nccl.barrier();
 }
 #endif
+
+// ---- device TV and wavelet denoisers against the host ones ------------------------------
+
+template <class T>
+Tensor4<T> random_image(Shape<4> const& s, unsigned seed) {  // values in [0, 1]
+  auto x = random_tensor<T, 4>(s, seed);
+  for (Index i = 0; i < x.size(); ++i) x.data()[i] = T(0.5) * (x.data()[i] + T(1));
+  return x;
+}
+
+TEST_CASE_TEMPLATE("cuda: TVDenoiser matches optim::TVDenoiser", T, float, double) {
+  cuda::Stream stream;
+  unsigned seed = 50;
+  for (Shape<4> s : {Shape<4>{2, 3, 33, 20}, Shape<4>{1, 2, 1, 17}, Shape<4>{1, 1, 64, 96}}) {
+    auto const hx = random_image<T>(s, seed++);
+    auto const x = cuda::to_device(hx, stream);
+    for (int iters : {0, 1, 5, 50})
+      for (double sigma : {0.0, 0.1}) {
+        optim::TVDenoiser<T> const host{iters, 1.5};
+        cuda::TVDenoiser<T> const dev{iters, 1.5, stream};
+        CHECK(dev.receptive_field() == host.receptive_field());
+        auto const got = dev(x, sigma).to_host(stream);
+        CAPTURE(iters);
+        CAPTURE(sigma);
+        CHECK(max_abs_diff(got, host(hx, sigma)) < 1e-4);
+        auto const again = dev(x, sigma).to_host(stream);  // cached work space: same result
+        CHECK(max_abs_diff(again, got) == 0);
+      }
+  }
+  cuda::TVDenoiser<T> const def;  // the host defaults
+  CHECK(def.max_iter == optim::TVDenoiser<T>{}.max_iter);
+  CHECK(def.scale == optim::TVDenoiser<T>{}.scale);
+  auto const x = cuda::to_device(random_image<T>({1, 1, 8, 8}, 1), stream);
+  CHECK_THROWS_AS(cuda::TVDenoiser<T>(10, 1.0, stream)(x, -0.1), Error);
+  CHECK_THROWS_AS(cuda::TVDenoiser<T>(-1, 1.0, stream)(x, 0.1), Error);
+}
+
+TEST_CASE_TEMPLATE("cuda: WaveletDenoiser and wavelet transforms match the host", T, float, double) {
+  cuda::Stream stream;
+  unsigned seed = 60;
+  for (Shape<4> s : {Shape<4>{2, 3, 32, 48}, Shape<4>{1, 1, 64, 16}})
+    for (auto w : {optim::Wavelet::haar, optim::Wavelet::db4})
+      for (int levels : {1, 3}) {
+        auto const hx = random_image<T>(s, seed++);
+        auto const x = cuda::to_device(hx, stream);
+        CAPTURE(int(w));
+        CAPTURE(levels);
+        CHECK(max_abs_diff(cuda::wavelet_forward(x, w, levels, stream).to_host(stream),
+                           optim::wavelet_forward(hx, w, levels)) < 1e-4);
+        CHECK(max_abs_diff(cuda::wavelet_inverse(x, w, levels, stream).to_host(stream),
+                           optim::wavelet_inverse(hx, w, levels)) < 1e-4);
+        for (auto mode : {optim::ThresholdMode::soft, optim::ThresholdMode::hard})
+          for (double sigma : {0.0, 0.1}) {
+            optim::WaveletDenoiser<T> const host{w, levels, mode, 0.0};
+            cuda::WaveletDenoiser<T> const dev{w, levels, mode, 0.0, stream};
+            CHECK(dev.receptive_field() == host.receptive_field());
+            CHECK(dev.threshold(sigma) == host.threshold(sigma));
+            CAPTURE(int(mode));
+            CAPTURE(sigma);
+            CHECK(max_abs_diff(dev(x, sigma).to_host(stream), host(hx, sigma)) < 1e-4);
+          }
+      }
+  cuda::WaveletDenoiser<T> const def;  // the host defaults
+  optim::WaveletDenoiser<T> const hdef;
+  CHECK((def.wavelet == hdef.wavelet && def.levels == hdef.levels && def.mode == hdef.mode &&
+         def.threshold_scale == hdef.threshold_scale));
+  auto const x = cuda::to_device(random_image<T>({1, 1, 12, 16}, 2), stream);
+  cuda::WaveletDenoiser<T> const d{optim::Wavelet::haar, 2, optim::ThresholdMode::soft, 0.0, stream};
+  CHECK_THROWS_AS(d(x, -1.0), Error);
+  CHECK_THROWS_AS(cuda::WaveletDenoiser<T>(optim::Wavelet::haar, 3, optim::ThresholdMode::soft, 0.0, stream)(x, 0.1),
+                  Error);  // 12 is not a multiple of 8
+  CHECK_THROWS_AS(cuda::WaveletDenoiser<T>(optim::Wavelet::haar, 0, optim::ThresholdMode::soft, 0.0, stream)(x, 0.1),
+                  Error);
+  CHECK_THROWS_AS(cuda::wavelet_forward(x, optim::Wavelet::db4, 3, stream), Error);
+  CHECK_THROWS_AS(cuda::wavelet_inverse(x, optim::Wavelet::db4, 0, stream), Error);
+}

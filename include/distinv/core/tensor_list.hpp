@@ -1,22 +1,22 @@
 #pragma once
 // core/tensor_list.hpp: TensorList, one tensor per operator of a stack (the measurements
-// y = [y_1; ...; y_N]). Tensors of different shapes may share a list; arithmetic between two
-// lists requires equal lengths and equal shapes element by element. Eigen only.
+// y = [y_1; ...; y_N]), of host or device signals. Tensors of different shapes may share a list;
+// arithmetic between two lists requires equal lengths and equal shapes element by element.
 #include <cmath>
 #include <cstddef>
 #include <initializer_list>
 #include <utility>
 #include <vector>
 
-#include "distinv/core/tensor.hpp"
+#include "distinv/core/signal.hpp"
 
 namespace distinv {
 
-template <HostTensor TensorT>
+template <Signal TensorT>
 class TensorList {
  public:
   using tensor_type = TensorT;
-  using scalar_type = typename TensorT::Scalar;
+  using scalar_type = scalar_t<TensorT>;
 
   TensorList() = default;
   explicit TensorList(std::vector<TensorT> items) : items_(std::move(items)) {}
@@ -77,11 +77,11 @@ class TensorList {
   std::vector<TensorT> items_;
 };
 
-template <HostTensor TensorT>
+template <Signal TensorT>
 double dot(TensorList<TensorT> const& a, TensorList<TensorT> const& b) {
   return a.dot(b);
 }
-template <HostTensor TensorT>
+template <Signal TensorT>
 double norm(TensorList<TensorT> const& a) {
   return a.norm();
 }

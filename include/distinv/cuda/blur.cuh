@@ -5,16 +5,26 @@
 // for circular padding; cuda::CircularNormal<T> fuses sum_i A_i^T A_i and the least-squares
 // gradient F^-1(S F x - B) of circular blurs, S and B exposed as device spans for an
 // all-reduce. Plans, filter spectra and work space are cached inside each object (no static
-// cache), so an object is not for concurrent use by two host threads. Needs nvcc.
+// cache), so an object is not for concurrent use by two host threads; a copy starts with empty
+// caches. cuda::Blur models physics::LinearPhysics over DeviceTensor<T, 4> (a device copy of a
+// host physics::Blur, noise model included), and physics::fused_normal<cuda::Blur<T>> lets
+// the distributed data fidelity fuse circular device blurs like host ones. Needs nvcc.
 #include <cuda_runtime.h>
 
+#include <algorithm>
 #include <memory>
+#include <random>
+#include <variant>
 #include <vector>
 
 #include "distinv/core/kernels/conv2d.hpp"
 #include "distinv/cuda/device_tensor.hpp"
 #include "distinv/cuda/fft.hpp"
 #include "distinv/cuda/kernels.cuh"
+#include "distinv/cuda/signal.cuh"
+#include "distinv/physics/blur.hpp"
+#include "distinv/physics/circular_normal.hpp"
+#include "distinv/physics/noise.hpp"
 
 namespace distinv::cuda {
 
@@ -69,6 +79,8 @@ template <class T>
 class Blur {
  public:
   using Complex = kernels::Complex<T>;
+  using scalar_type = T;
+  using tensor_type = DeviceTensor<T, 4>;
 
   Blur(DeviceTensor<T, 4> filter, Padding padding = Padding::circular, cudaStream_t stream = nullptr,
        BlurMethod method = BlurMethod::automatic)
@@ -82,6 +94,24 @@ class Blur {
   Blur(Tensor4<T> const& filter, Padding padding = Padding::circular, cudaStream_t stream = nullptr,
        BlurMethod method = BlurMethod::automatic)
       : Blur(to_device(filter, stream), padding, stream, method) {}
+  /// The device copy of a host blur: its kernel as a (1, 1, kh, kw) filter, its padding and its
+  /// noise model.
+  explicit Blur(physics::Blur<T> const& host, cudaStream_t stream = nullptr)
+      : Blur(host_filter(host.kernel()), host.padding(), stream) {
+    noise_ = host.noise();
+  }
+  Blur(Blur&&) noexcept = default;
+  Blur& operator=(Blur&&) noexcept = default;
+  /// A copy shares nothing: same filter (copied), padding, method, stream and noise; empty caches.
+  Blur(Blur const& o)
+      : filter_(o.filter_), padding_(o.padding_), method_(o.method_), stream_(o.stream_), noise_(o.noise_) {}
+  Blur& operator=(Blur const& o) {
+    if (this != &o) *this = Blur(o);
+    return *this;
+  }
+
+  void set_noise(physics::NoiseModel<T> noise) { noise_ = std::move(noise); }
+  physics::NoiseModel<T> const& noise() const noexcept { return noise_; }
 
   Padding padding() const noexcept { return padding_; }
   BlurMethod method() const noexcept { return method_; }
@@ -130,6 +160,23 @@ class Blur {
     return x;
   }
 
+  /// A^T v: the vector-Jacobian product of a linear operator, at any x.
+  DeviceTensor<T, 4> A_vjp(DeviceTensor<T, 4> const&, DeviceTensor<T, 4> const& v) const { return A_adjoint(v); }
+  /// A A^T y
+  DeviceTensor<T, 4> A_A_adjoint(DeviceTensor<T, 4> const& y) const { return A(A_adjoint(y)); }
+
+  /// y = noise(A x). The noise is drawn on the host from rng, exactly as the host operator draws
+  /// it (same values for the same generator state), and copied to the device; for simulating
+  /// measurements, not for iterations.
+  DeviceTensor<T, 4> forward(DeviceTensor<T, 4> const& x, std::mt19937_64& rng) const {
+    DeviceTensor<T, 4> y = A(x);
+    if (std::holds_alternative<physics::NoNoise>(noise_)) return y;
+    Tensor4<T> h = y.to_host(stream_);
+    physics::apply_noise(noise_, h, rng);
+    y.copy_from(h, stream_);
+    return y;
+  }
+
   /// A^T A x (one FFT pair on the cuFFT path).
   DeviceTensor<T, 4> A_adjoint_A(DeviceTensor<T, 4> const& x) const {
     if (uses_fft()) {
@@ -161,6 +208,11 @@ class Blur {
   }
 
  private:
+  static DeviceTensor<T, 4> host_filter(Tensor<T, 2> const& k) {
+    Tensor4<T> f(1, 1, k.dimension(0), k.dimension(1));
+    std::copy_n(k.data(), k.size(), f.data());
+    return to_device(f);
+  }
   static void require_shape(Shape<4> const& got, Shape<4> const& want, char const* what) {
     DISTINV_REQUIRE(got == want, what, ": expected shape ", to_string(want), ", got ", to_string(got));
   }
@@ -182,6 +234,7 @@ class Blur {
   Padding padding_;
   BlurMethod method_;
   cudaStream_t stream_;
+  physics::NoiseModel<T> noise_{physics::NoNoise{}};
   mutable detail::FilterSpectra<T> spectra_;
   mutable DeviceBuffer<Complex> work_;
 };
@@ -190,7 +243,7 @@ class Blur {
 /// S = sum_i |K_i|^2 and B = sum_i conj(K_i) F y_i (half spectra, one per plane). Each rank
 /// adds its own operators, all-reduces weights() and rhs() (device spans), then
 /// A_adjoint_A(x) = F^-1 (S F x) = sum_i A_i^T A_i x and
-/// gradient(x) = F^-1 (S F x - B) = sum_i A_i^T (A_i x - y_i), one FFT pair each.
+/// grad(x) = F^-1 (S F x - B) = sum_i A_i^T (A_i x - y_i), one FFT pair each.
 template <class T>
 class CircularNormal {
  public:
@@ -235,8 +288,8 @@ class CircularNormal {
     return out;
   }
   /// out = sum_i A_i^T (A_i x - y_i)
-  void gradient(DeviceTensor<T, 4> const& x, DeviceTensor<T, 4>& out) const { apply(x, out, true); }
-  DeviceTensor<T, 4> gradient(DeviceTensor<T, 4> const& x) const {
+  void grad(DeviceTensor<T, 4> const& x, DeviceTensor<T, 4>& out) const { apply(x, out, true); }
+  DeviceTensor<T, 4> grad(DeviceTensor<T, 4> const& x) const {
     DeviceTensor<T, 4> out(shape_);
     apply(x, out, true);
     return out;
@@ -299,3 +352,20 @@ class CircularNormal {
 };
 
 }  // namespace distinv::cuda
+
+namespace distinv::physics {
+
+/// Circular device blurs fuse through cuFFT; the sums are all-reduced over the rank's backend.
+template <class T>
+struct fused_normal<cuda::Blur<T>> {
+  static constexpr bool available = true;
+  using type = cuda::CircularNormal<T>;
+  static bool usable(cuda::Blur<T> const& op) { return op.padding() == cuda::Padding::circular; }
+  template <class Ctx>
+  static void all_reduce(Ctx const& ctx, type& n) {
+    cuda::all_reduce(ctx.comm(), n.weights(), ReduceOp::sum);
+    cuda::all_reduce(ctx.comm(), n.rhs(), ReduceOp::sum);
+  }
+};
+
+}  // namespace distinv::physics

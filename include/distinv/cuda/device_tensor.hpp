@@ -2,10 +2,12 @@
 // cuda/device_tensor.hpp: GPU memory of distinv. device::Cuda (a device index and a stream),
 // cuda::Stream (RAII stream), cuda::DeviceSpan (a typed device pointer and a length; never
 // dereferenced on the host), cuda::DeviceBuffer (owning cudaMalloc array) and
-// cuda::DeviceTensor<T, Rank> (row-major shape over a buffer, like Tensor<T, Rank>). Moves are
-// cheap, copies are explicit (clone); transfers are explicit (to_device / to_host), every
-// transfer is synchronous with respect to the host on the stream given. No managed memory.
-// Compiles with the host compiler.
+// cuda::DeviceTensor<T, Rank> (row-major shape over a buffer, like Tensor<T, Rank>). Value
+// semantics like the host tensor: copies are deep (device to device, on the default stream),
+// moves are cheap; transfers are explicit (to_device / to_host) and synchronous with respect
+// to the host. Memory comes from the stream-ordered pool (cudaMallocAsync / cudaFreeAsync on
+// the buffer's stream), so temporaries neither synchronise nor call the driver's allocator
+// in steady state. No managed memory. Compiles with the host compiler.
 #include <cuda_runtime.h>
 
 #include <array>
@@ -25,8 +27,16 @@ struct Cuda {
   int index = 0;
   cudaStream_t stream = nullptr;
   std::string name() const { return "cuda:" + std::to_string(index); }
-  /// Makes `index` the current device of the calling thread.
-  void activate() const { cuda::check(cudaSetDevice(index), "cudaSetDevice"); }
+  /// Makes `index` the current device of the calling thread, and lets its default memory pool
+  /// keep freed memory (so that a reconstruction's temporaries are recycled, not returned to
+  /// the driver at every synchronisation).
+  void activate() const {
+    cuda::check(cudaSetDevice(index), "cudaSetDevice");
+    cudaMemPool_t pool = nullptr;
+    cuda::check(cudaDeviceGetDefaultMemPool(&pool, index), "cudaDeviceGetDefaultMemPool");
+    unsigned long long keep = ~0ULL;
+    cuda::check(cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &keep), "cudaMemPoolSetAttribute");
+  }
 };
 
 }  // namespace distinv::device
@@ -78,20 +88,23 @@ struct DeviceSpan {
   }
 };
 
-/// An owning array of `size` elements of device memory (cudaMalloc), uninitialised.
+/// An owning array of `size` elements of device memory, uninitialised, allocated and freed in
+/// order on `stream` (the default stream unless given).
 template <class T>
 class DeviceBuffer {
  public:
   DeviceBuffer() = default;
-  explicit DeviceBuffer(std::size_t n) : n_(n) {
-    if (n > 0) check(cudaMalloc(reinterpret_cast<void**>(&p_), n * sizeof(T)), "cudaMalloc");
+  explicit DeviceBuffer(std::size_t n, cudaStream_t stream = nullptr) : n_(n), stream_(stream) {
+    if (n > 0) check(cudaMallocAsync(reinterpret_cast<void**>(&p_), n * sizeof(T), stream), "cudaMallocAsync");
   }
-  DeviceBuffer(DeviceBuffer&& o) noexcept : p_(std::exchange(o.p_, nullptr)), n_(std::exchange(o.n_, 0)) {}
+  DeviceBuffer(DeviceBuffer&& o) noexcept
+      : p_(std::exchange(o.p_, nullptr)), n_(std::exchange(o.n_, 0)), stream_(o.stream_) {}
   DeviceBuffer& operator=(DeviceBuffer&& o) noexcept {
     if (this != &o) {
       release();
       p_ = std::exchange(o.p_, nullptr);
       n_ = std::exchange(o.n_, 0);
+      stream_ = o.stream_;
     }
     return *this;
   }
@@ -106,7 +119,7 @@ class DeviceBuffer {
   DeviceSpan<T const> span() const noexcept { return {p_, n_}; }
   /// Grows to at least n elements (contents are lost when it grows).
   void reserve(std::size_t n) {
-    if (n > n_) *this = DeviceBuffer(n);
+    if (n > n_) *this = DeviceBuffer(n, stream_);
   }
   void set_zero(cudaStream_t stream) {
     if (n_ > 0) check(cudaMemsetAsync(p_, 0, n_ * sizeof(T), stream), "cudaMemsetAsync");
@@ -114,12 +127,13 @@ class DeviceBuffer {
 
  private:
   void release() noexcept {
-    if (p_) cudaFree(p_);  // cudaFree waits for the device; errors cannot be thrown here
+    if (p_) cudaFreeAsync(p_, stream_);  // after the work queued on stream_; cannot throw here
     p_ = nullptr;
     n_ = 0;
   }
   T* p_ = nullptr;
   std::size_t n_ = 0;
+  cudaStream_t stream_ = nullptr;
 };
 
 /// A row-major tensor in device memory, shape semantics of Tensor<T, Rank>.
@@ -147,14 +161,19 @@ class DeviceTensor {
     }
     return *this;
   }
-  DeviceTensor(DeviceTensor const&) = delete;
-  DeviceTensor& operator=(DeviceTensor const&) = delete;
+  /// A deep copy, device to device on the default stream (like copying a host tensor).
+  DeviceTensor(DeviceTensor const& o) : DeviceTensor(o.shape_) { copy_device(o); }
+  DeviceTensor& operator=(DeviceTensor const& o) {
+    if (this == &o) return *this;
+    if (shape_ != o.shape_) *this = DeviceTensor(o.shape_);
+    copy_device(o);
+    return *this;
+  }
 
   /// A deep copy (device to device on `stream`).
   DeviceTensor clone(cudaStream_t stream = nullptr) const {
     DeviceTensor t(shape_);
-    if (size() > 0)
-      check(cudaMemcpyAsync(t.data(), data(), bytes(), cudaMemcpyDeviceToDevice, stream), "cudaMemcpyAsync");
+    t.copy_device(*this, stream);
     return t;
   }
 
@@ -192,6 +211,10 @@ class DeviceTensor {
   }
 
  private:
+  void copy_device(DeviceTensor const& o, cudaStream_t stream = nullptr) {
+    if (size() > 0)
+      check(cudaMemcpyAsync(data(), o.data(), bytes(), cudaMemcpyDeviceToDevice, stream), "cudaMemcpyAsync");
+  }
   static Shape<Rank> const& checked(Shape<Rank> const& s) {
     for (auto d : s) DISTINV_REQUIRE(d >= 0, "DeviceTensor: expected non-negative dimensions, got ", to_string(s));
     return s;

@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
+#include <vector>
 
 #include "distinv/core/kernels/pointwise.hpp"
 #include "distinv/cuda/device_tensor.hpp"
@@ -110,6 +112,17 @@ class Reducer {
   double* host_ = nullptr;
 };
 
+/// This host thread's reducer for the current device (created on first use).
+inline Reducer& thread_reducer() {
+  thread_local std::vector<std::unique_ptr<Reducer>> per_device;
+  int device = 0;
+  check(cudaGetDevice(&device), "cudaGetDevice");
+  if (per_device.size() <= std::size_t(device)) per_device.resize(std::size_t(device) + 1);
+  auto& r = per_device[std::size_t(device)];
+  if (!r) r = std::make_unique<Reducer>();
+  return *r;
+}
+
 // ---- tensor-level wrappers (shapes checked, queued on `stream`) ---------------------------
 
 namespace detail {
@@ -148,8 +161,7 @@ double dot(DeviceTensor<T, R> const& a, DeviceTensor<T, R> const& b, Reducer& re
 }
 template <class T, int R>
 double dot(DeviceTensor<T, R> const& a, DeviceTensor<T, R> const& b, cudaStream_t stream = nullptr) {
-  Reducer r;
-  return dot(a, b, r, stream);
+  return dot(a, b, thread_reducer(), stream);
 }
 
 /// ||a||_2 accumulated in double
@@ -159,8 +171,7 @@ double norm(DeviceTensor<T, R> const& a, Reducer& reducer, cudaStream_t stream =
 }
 template <class T, int R>
 double norm(DeviceTensor<T, R> const& a, cudaStream_t stream = nullptr) {
-  Reducer r;
-  return norm(a, r, stream);
+  return norm(a, thread_reducer(), stream);
 }
 
 }  // namespace distinv::cuda

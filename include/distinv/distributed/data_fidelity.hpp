@@ -6,7 +6,8 @@
 //   general        Σ A_iᵀ ∇d(A_i x, y_i)
 //   L2             Σ A_iᵀA_i x − Σ A_iᵀ y_i, the second sum cached per measurement set
 //   L2, circular   fused in Fourier space: ∇ = F⁻¹(S·F x − B), S = Σ|K_i|², B = Σ conj(K_i)·Y_i,
-//   blurs (FFTW)   summed over the ranks once per measurement set; then every gradient is one
+//   blurs (FFTW,   summed over the ranks once per measurement set; then every gradient is one
+//   cuFFT)
 //                  FFT pair with no communication, whatever the number of operators.
 // Cached paths need DistributedMeasurements (versioned); a plain TensorList takes the general path.
 #include <any>
@@ -37,9 +38,10 @@ concept VersionedMeasurements = requires(M const& m) {
   m.id();
   m.local();
 };
-/// Operators whose L2 normal equations fuse into one Fourier multiplier (needs FFTW).
+/// Operators whose L2 normal equations fuse into one Fourier multiplier (host Blur with FFTW,
+/// device Blur with cuFFT).
 template <class Op>
-concept FusableBlur = physics::has_circular_normal && std::same_as<Op, physics::Blur<typename Op::scalar_type>>;
+concept FusableBlur = physics::fused_normal<Op>::available;
 }  // namespace detail
 
 template <class Ctx, class Fidelity>
@@ -94,7 +96,7 @@ class DistributedDataFidelity {
       if (gather && options_.fused)
         if (auto const normal = fused_normal(x, y, physics)) {  // null: not every operator is circular
           tensor_type g = normal->grad(x);  // one FFT pair
-          if (double const d = divisor(physics); d != 1) g = g * typename tensor_type::Scalar(1.0 / d);
+          if (double const d = divisor(physics); d != 1) g = g * scalar_t<tensor_type>(1.0 / d);
           return g;
         }
     }
@@ -156,19 +158,19 @@ class DistributedDataFidelity {
   /// when some operator is not circular. Later calls with the same set communicate nothing.
   template <class Physics, class Measurements>
   auto fused_normal(typename Physics::tensor_type const& x, Measurements const& y, Physics const& physics) {
-    using Normal = physics::CircularNormal<typename Physics::scalar_type>;
+    using Fused = physics::fused_normal<typename Physics::operator_type>;
+    using Normal = typename Fused::type;
     return std::any_cast<std::shared_ptr<Normal const>>(cached(fused_cache_, y, physics, x, [&] {
-      std::int64_t circular = 1;
+      std::int64_t usable = 1;
       for (auto const& op : physics.local_operators())
-        if (op.padding() != physics::Padding::circular) circular = 0;
-      if (ctx_->all_reduce_value(circular, ReduceOp::min) == 0) return std::shared_ptr<Normal const>();
+        if (!Fused::usable(op)) usable = 0;
+      if (ctx_->all_reduce_value(usable, ReduceOp::min) == 0) return std::shared_ptr<Normal const>();
       auto n = std::make_shared<Normal>(shape_of(x));
       ctx_->collectively("fused L2 gradient setup", [&] {
         auto const mine = entries(y, physics, "fused L2 gradient setup");
         for (std::size_t k = 0; k < mine.size(); ++k) n->add(physics.local_operators()[k], *mine[k]);
       });
-      ctx_->all_reduce(n->spectrum_sum());
-      ctx_->all_reduce(n->data_term());
+      Fused::all_reduce(*ctx_, *n);
       return std::shared_ptr<Normal const>(std::move(n));
     }));
   }

@@ -4,7 +4,9 @@
 //   gather::Naive         each rank serialises (index, shape, data) and broadcasts its bytes;
 //   gather::Concatenated  one small all-gatherv of shapes, then one all-gatherv of all data;
 //   gather::Broadcast     per operator, its owner broadcasts shape and data.
-// `with_gather(name, fn)` maps a runtime name onto the policy type.
+// `with_gather(name, fn)` maps a runtime name onto the policy type; `gather_list<Policy>` is
+// what callers use: device signals travel through the host (A x is gathered for output,
+// not in iterations: the reductions of the solvers all-reduce instead).
 #include <cstring>
 #include <string_view>
 #include <vector>
@@ -149,6 +151,23 @@ struct Broadcast {
 /// A gather policy: a name and a static gather(ctx, n, my_indices, my_tensors) -> TensorList.
 template <class G>
 concept GatherPolicy = requires { { G::name() } -> std::convertible_to<std::string_view>; };
+
+/// The full list on every rank from each rank's own tensors (host or device signals).
+template <GatherPolicy G, class Ctx, Signal X>
+TensorList<X> gather_list(Ctx const& ctx, Index n, std::vector<Index> const& mine, std::vector<X> const& local) {
+  if constexpr (!DeviceSignal<X>) {
+    return G::gather(ctx, n, mine, local);
+  } else {
+    std::vector<host_tensor_t<X>> host;
+    host.reserve(local.size());
+    for (auto const& t : local) host.push_back(to_host(t));
+    auto const all = G::gather(ctx, n, mine, host);
+    std::vector<X> out;
+    out.reserve(all.size());
+    for (auto const& t : all) out.push_back(from_host<X>(t));
+    return TensorList<X>(std::move(out));
+  }
+}
 
 /// Calls fn.template operator()<G>() with the gather policy named `name`
 /// ("naive", "concatenated", "broadcast"); an unknown name is an Error.

@@ -13,7 +13,7 @@
 
 namespace distinv {
 
-template <class Ctx, HostTensor TensorT>
+template <class Ctx, Signal TensorT>
 class DistributedMeasurements {
  public:
   using tensor_type = TensorT;
@@ -53,7 +53,7 @@ class DistributedMeasurements {
   /// The full list on every rank.
   template <GatherPolicy Gather = gather::Concatenated>
   TensorList<TensorT> gather() const {
-    return Gather::gather(*ctx_, n_, indices_, local_);
+    return gather_list<Gather>(*ctx_, n_, indices_, local_);
   }
 
  private:

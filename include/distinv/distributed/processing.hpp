@@ -55,7 +55,7 @@ class DistributedProcessing {
         strategy_.emplace(builder_(shape_of(x)));
       }
       auto const mine = ctx_->local_indices(strategy_->num_patches());
-      out = zeros<typename tensor_type::Scalar>(shape_of(x));
+      out = zeros_of<tensor_type>(shape_of(x));
       auto unary = [&](tensor_type const& batch) -> tensor_type { return processor_(batch, sigma); };
       tiling::process_patches(*strategy_, x, std::span<Index const>(mine), unary, max_batch_, out);
     };

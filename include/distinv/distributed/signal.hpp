@@ -4,26 +4,27 @@
 // not a copy each; update_ is then a collective that fences readers (barrier), copies one
 // slice per rank, and fences again. Elsewhere each rank keeps its own copy (every rank
 // computes the same update; `sync` broadcasts rank 0's copy when that is not guaranteed).
+// Device signals are never shared: each rank keeps its copy on its own device.
 #include <cstring>
 #include <memory>
 
-#include "distinv/core/tensor.hpp"
+#include "distinv/core/signal.hpp"
 
 namespace distinv {
 
-template <class Ctx, HostTensor TensorT>
+template <class Ctx, Signal TensorT>
 class DistributedSignal {
-  static constexpr bool shared = requires { requires Ctx::comm_type::shares_memory; };
+  static constexpr bool shared = HostTensor<TensorT> && requires { requires Ctx::comm_type::shares_memory; };
 
  public:
   using tensor_type = TensorT;
-  static constexpr int rank_v = TensorT::NumDimensions;
+  static constexpr int rank_v = distinv::rank_v<TensorT>;
 
   /// A zero signal of the given shape (a collective with a shared-memory backend).
   DistributedSignal(Ctx& ctx, Shape<rank_v> shape) : ctx_(&ctx) {
     for (auto d : shape) DISTINV_REQUIRE(d > 0, "DistributedSignal: expected positive extents, got ", to_string(shape));
     if constexpr (shared) {
-      if (ctx.rank() == 0) data_ = std::make_shared<TensorT>(zeros<typename TensorT::Scalar>(shape));
+      if (ctx.rank() == 0) data_ = std::make_shared<TensorT>(zeros_of<TensorT>(shape));
       // Hand rank 0's shared_ptr to every rank (same address space), then let rank 0 go on.
       std::shared_ptr<TensorT>* source = &data_;
       std::vector<std::byte> bytes(sizeof(source));
@@ -33,7 +34,7 @@ class DistributedSignal {
       if (ctx.rank() != 0) data_ = *source;
       ctx.barrier();
     } else {
-      data_ = std::make_shared<TensorT>(zeros<typename TensorT::Scalar>(shape));
+      data_ = std::make_shared<TensorT>(zeros_of<TensorT>(shape));
     }
   }
 

@@ -160,7 +160,7 @@ class DistributedStackedPhysics {
     };
     if (!gather) return list_type(compute());
     auto local = ctx_->collectively(what, compute);
-    return Gather::gather(*ctx_, n_, indices_, local);
+    return gather_list<Gather>(*ctx_, n_, indices_, local);
   }
 
   Ctx* ctx_;

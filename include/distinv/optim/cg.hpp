@@ -1,13 +1,13 @@
 #pragma once
 // optim/cg.hpp: conjugate gradient for A x = b with A symmetric positive semi-definite, given
-// as a callable x -> A x on host tensors (deepinv's conjugate_gradient). Stops when
+// as a callable x -> A x on signals (host or device) (deepinv's conjugate_gradient). Stops when
 // ‖b − A x‖ <= tol · ‖b‖ or after max_iter iterations. Inner products in double. Core only.
 #include <cmath>
 #include <concepts>
 #include <type_traits>
 
 #include "distinv/core/error.hpp"
-#include "distinv/core/tensor.hpp"
+#include "distinv/core/signal.hpp"
 
 namespace distinv::optim {
 
@@ -25,7 +25,7 @@ struct CgResult {
 };
 
 /// Solves apply(x) = b from x0.
-template <HostTensor X, class Apply>
+template <Signal X, class Apply>
   requires std::convertible_to<std::invoke_result_t<Apply&, X const&>, X>
 CgResult<X> conjugate_gradient(Apply&& apply, X const& b, X const& x0, CgOptions opt = {}) {
   using T = scalar_t<X>;

@@ -8,36 +8,67 @@
 #include <cmath>
 #include <string_view>
 
-#include "distinv/core/tensor.hpp"
+#include "distinv/core/host_device.hpp"
+#include "distinv/core/signal.hpp"
 #include "distinv/optim/cg.hpp"
 
 namespace distinv::optim {
 
 namespace detail {
-template <HostTensor X, class F>
-X map2(X const& u, X const& y, F&& f) {
-  require_same_shape(u, y, "data fidelity: measurement vs prediction");
-  X out(u.dimensions());
-  for (Index i = 0; i < u.size(); ++i) out.data()[i] = f(u.data()[i], y.data()[i]);
-  return out;
-}
-template <HostTensor X, class F>
-double sum2(X const& u, X const& y, F&& f) {
-  require_same_shape(u, y, "data fidelity: measurement vs prediction");
-  double s = 0;
-  for (Index i = 0; i < u.size(); ++i) s += f(double(u.data()[i]), double(y.data()[i]));
-  return s;
-}
+// The element-wise terms, as functors written once for host and device signals (map2 / sum2).
+struct AbsDifference {
+  template <class T>
+  DISTINV_HOST_DEVICE double operator()(T a, T b) const { return a > b ? double(a) - double(b) : double(b) - double(a); }
+};
+struct SignOfDifference {
+  template <class T>
+  DISTINV_HOST_DEVICE T operator()(T a, T b) const { return T((a > b) - (a < b)); }
+};
+template <class T>
+struct L2ProxTerm {  // (u + g y) / (1 + g)
+  T g;
+  DISTINV_HOST_DEVICE T operator()(T a, T b) const { return (a + g * b) / (T(1) + g); }
+};
+template <class T>
+struct L1ProxTerm {  // y + soft(u - y, g)
+  T g;
+  DISTINV_HOST_DEVICE T operator()(T a, T b) const {
+    T const r = a - b;
+    return b + (r > g ? r - g : r < -g ? r + g : T(0));
+  }
+};
+struct PoissonTerm {  // rate - (y / gain) log(rate): +inf or NaN where rate <= 0 and y > 0
+  double gain, bkg;
+  template <class T>
+  DISTINV_HOST_DEVICE double operator()(T a, T b) const {
+    double const rate = double(a) / gain + bkg;
+    return rate - (b > T(0) ? double(b) / gain * log(rate) : 0.0);
+  }
+};
+template <class T>
+struct PoissonGradTerm {
+  double gain, bkg;
+  DISTINV_HOST_DEVICE T operator()(T a, T b) const { return T((1.0 - double(b) / gain / (double(a) / gain + bkg)) / gain); }
+};
+template <class T>
+struct PoissonProxTerm {
+  double gain, bkg, gamma;
+  DISTINV_HOST_DEVICE T operator()(T a, T b) const {
+    double const p = gain * bkg + double(a) - gamma / gain;
+    double const w = (p + sqrt(p * p + 4.0 * gamma * double(b) / gain)) / (2.0 * gain);
+    return T(gain * (w - bkg));
+  }
+};
 }  // namespace detail
 
 /// fn, grad and prox of x ↦ d(A x, y) from the distance `Derived` provides.
 template <class Derived>
 struct DataFidelity {
-  template <class P, HostTensor X>
+  template <class P, Signal X>
   double fn(X const& x, X const& y, P const& physics) const {
     return self().d(physics.A(x), y);
   }
-  template <class P, HostTensor X>
+  template <class P, Signal X>
   X grad(X const& x, X const& y, P const& physics) const {
     return physics.A_vjp(x, self().grad_d(physics.A(x), y));
   }
@@ -48,23 +79,22 @@ struct DataFidelity {
 
 struct L2 : DataFidelity<L2> {
   static constexpr std::string_view name() { return "l2"; }
-  template <HostTensor X>
+  template <Signal X>
   double d(X const& u, X const& y) const {
-    return 0.5 * detail::sum2(u, y, [](double a, double b) { return (a - b) * (a - b); });
+    return 0.5 * sum2(u, y, distinv::detail::SquaredDifference{}, "data fidelity: measurement vs prediction");
   }
-  template <HostTensor X>
+  template <Signal X>
   X grad_d(X const& u, X const& y) const {
     require_same_shape(u, y, "L2 gradient: measurement vs prediction");
     return u - y;
   }
   /// argmin_z ½‖z − u‖² + γ·½‖z − y‖²
-  template <HostTensor X>
+  template <Signal X>
   X prox_d(X const& u, X const& y, double gamma) const {
-    using T = scalar_t<X>;
-    return detail::map2(u, y, [g = T(gamma)](T a, T b) { return (a + g * b) / (T(1) + g); });
+    return map2(u, y, detail::L2ProxTerm<scalar_t<X>>{scalar_t<X>(gamma)}, "data fidelity: measurement vs prediction");
   }
   /// argmin_z ½‖z − x‖² + γ·½‖A z − y‖² = (I + γAᵀA)⁻¹(x + γAᵀy), by conjugate gradient.
-  template <class P, HostTensor X>
+  template <class P, Signal X>
   X prox(X const& x, X const& y, P const& physics, double gamma, CgOptions cg = {}) const {
     using T = scalar_t<X>;
     X b = x + physics.A_adjoint(y) * T(gamma);
@@ -74,24 +104,19 @@ struct L2 : DataFidelity<L2> {
 
 struct L1 : DataFidelity<L1> {
   static constexpr std::string_view name() { return "l1"; }
-  template <HostTensor X>
+  template <Signal X>
   double d(X const& u, X const& y) const {
-    return detail::sum2(u, y, [](double a, double b) { return std::abs(a - b); });
+    return sum2(u, y, detail::AbsDifference{}, "data fidelity: measurement vs prediction");
   }
   /// A subgradient: sign(u − y) (0 where u = y).
-  template <HostTensor X>
+  template <Signal X>
   X grad_d(X const& u, X const& y) const {
-    using T = scalar_t<X>;
-    return detail::map2(u, y, [](T a, T b) { return T((a > b) - (a < b)); });
+    return map2(u, y, detail::SignOfDifference{}, "data fidelity: measurement vs prediction");
   }
   /// argmin_z ½‖z − u‖² + γ‖z − y‖₁ = y + soft(u − y, γ)
-  template <HostTensor X>
+  template <Signal X>
   X prox_d(X const& u, X const& y, double gamma) const {
-    using T = scalar_t<X>;
-    return detail::map2(u, y, [g = T(gamma)](T a, T b) {
-      T const r = a - b;
-      return b + (r > g ? r - g : r < -g ? r + g : T(0));
-    });
+    return map2(u, y, detail::L1ProxTerm<scalar_t<X>>{scalar_t<X>(gamma)}, "data fidelity: measurement vs prediction");
   }
 };
 
@@ -107,29 +132,22 @@ struct PoissonLikelihood : DataFidelity<PoissonLikelihood> {
     DISTINV_REQUIRE(gain > 0, "PoissonLikelihood: expected gain > 0, got ", gain);
     DISTINV_REQUIRE(bkg >= 0, "PoissonLikelihood: expected bkg >= 0, got ", bkg);
   }
-  template <HostTensor X>
+  template <Signal X>
   double d(X const& u, X const& y) const {
-    return detail::sum2(u, y, [&](double a, double b) {
-      double const rate = a / gain + bkg;
-      DISTINV_REQUIRE(rate > 0 || b == 0, "PoissonLikelihood: expected a positive rate u/gain + bkg, got ", rate);
-      return rate - (b > 0 ? b / gain * std::log(rate) : 0.0);
-    });
+    double const s = sum2(u, y, detail::PoissonTerm{gain, bkg}, "data fidelity: measurement vs prediction");
+    DISTINV_REQUIRE(std::isfinite(s), "PoissonLikelihood: expected a positive rate u/gain + bkg wherever y > 0, ",
+                    "got a non-positive one (gain ", gain, ", bkg ", bkg, ")");
+    return s;
   }
-  template <HostTensor X>
+  template <Signal X>
   X grad_d(X const& u, X const& y) const {
-    using T = scalar_t<X>;
-    return detail::map2(u, y, [&](T a, T b) { return T((1.0 - double(b) / gain / (double(a) / gain + bkg)) / gain); });
+    return map2(u, y, detail::PoissonGradTerm<scalar_t<X>>{gain, bkg}, "data fidelity: measurement vs prediction");
   }
   /// argmin_z ½(z − u)² + γ d(z, y), elementwise: with w = z/gain + bkg, the positive root of
   /// gain·w² − (gain·bkg + u − γ/gain)·w − γ·y/gain² = 0.
-  template <HostTensor X>
+  template <Signal X>
   X prox_d(X const& u, X const& y, double gamma) const {
-    using T = scalar_t<X>;
-    return detail::map2(u, y, [&](T a, T b) {
-      double const p = gain * bkg + double(a) - gamma / gain;
-      double const w = (p + std::sqrt(p * p + 4.0 * gamma * double(b) / gain)) / (2.0 * gain);
-      return T(gain * (w - bkg));
-    });
+    return map2(u, y, detail::PoissonProxTerm<scalar_t<X>>{gain, bkg, gamma}, "data fidelity: measurement vs prediction");
   }
 };
 

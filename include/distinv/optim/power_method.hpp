@@ -7,7 +7,7 @@
 #include <type_traits>
 
 #include "distinv/core/error.hpp"
-#include "distinv/core/tensor.hpp"
+#include "distinv/core/signal.hpp"
 
 namespace distinv::optim {
 
@@ -24,7 +24,7 @@ struct PowerResult {
 
 /// Largest eigenvalue of apply, from a start x0 that must not be orthogonal to its eigenvector
 /// (a random x0 is the usual choice).
-template <HostTensor X, class Apply>
+template <Signal X, class Apply>
   requires std::convertible_to<std::invoke_result_t<Apply&, X const&>, X>
 PowerResult power_method(Apply&& apply, X const& x0, PowerOptions opt = {}) {
   using T = scalar_t<X>;

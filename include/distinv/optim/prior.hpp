@@ -7,7 +7,7 @@
 #include <utility>
 
 #include "distinv/core/error.hpp"
-#include "distinv/core/tensor.hpp"
+#include "distinv/core/signal.hpp"
 #include "distinv/optim/denoisers/concepts.hpp"
 #include "distinv/optim/denoisers/tv.hpp"
 
@@ -28,9 +28,9 @@ struct PnP {
   PnP() = default;
   explicit PnP(D d) : denoiser(std::move(d)) {}
 
-  template <class T>
-  Tensor4<T> prox(Tensor4<T> const& x, double sigma) const {
-    Tensor4<T> y = denoiser(x, sigma);
+  template <Signal X>
+  X prox(X const& x, double sigma) const {
+    X y = denoiser(x, sigma);
     require_same_shape(x, y, "PnP::prox: the denoiser must keep the shape");
     return y;
   }

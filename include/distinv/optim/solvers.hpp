@@ -15,7 +15,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "distinv/core/tensor.hpp"
+#include "distinv/core/signal.hpp"
 #include "distinv/core/tensor_list.hpp"
 #include "distinv/optim/cg.hpp"
 #include "distinv/optim/data_fidelity.hpp"
@@ -64,8 +64,7 @@ double default_step(Bundle& b, typename Bundle::tensor_type const& x0, double st
   DISTINV_REQUIRE(step == 0, "solver: expected a positive step, or 0 for step_scale/||A||^2, got ", step);
   DISTINV_REQUIRE(scale > 0, "solver: expected a positive step_scale, got ", scale);
   // Deterministic start (same on every rank): a constant image.
-  typename Bundle::tensor_type v(x0.dimensions());
-  v.setConstant(typename Bundle::tensor_type::Scalar(1));
+  auto const v = filled_of<typename Bundle::tensor_type>(shape_of(x0), 1);
   double const L = b.physics.compute_sqnorm(v, {.local_only = false, .max_iter = 100, .tol = 1e-4});
   DISTINV_REQUIRE(L > 0 && std::isfinite(L), "solver: the operator norm estimate is ", L, "; give the step");
   return scale / L;

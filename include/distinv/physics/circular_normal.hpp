@@ -6,6 +6,9 @@
 // one FFT pair per plane whatever the number of operators. S and Bhat are exposed as raw real
 // spans so that a distributed caller all-reduces them in place. Needs distinv::fftw; without
 // it the template is only declared and has_circular_normal is false.
+// fused_normal<Op> tells generic code (the distributed data fidelity) whether an operator type
+// has such fused normal equations, and how to build and all-reduce them; distinv/cuda
+// specialises it for the device Blur.
 namespace distinv::physics {
 template <class T>
 class CircularNormal;
@@ -14,6 +17,14 @@ inline constexpr bool has_circular_normal = true;
 #else
 inline constexpr bool has_circular_normal = false;
 #endif
+
+/// No fused normal equations (the primary template). A specialisation has `available = true`,
+/// `type` (constructible from the signal shape, with add(op, y) and grad(x)), `usable(op)` (this
+/// operator can join) and `all_reduce(ctx, normal)` (sums the accumulated terms over the ranks).
+template <class Op>
+struct fused_normal {
+  static constexpr bool available = false;
+};
 }  // namespace distinv::physics
 
 #ifdef DISTINV_HAS_FFTW
@@ -156,6 +167,19 @@ class CircularNormal {
   std::vector<T> spectrum_;
   fft::Buffer<T, complex_type> data_;
   std::size_t count_ = 0;
+};
+
+/// Circular host blurs fuse through FFTW.
+template <class T>
+struct fused_normal<Blur<T>> {
+  static constexpr bool available = true;
+  using type = CircularNormal<T>;
+  static bool usable(Blur<T> const& op) { return op.padding() == Padding::circular; }
+  template <class Ctx>
+  static void all_reduce(Ctx const& ctx, type& n) {
+    ctx.all_reduce(n.spectrum_sum());
+    ctx.all_reduce(n.data_term());
+  }
 };
 
 }  // namespace distinv::physics

@@ -1,11 +1,12 @@
 #pragma once
 // physics/concepts.hpp: what a forward operator is. Physics<P>: y = A(x) and a noisy
 // forward(x, rng), plus the measurement shape for an input shape. LinearPhysics<P> adds the
-// adjoint and the normal operators. Tensors are Tensor4<T> (B, C, H, W). STL + core only.
+// adjoint and the normal operators. Tensors are rank-4 signals (B, C, H, W), host Tensor4<T>
+// or device tensors. STL + core only.
 #include <concepts>
 #include <random>
 
-#include "distinv/core/tensor.hpp"
+#include "distinv/core/signal.hpp"
 
 namespace distinv::physics {
 
@@ -15,7 +16,8 @@ template <class P>
 concept Physics = requires(P const& p, typename P::tensor_type const& x, std::mt19937_64& rng, Shape<4> const& s) {
   typename P::scalar_type;
   typename P::tensor_type;
-  requires std::same_as<typename P::tensor_type, Tensor4<typename P::scalar_type>>;
+  requires Signal<typename P::tensor_type> && rank_v<typename P::tensor_type> == 4 &&
+               std::same_as<scalar_t<typename P::tensor_type>, typename P::scalar_type>;
   { p.A(x) } -> std::convertible_to<typename P::tensor_type>;
   { p.forward(x, rng) } -> std::convertible_to<typename P::tensor_type>;
   { p.output_shape(s) } -> std::convertible_to<Shape<4>>;

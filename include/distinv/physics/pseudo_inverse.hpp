@@ -5,7 +5,7 @@
 // single or stacked (anything with A_adjoint and A_adjoint_A). Uses optim/cg and power_method.
 #include <utility>
 
-#include "distinv/core/tensor.hpp"
+#include "distinv/core/signal.hpp"
 #include "distinv/optim/cg.hpp"
 #include "distinv/optim/power_method.hpp"
 
@@ -21,7 +21,7 @@ auto A_dagger(Op const& op, Y const& y, optim::CgOptions opt = {}) {
 }
 
 /// ‖A‖² = λ_max(AᵀA), from x0 (a random signal of the input shape).
-template <class Op, HostTensor X>
+template <class Op, Signal X>
 double compute_sqnorm(Op const& op, X const& x0, optim::PowerOptions opt = {}) {
   return optim::power_method([&](X const& x) { return X(op.A_adjoint_A(x)); }, x0, opt).eigenvalue;
 }

@@ -13,13 +13,13 @@
 
 #include "distinv/core/error.hpp"
 #include "distinv/core/concepts.hpp"
-#include "distinv/core/tensor.hpp"
+#include "distinv/core/signal.hpp"
 
 namespace distinv::detail {
 
 template <class TensorT, class Ctx, class F>
 TensorT agreed_sum(Ctx const& ctx, char const* what, F&& local_sum) {
-  constexpr int R = TensorT::NumDimensions;
+  constexpr int R = rank_v<TensorT>;
   constexpr auto none = std::numeric_limits<std::int64_t>::min();
   std::optional<TensorT> local;
   std::string message;
@@ -49,7 +49,7 @@ TensorT agreed_sum(Ctx const& ctx, char const* what, F&& local_sum) {
                     ": ranks produced results of different shapes (extent ", d, " ranges from ",
                     -agree[std::size_t(1 + R + d)], " to ", shape[std::size_t(d)], ")");
   }
-  TensorT result = local ? std::move(*local) : zeros<typename TensorT::Scalar>(shape);
+  TensorT result = local ? std::move(*local) : zeros_of<TensorT>(shape);
   ctx.all_reduce(result);
   return result;
 }
@@ -60,7 +60,7 @@ template <class TensorT, class Ctx, class F>
 TensorT reduce_local(Ctx const& ctx, char const* what, F&& local_sum, bool gather, double divisor) {
   if (!gather) return local_sum().value_or(TensorT());
   TensorT r = agreed_sum<TensorT>(ctx, what, local_sum);
-  if (divisor != 1) r = r * typename TensorT::Scalar(1.0 / divisor);
+  if (divisor != 1) r = r * scalar_t<TensorT>(1.0 / divisor);
   return r;
 }
 

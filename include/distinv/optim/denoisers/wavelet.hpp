@@ -10,34 +10,22 @@
 #include <vector>
 
 #include "distinv/core/error.hpp"
+#include "distinv/core/kernels/wavelet.hpp"
 #include "distinv/core/tensor.hpp"
 #include "distinv/optim/denoisers/concepts.hpp"
 
 namespace distinv::optim {
 
-enum class Wavelet { haar, db4 };
-enum class ThresholdMode { soft, hard };
-
-/// Orthonormal low-pass (scaling) filter h; the high-pass is g[m] = (-1)^m h[K-1-m].
-inline std::span<double const> wavelet_filter(Wavelet w) {
-  static constexpr std::array<double, 2> haar{0.70710678118654752440, 0.70710678118654752440};
-  static constexpr std::array<double, 8> db4{0.2303778133088964,  0.7148465705529154,   0.6308807679298587,
-                                             -0.027983769416859854, -0.18703481171909309, 0.030841381835560764,
-                                             0.0328830116668852,   -0.010597401785069032};
-  if (w == Wavelet::haar) return haar;
-  return db4;
-}
+// The wavelets, their filters and the receptive field live with the host / device kernels.
+using kernels::ThresholdMode;
+using kernels::Wavelet;
+using kernels::wavelet_filter;
+using kernels::wavelet_receptive_field;
 
 inline Wavelet parse_wavelet(std::string_view s) {
   if (s == "haar") return Wavelet::haar;
   if (s == "db4") return Wavelet::db4;
   fail("unknown wavelet \"", std::string(s), "\": expected one of haar, db4");
-}
-
-/// Radius of dependence of an L-level transform-threshold-inverse with a K-tap filter: a
-/// level-l basis function spans (K-1)(2^l - 1) + 1 samples, so (K-1)(2^L - 1).
-inline Index wavelet_receptive_field(Wavelet w, int levels) {
-  return Index(wavelet_filter(w).size() - 1) * ((Index(1) << levels) - 1);
 }
 
 namespace detail {

@@ -1,0 +1,190 @@
+#pragma once
+// cuda/signal.cuh: cuda::DeviceTensor as a distinv Signal, so that the generic templates
+// (distributed stack, data fidelity, tiling, solvers) run over device buffers unchanged:
+// eager arithmetic operators (+, -, * by a scalar, +=, -=, *=), and signal_traits (zeros,
+// fill, host transfers, element-wise map2 / sum2 with host/device functors, dot, all-reduce
+// and broadcast through the rank's host CommBackend). Every kernel is queued on the default
+// stream, whose order makes the results visible to the next operation; reductions and
+// transfers wait for it. Collectives stage through pinned host memory (one buffer per host
+// thread), or pass device pointers straight to a backend that reports device_aware() (a
+// CUDA-aware MPI). Needs nvcc.
+#include <cuda_runtime.h>
+
+#include <span>
+#include <vector>
+
+#include "distinv/core/concepts.hpp"
+#include "distinv/core/signal.hpp"
+#include "distinv/cuda/comm.hpp"
+#include "distinv/cuda/device_tensor.hpp"
+#include "distinv/cuda/kernels.cuh"
+
+namespace distinv::cuda {
+
+namespace detail {
+/// out[e] = a[e] + s b[e]
+template <class T>
+struct Lincomb {
+  T const* a;
+  T s;
+  T const* b;
+  T* out;
+  DISTINV_HOST_DEVICE void operator()(Index e) const noexcept { out[e] = a[e] + s * b[e]; }
+};
+/// out[e] = f(a[e], b[e])
+template <class F, class T>
+struct Map2 {
+  F f;
+  T const* a;
+  T const* b;
+  T* out;
+  DISTINV_HOST_DEVICE void operator()(Index e) const noexcept { out[e] = f(a[e], b[e]); }
+};
+/// f(a[e], b[e]) as a reduction term
+template <class F, class T>
+struct Sum2Term {
+  F f;
+  T const* a;
+  T const* b;
+  DISTINV_HOST_DEVICE double operator()(Index e) const noexcept { return double(f(a[e], b[e])); }
+};
+template <class T>
+struct Fill {
+  T value;
+  T* out;
+  DISTINV_HOST_DEVICE void operator()(Index e) const noexcept { out[e] = value; }
+};
+
+/// This host thread's pinned staging memory.
+inline cuda::detail::PinnedBuffer& thread_staging() {
+  thread_local cuda::detail::PinnedBuffer buffer;
+  return buffer;
+}
+}  // namespace detail
+
+/// In-place all-reduce of device memory over a host backend's ranks (see the header comment).
+template <CommBackend Comm, class T>
+void all_reduce(Comm const& comm, DeviceSpan<T> buf, ReduceOp op) {
+  if (comm.size() == 1 || buf.empty()) return;  // every rank has the same size
+  if constexpr (requires { comm.device_aware(); }) {
+    if (comm.device_aware()) {
+      synchronize(nullptr);
+      comm.all_reduce(std::span<T>(buf.data(), buf.size()), op);
+      return;
+    }
+  }
+  T* h = detail::thread_staging().template get<T>(buf.size());
+  check(cudaMemcpy(h, buf.data(), buf.size() * sizeof(T), cudaMemcpyDeviceToHost), "cudaMemcpy");
+  comm.all_reduce(std::span<T>(h, buf.size()), op);
+  check(cudaMemcpy(buf.data(), h, buf.size() * sizeof(T), cudaMemcpyHostToDevice), "cudaMemcpy");
+}
+
+/// Broadcast of device memory from `root` over a host backend's ranks.
+template <CommBackend Comm, class T>
+void broadcast(Comm const& comm, DeviceSpan<T> buf, int root) {
+  if (comm.size() == 1 || buf.empty()) {
+    comm.broadcast(std::span<T>{}, root);  // checks the root, keeps the ranks in step
+    return;
+  }
+  T* h = detail::thread_staging().template get<T>(buf.size());
+  if (comm.rank() == root)
+    check(cudaMemcpy(h, buf.data(), buf.size() * sizeof(T), cudaMemcpyDeviceToHost), "cudaMemcpy");
+  comm.broadcast(std::span<T>(h, buf.size()), root);
+  if (comm.rank() != root)
+    check(cudaMemcpy(buf.data(), h, buf.size() * sizeof(T), cudaMemcpyHostToDevice), "cudaMemcpy");
+}
+
+// ---- arithmetic, eager, on the default stream ---------------------------------------------
+
+template <class T, int R>
+DeviceTensor<T, R>& operator+=(DeviceTensor<T, R>& a, DeviceTensor<T, R> const& b) {
+  axpy(T(1), b, a);
+  return a;
+}
+template <class T, int R>
+DeviceTensor<T, R>& operator-=(DeviceTensor<T, R>& a, DeviceTensor<T, R> const& b) {
+  axpy(T(-1), b, a);
+  return a;
+}
+template <class T, int R>
+DeviceTensor<T, R>& operator*=(DeviceTensor<T, R>& a, std::type_identity_t<T> s) {
+  scale(s, a);
+  return a;
+}
+/// a + s b, one kernel.
+template <class T, int R>
+DeviceTensor<T, R> lincomb(DeviceTensor<T, R> const& a, T s, DeviceTensor<T, R> const& b) {
+  detail::require_same_shape(a, b, "DeviceTensor arithmetic");
+  DeviceTensor<T, R> out(a.shape());
+  for_each(a.size(), detail::Lincomb<T>{a.data(), s, b.data(), out.data()});
+  return out;
+}
+template <class T, int R>
+DeviceTensor<T, R> operator+(DeviceTensor<T, R> const& a, DeviceTensor<T, R> const& b) {
+  return lincomb(a, T(1), b);
+}
+template <class T, int R>
+DeviceTensor<T, R> operator-(DeviceTensor<T, R> const& a, DeviceTensor<T, R> const& b) {
+  return lincomb(a, T(-1), b);
+}
+template <class T, int R>
+DeviceTensor<T, R> operator*(DeviceTensor<T, R> const& a, std::type_identity_t<T> s) {
+  DeviceTensor<T, R> out(a.shape());
+  for_each(a.size(), kernels::Map{kernels::Scale<T>{s}, a.data(), out.data()});
+  return out;
+}
+template <class T, int R>
+DeviceTensor<T, R> operator*(std::type_identity_t<T> s, DeviceTensor<T, R> const& a) {
+  return a * s;
+}
+
+}  // namespace distinv::cuda
+
+namespace distinv {
+
+template <class T, int R>
+struct signal_traits<cuda::DeviceTensor<T, R>> {
+  using tensor_type = cuda::DeviceTensor<T, R>;
+  using host_type = Tensor<T, R>;
+  static constexpr bool on_device = true;
+
+  static tensor_type zeros(Shape<R> const& s) { return tensor_type::zeros(s); }
+  static tensor_type filled(Shape<R> const& s, T value) {
+    tensor_type t(s);
+    cuda::for_each(t.size(), cuda::detail::Fill<T>{value, t.data()});
+    return t;
+  }
+  static host_type to_host(tensor_type const& x) { return x.to_host(); }
+  static tensor_type from_host(host_type const& h) { return cuda::to_device(h); }
+
+  template <class F>
+  static tensor_type map2(tensor_type const& a, tensor_type const& b, F const& f) {
+    tensor_type out(a.shape());
+    cuda::for_each(a.size(), cuda::detail::Map2<F, T>{f, a.data(), b.data(), out.data()});
+    return out;
+  }
+  template <class F>
+  static double sum2(tensor_type const& a, tensor_type const& b, F const& f) {
+    return cuda::thread_reducer().sum(a.size(), cuda::detail::Sum2Term<F, T>{f, a.data(), b.data()});
+  }
+  static double dot(tensor_type const& a, tensor_type const& b) {
+    return cuda::thread_reducer().sum(a.size(), kernels::DotTerm<T>{a.data(), b.data()});
+  }
+  static double max_abs_diff(tensor_type const& a, tensor_type const& b) {
+    return distinv::max_abs_diff(a.to_host(), b.to_host());  // tests and diagnostics only
+  }
+
+  template <CommBackend Comm>
+  static void all_reduce(Comm const& comm, tensor_type& x, ReduceOp op) {
+    cuda::all_reduce(comm, x.span(), op);
+  }
+  template <CommBackend Comm>
+  static void broadcast(Comm const& comm, tensor_type& x, int root) {
+    cuda::broadcast(comm, x.span(), root);
+  }
+};
+
+static_assert(DeviceSignal<cuda::DeviceTensor<float, 4>>);
+static_assert(DeviceSignal<cuda::DeviceTensor<double, 5>>);
+
+}  // namespace distinv
