@@ -3,7 +3,8 @@
 // unit: device buffers and tensors, cuFFT plans, device collectives (HostStaged over a host
 // backend; comm::Nccl where NCCL was found, DISTINV_HAS_NCCL). From .cu files (nvcc) also the
 // kernel launchers, reductions, DeviceTensor as a Signal of the generic templates
-// (cuda/signal.cuh), the device Blur / CircularNormal and the device TV / wavelet denoisers.
+// (cuda/signal.cuh), the device Blur / CircularNormal, the device TV / wavelet denoisers and
+// the device tiling strategies (cuda/tiling.cuh).
 #include "distinv/core/host_device.hpp"
 #include "distinv/cuda/comm.hpp"
 #include "distinv/cuda/device_tensor.hpp"
@@ -17,4 +18,5 @@
 #include "distinv/cuda/denoisers.cuh"
 #include "distinv/cuda/kernels.cuh"
 #include "distinv/cuda/signal.cuh"
+#include "distinv/cuda/tiling.cuh"
 #endif

@@ -2,7 +2,8 @@
 // DeviceTensor transfers, launchers and reductions, device Blur for every padding (direct and
 // cuFFT), adjoint dot tests, CircularNormal fused == plain, HostStaged collectives over
 // SingleProcess and Threads ranks, comm::Nccl on one rank, and the device TV / wavelet
-// denoisers and transforms against optim's host ones. Without a CUDA device the
+// denoisers and transforms against optim's host ones, the device tiling strategies against
+// the host ones. Without a CUDA device the
 // program prints "SKIPPED: no CUDA device" and returns 77 (CTest: Skipped).
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
@@ -22,6 +23,8 @@
 #include "distinv/cuda.hpp"
 #include "distinv/optim/denoisers/tv.hpp"
 #include "distinv/optim/denoisers/wavelet.hpp"
+#include "distinv/tiling/create_strategy.hpp"
+#include "distinv/tiling/process.hpp"
 
 using namespace distinv;
 using cuda::DeviceTensor;
@@ -470,4 +473,147 @@ TEST_CASE_TEMPLATE("cuda: WaveletDenoiser and wavelet transforms match the host"
                   Error);
   CHECK_THROWS_AS(cuda::wavelet_forward(x, optim::Wavelet::db4, 3, stream), Error);
   CHECK_THROWS_AS(cuda::wavelet_inverse(x, optim::Wavelet::db4, 0, stream), Error);
+}
+
+// ---- tiling on the device -------------------------------------------------------------
+
+namespace {
+/// Device identity processor (a namespace-scope functor, as nvcc wants).
+struct DeviceIdentity {
+  template <class X>
+  X operator()(X const& b, double) const {
+    return b;
+  }
+};
+struct Product {
+  template <class T>
+  DISTINV_HOST_DEVICE T operator()(T a, T b) const {
+    return a * b;
+  }
+};
+
+/// Device strategy `ds` against host strategy `hs` on the same layout: windows equal, reduce
+/// of random processed windows (two partial calls) equal, batch / unbatch round trip, and the
+/// identity through process_tiled gives the signal back.
+template <class T, class DS, class HS>
+void check_device_tiling(DS const& ds, HS const& hs, unsigned seed) {
+  REQUIRE(ds.num_patches() == hs.num_patches());
+  REQUIRE(ds.signal_shape() == hs.signal_shape());
+  auto const hx = random_tensor<T, 4>(hs.signal_shape(), seed);
+  auto const x = cuda::to_device(hx);
+  std::vector<Index> all(std::size_t(hs.num_patches()));
+  for (std::size_t i = 0; i < all.size(); ++i) all[i] = Index(i);
+  auto const hp = hs.local_patches(hx, all);
+  auto const dp = ds.local_patches(x, all);
+  REQUIRE(dp.size() == hp.size());
+  for (std::size_t i = 0; i < hp.size(); ++i) {
+    CAPTURE(i);
+    REQUIRE(dp[i].shape() == shape_of(hp[i]));
+    CHECK(max_abs_diff(dp[i].to_host(), hp[i]) == 0);  // a gather: exact
+  }
+
+  // batch / unbatch: the host's batches, and back to the patches.
+  auto const hb = tiling::batch_patches(hp, 3);
+  auto const db = ds.batch(dp, 3);
+  REQUIRE(db.size() == hb.size());
+  std::vector<Index> counts;
+  for (std::size_t k = 0; k < hb.size(); ++k) {
+    CHECK(max_abs_diff(db[k].to_host(), hb[k]) == 0);
+    counts.push_back(hb[k].dimension(0) / hp[0].dimension(0));
+  }
+  auto const du = ds.unbatch(db, std::span<Index const>(counts));
+  REQUIRE(du.size() == dp.size());
+  for (std::size_t i = 0; i < du.size(); ++i) CHECK(max_abs_diff(du[i].to_host(), hp[i]) == 0);
+  Index const bad[1] = {Index(hb.size() + 1)};
+  CHECK_THROWS_AS(ds.unbatch(db, std::span<Index const>(bad, 1)), Error);
+  CHECK_THROWS_AS(ds.batch(dp, -1), Error);
+
+  // reduce: random processed windows added into a random output, in two calls.
+  std::vector<tiling::PatchPair<T, 4>> hpairs[2];
+  std::vector<std::pair<Index, DeviceTensor<T, 4>>> dpairs[2];
+  for (std::size_t i = 0; i < hp.size(); ++i) {
+    auto r = random_tensor<T, 4>(shape_of(hp[i]), seed + 10 + unsigned(i));
+    dpairs[i % 2].emplace_back(Index(i), cuda::to_device(r));
+    hpairs[i % 2].emplace_back(Index(i), std::move(r));
+  }
+  auto hout = random_tensor<T, 4>(hs.signal_shape(), seed + 5);
+  auto dout = cuda::to_device(hout);
+  for (int part : {1, 0}) {
+    hs.reduce(hout, std::span<tiling::PatchPair<T, 4> const>(hpairs[part]));
+    ds.reduce(dout, std::span<std::pair<Index, DeviceTensor<T, 4>> const>(dpairs[part]));
+  }
+  CHECK(max_abs_diff(dout.to_host(), hout) < 1e-4);
+
+  // process_tiled with the identity gives x back (every batch size).
+  for (Index mb : {Index(0), Index(1), Index(4)}) {
+    auto const y = tiling::process_tiled(ds, x, DeviceIdentity{}, 0.0, mb);
+    CHECK(max_abs_diff(y.to_host(), hx) < 1e-4);
+  }
+
+  // errors, as on the host
+  DeviceTensor<T, 4> wrong(Shape<4>{1, 1, 3, 3});
+  CHECK_THROWS_AS(ds.local_patches(wrong, all), Error);
+  std::vector<Index> out_of_range{hs.num_patches()};
+  CHECK_THROWS_AS(ds.local_patches(x, out_of_range), Error);
+  std::vector<std::pair<Index, DeviceTensor<T, 4>>> misshaped;
+  misshaped.emplace_back(Index(0), std::move(wrong));
+  CHECK_THROWS_AS(ds.reduce(dout, misshaped), Error);
+}
+}  // namespace
+
+TEST_CASE_TEMPLATE("cuda: OverlapTiling matches OverlapTilingStrategy (patches, batches, reduce, round trip)", T,
+                   float, double) {
+  unsigned seed = 80;
+  for (auto blend : {tiling::Blend::none, tiling::Blend::linear, tiling::Blend::gaussian})
+    for (auto mode : {tiling::PadMode::reflect, tiling::PadMode::zeros, tiling::PadMode::circular})
+      for (bool three_dims : {false, true}) {
+        tiling::TilingOptions o;
+        Shape<4> s{2, 3, 37, 29};
+        if (three_dims) {
+          o.tiled_dims = {1, 2, 3};
+          o.patch_size = {2, 9, 7};
+          o.receptive_field_size = {1, 3, 2};
+          o.stride = {1, 6, 5};
+        } else {
+          o.patch_size = {8, 6};
+          o.receptive_field_size = {3, 2};
+          o.stride = {5, 3};
+        }
+        o.blend = blend;
+        o.pad_mode = mode;
+        CAPTURE(tiling::to_string(blend));
+        CAPTURE(tiling::to_string(mode));
+        CAPTURE(three_dims);
+        tiling::OverlapTilingStrategy<T, 4> const hs(s, o);
+        cuda::OverlapTiling<T> const ds(s, o);
+        check_device_tiling<T>(ds, hs, seed++);
+      }
+}
+
+TEST_CASE_TEMPLATE("cuda: BasicTiling and the named device strategies match the host ones", T, float, double) {
+  Shape<4> const s{2, 3, 23, 30};
+  tiling::BasicStrategy<T, 4> const hb(s, {2, 3}, {3, 4});
+  check_device_tiling<T>(cuda::BasicTiling<T>(s, {2, 3}, {3, 4}), hb, 90);
+
+  tiling::TilingOptions o{{8}, {2}};
+  o.blend = tiling::Blend::linear;
+  auto const hx = random_tensor<T, 4>(s, 91);
+  auto const x = cuda::to_device(hx);
+  using Maker = tiling::strategy_maker<DeviceTensor<T, 4>>;
+  static_assert(std::is_same_v<typename Maker::type, tiling::AnySignalStrategy<T, 4, DeviceTensor<T, 4>>>);
+  for (std::string_view name : {"overlap_tiling", "smart_tiling", "basic"}) {
+    CAPTURE(name);
+    auto const ds = Maker::make(name, s, o);
+    auto const hs = tiling::create_strategy<T, 4>(name, s, o);
+    CHECK(ds.name() == hs.name());
+    check_device_tiling<T>(ds, hs, 92);
+    // a processor that depends on the window: the same on the device and on the host
+    auto const hy = tiling::process_tiled(hs, hx, [](Tensor4<T> const& b, double) -> Tensor4<T> { return b * b; }, 0.0);
+    auto const dy = tiling::process_tiled(ds, x, [](DeviceTensor<T, 4> const& b, double) {
+      return signal_traits<DeviceTensor<T, 4>>::map2(b, b, Product{});
+    }, 0.0);
+    CHECK(max_abs_diff(dy.to_host(), hy) < 1e-4);
+  }
+  CHECK(Maker::make("overlap_tiling", s, o).template target<cuda::OverlapTiling<T>>() != nullptr);
+  CHECK_THROWS_AS(Maker::make("tiles", s, o), Error);
 }

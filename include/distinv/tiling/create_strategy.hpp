@@ -16,6 +16,24 @@ namespace distinv::tiling {
 
 inline constexpr std::string_view strategy_names = "basic, overlap_tiling, smart_tiling";
 
+namespace detail {
+/// The BasicStrategy that the name "basic" stands for: `options.tiled_dims` split into
+/// `options.num_splits` pieces (default: ceil(size / patch_size) per dim).
+template <class T, int Rank>
+BasicStrategy<T, Rank> make_basic_strategy(Shape<Rank> const& shape, TilingOptions const& options) {
+  auto dims = resolve_tiled_dims<Rank>(options.tiled_dims, "create_strategy(basic)");
+  std::vector<Index> splits = options.num_splits;
+  if (splits.empty()) {
+    auto p = per_dim(options.patch_size, dims.size(), "create_strategy(basic)", "patch_size");
+    for (std::size_t k = 0; k < dims.size(); ++k) {
+      DISTINV_REQUIRE(p[k] > 0, "create_strategy(basic): patch_size must be > 0, got ", p[k]);
+      splits.push_back((shape[dims[k]] + p[k] - 1) / p[k]);
+    }
+  }
+  return BasicStrategy<T, Rank>(shape, dims, splits);
+}
+}  // namespace detail
+
 /// "basic": splits `options.tiled_dims` into `options.num_splits` pieces (default:
 /// ceil(size / patch_size) per dim); "overlap_tiling" / "smart_tiling": OverlapTilingStrategy.
 template <class T, int Rank>
@@ -23,18 +41,7 @@ AnySignalStrategy<T, Rank> create_strategy(std::string_view name, Shape<Rank> co
                                            TilingOptions const& options = {}) {
   if (name == "overlap_tiling" || name == "smart_tiling")
     return AnySignalStrategy<T, Rank>(OverlapTilingStrategy<T, Rank>(shape, options), std::string(name));
-  if (name == "basic") {
-    auto dims = detail::resolve_tiled_dims<Rank>(options.tiled_dims, "create_strategy(basic)");
-    std::vector<Index> splits = options.num_splits;
-    if (splits.empty()) {
-      auto p = detail::per_dim(options.patch_size, dims.size(), "create_strategy(basic)", "patch_size");
-      for (std::size_t k = 0; k < dims.size(); ++k) {
-        DISTINV_REQUIRE(p[k] > 0, "create_strategy(basic): patch_size must be > 0, got ", p[k]);
-        splits.push_back((shape[dims[k]] + p[k] - 1) / p[k]);
-      }
-    }
-    return AnySignalStrategy<T, Rank>(BasicStrategy<T, Rank>(shape, dims, splits), "basic");
-  }
+  if (name == "basic") return AnySignalStrategy<T, Rank>(detail::make_basic_strategy<T, Rank>(shape, options), "basic");
   fail("unknown tiling strategy \"", std::string(name), "\": expected one of ", strategy_names);
 }
 

@@ -30,6 +30,15 @@ struct PatchLayout {
   Shape<Rank> crop_start{};      ///< where the owned samples start inside the window
 };
 
+/// The box of a processed window that `reduce` adds into the signal: the owned interior
+/// (Blend::none) or the whole core, weighted (blended).
+template <int Rank>
+struct ReduceBox {
+  Shape<Rank> src_start{};  ///< box start inside the window
+  Shape<Rank> dst_start{};  ///< box start in the signal
+  Shape<Rank> size{};
+};
+
 namespace detail {
 
 /// Signal index read by padded coordinate q of a dim of size n with halo r; -1 = zero.
@@ -143,12 +152,52 @@ class OverlapTilingStrategy {
   Shape<Rank> window_shape() const { return layout_.front().window_size; }
   TilingOptions const& options() const { return opt_; }
 
+  /// Grid position of patch i along each tiled dim (row-major, first tiled dim slowest).
+  std::vector<Index> grid_position(Index i) const { return grid_pos(check_index(i)); }
+  /// Signal index read by each of the `window_shape()[d]` samples of patch i's window along
+  /// tensor dim d (-1 = zero padding): window[.., q_d, ..] = x[.., map_d[q_d], ..].
+  std::vector<Index> source_map(Index i, int d) const {
+    auto const& L = layout_[std::size_t(check_index(i))];
+    DISTINV_REQUIRE(d >= 0 && d < Rank, "OverlapTilingStrategy::source_map: dim must be in [0, ", Rank, "), got ", d);
+    Index r = 0;
+    for (std::size_t k = 0; k < dims_.size(); ++k)
+      if (dims_[k] == d) r = halo_[k];
+    std::vector<Index> map(std::size_t(L.window_size[d]));
+    for (Index q = 0; q < L.window_size[d]; ++q)
+      map[std::size_t(q)] = detail::pad_source(L.window_start[d] + q, r, shape_[d], opt_.pad_mode);
+    return map;
+  }
+  /// The box of patch i that `reduce` adds into the signal.
+  ReduceBox<Rank> reduce_box(Index i) const {
+    auto const& L = layout_[std::size_t(check_index(i))];
+    if (opt_.blend == Blend::none) return {L.crop_start, L.interior_start, L.interior_size};
+    ReduceBox<Rank> b{Shape<Rank>{}, Shape<Rank>{}, L.window_size};
+    for (std::size_t k = 0; k < dims_.size(); ++k) {
+      int const d = dims_[k];
+      b.size[d] = patch_[k];
+      b.src_start[d] = halo_[k];
+      b.dst_start[d] = L.window_start[d];
+    }
+    return b;
+  }
+  /// The blend weights of patch i along tensor dim d (`reduce_box(i).size[d]` values), or an
+  /// empty span where none apply (Blend::none, or d untiled: weight 1).
+  std::span<T const> blend_weights(Index i, int d) const {
+    check_index(i);
+    DISTINV_REQUIRE(d >= 0 && d < Rank, "OverlapTilingStrategy::blend_weights: dim must be in [0, ", Rank, "), got ",
+                    d);
+    if (opt_.blend == Blend::none) return {};
+    for (std::size_t k = 0; k < dims_.size(); ++k)
+      if (dims_[k] == d) return weights_[k][std::size_t(grid_pos(i)[k])];
+    return {};
+  }
+
   std::vector<tensor_type> local_patches(tensor_type const& x, std::span<Index const> indices) const {
     DISTINV_REQUIRE(shape_of(x) == shape_, "OverlapTilingStrategy::local_patches: expected a signal of shape ",
                     to_string(shape_), ", got ", to_string(shape_of(x)));
     for (Index i : indices) check_index(i);
     std::vector<tensor_type> out(indices.size());
-    auto one = [&](std::size_t k) { out[k] = extract(x, layout_[std::size_t(indices[k])]); };
+    auto one = [&](std::size_t k) { out[k] = extract(x, indices[k]); };
     if (indices.size() > 1)
       tbb::parallel_for(std::size_t(0), indices.size(), one);
     else if (indices.size() == 1)
@@ -175,10 +224,10 @@ class OverlapTilingStrategy {
                       " must have the window shape ", to_string(L.window_size), ", got ", to_string(shape_of(patch)));
     }
     for (auto const& [i, patch] : pairs) {
-      auto const& L = layout_[std::size_t(i)];
-      if (opt_.blend == Blend::none)
-        detail::copy_box<true>(patch, L.crop_start, out, L.interior_start, L.interior_size);
-      else
+      if (opt_.blend == Blend::none) {
+        auto const b = reduce_box(i);
+        detail::copy_box<true>(patch, b.src_start, out, b.dst_start, b.size);
+      } else
         add_blended(patch, i, out);
     }
   }
@@ -229,17 +278,11 @@ class OverlapTilingStrategy {
     }
   }
 
-  /// The padded window of layout L, read through per-dim source maps (no padded copy).
-  tensor_type extract(tensor_type const& x, PatchLayout<Rank> const& L) const {
+  /// The padded window of patch i, read through per-dim source maps (no padded copy).
+  tensor_type extract(tensor_type const& x, Index i) const {
+    auto const& L = layout_[std::size_t(i)];
     std::array<std::vector<Index>, Rank> map;
-    for (int d = 0; d < Rank; ++d) {
-      map[d].resize(std::size_t(L.window_size[d]));
-      Index r = 0;
-      for (std::size_t k = 0; k < dims_.size(); ++k)
-        if (dims_[k] == d) r = halo_[k];
-      for (Index q = 0; q < L.window_size[d]; ++q)
-        map[d][std::size_t(q)] = detail::pad_source(L.window_start[d] + q, r, shape_[d], opt_.pad_mode);
-    }
+    for (int d = 0; d < Rank; ++d) map[d] = source_map(i, d);
     auto const& last = map[Rank - 1];
     bool contiguous = last.front() >= 0;
     for (std::size_t k = 1; k < last.size() && contiguous; ++k) contiguous = last[k] == last[0] + Index(k);
@@ -280,15 +323,10 @@ class OverlapTilingStrategy {
   void add_blended(tensor_type const& patch, Index i, tensor_type& out) const {
     auto const g = grid_pos(i);
     auto const& L = layout_[std::size_t(i)];
-    Shape<Rank> size = L.window_size, src0{}, dst0{};
+    auto const box = reduce_box(i);
+    Shape<Rank> const size = box.size, src0 = box.src_start, dst0 = box.dst_start;
     std::array<T const*, Rank> wdim{};  // weight vector per dim (nullptr = untiled)
-    for (std::size_t k = 0; k < dims_.size(); ++k) {
-      int const d = dims_[k];
-      size[d] = patch_[k];
-      src0[d] = halo_[k];
-      dst0[d] = L.window_start[d];
-      wdim[d] = weights_[k][std::size_t(g[k])].data();
-    }
+    for (std::size_t k = 0; k < dims_.size(); ++k) wdim[dims_[k]] = weights_[k][std::size_t(g[k])].data();
     auto const ps = detail::strides_of<Rank>(L.window_size);
     auto const os = detail::strides_of<Rank>(shape_);
     T const* pp = patch.data();
