@@ -130,7 +130,6 @@ TEST_CASE_TEMPLATE("cuda generic: the distributed data fidelity on the device eq
   });
 }
 
-#if 0
 TEST_CASE_TEMPLATE("cuda generic: tiled prior and 20 PnP-PGD iterations on the device equal the host", T, float, double) {
   on_thread_ranks([](auto& hctx, auto& dctx) {
     auto const hops = host_blurs<T>(false, 0.02);
@@ -156,4 +155,3 @@ TEST_CASE_TEMPLATE("cuda generic: tiled prior and 20 PnP-PGD iterations on the d
     CHECK(max_abs_diff(to_host(dr.x), hr.x) < tol<T>());
   });
 }
-#endif

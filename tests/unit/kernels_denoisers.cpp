@@ -115,7 +115,7 @@ TEST_CASE_TEMPLATE("kernels: TV FGP functors equal optim::TVDenoiser", T, float,
 TEST_CASE_TEMPLATE("kernels: one TV primal and dual step match their formulas", T, float, double) {
   Index const H = 5, W = 6, n = 2 * H * W;
   auto const x = random_batch<T>(1, 2, H, W, 3);
-  auto const p = random_batch<T>(1, 4, H, W, 4);  // px, py, and the previous p
+  auto const p = random_batch<T>(1, 8, H, W, 4);  // px, py, previous px, previous py: n = 2 H W each
   T const* px = p.data();
   T const* py = p.data() + n;
   T const lam = T(0.7);
