@@ -12,7 +12,9 @@ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DDISTINV_ENABLE_CUDA
 cmake --build "$build" --target distinv_cuda_tests bench_cuda
 
 rm -rf .gpu && mkdir -p .gpu/lib
-grep -qx '/.gpu/' .git/info/exclude 2>/dev/null || echo '/.gpu/' >> .git/info/exclude
+exclude=$(git rev-parse --git-path info/exclude)
+mkdir -p "$(dirname "$exclude")"
+grep -qx '/.gpu/' "$exclude" 2>/dev/null || echo '/.gpu/' >> "$exclude"
 cp "$build/tests/cuda/distinv_cuda_tests" "$build/benchmarks/bench_cuda" .gpu/
 for exe in .gpu/distinv_cuda_tests .gpu/bench_cuda; do
   # every resolved library except the C library, the loader and the CUDA ones (the GPU
