@@ -3,7 +3,8 @@
 // host tensors, on 1, 2 and 3 thread ranks sharing one GPU: the distributed stack (A, forward
 // with noise, A_adjoint, A_adjoint_A, the norm by the power method, the pseudo-inverse by CG),
 // the distributed data fidelity (fused L2 on device vs plain sums on the host; L1), the tiled
-// prior and 20 iterations of PnP-PGD. Part of distinv_cuda_tests (main in cuda_tests.cu).
+// prior and 20 iterations of PnP-PGD; with NCCL, a context whose device signals are reduced by
+// NCCL (comm::WithNccl). Part of distinv_cuda_tests (main in cuda_tests.cu).
 #include <doctest/doctest.h>
 
 #include <random>
@@ -155,3 +156,23 @@ TEST_CASE_TEMPLATE("cuda generic: tiled prior and 20 PnP-PGD iterations on the d
     CHECK(max_abs_diff(to_host(dr.x), hr.x) < tol<T>());
   });
 }
+
+#if defined(DISTINV_HAS_NCCL) && DISTINV_HAS_NCCL
+static_assert(CommBackend<comm::WithNccl<comm::SingleProcess>>);
+
+TEST_CASE_TEMPLATE("cuda generic: a context reducing device signals with NCCL equals the host", T, float, double) {
+  DistributedContext<comm::SingleProcess> hctx;
+  DistributedContext<comm::WithNccl<comm::SingleProcess>, shard::RoundRobin, device::Cuda> dctx(
+      comm::WithNccl<comm::SingleProcess>(comm::SingleProcess{}, 0), {}, device::Cuda{0});
+  dctx.device().activate();
+  auto const hops = host_blurs<T>(false);
+  auto hstack = distribute(hops, hctx);
+  auto dstack = distribute(device_copies(hops), dctx);
+  auto const x = random_signal<T>({1, 3, 24, 32}, 12);
+  auto const dx = cuda::to_device(x);
+  CHECK(max_abs_diff(to_host(dstack.A_adjoint_A(dx)), hstack.A_adjoint_A(x)) < tol<T>());
+  auto d = cuda::to_device(x);
+  dctx.all_reduce(d);  // one rank: unchanged, through ncclAllReduce
+  CHECK(max_abs_diff(to_host(d), x) == 0);
+}
+#endif

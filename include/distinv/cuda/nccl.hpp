@@ -3,7 +3,10 @@
 // id is made by rank 0 and broadcast through a host CommBackend (comm::Mpi, comm::Threads);
 // all_reduce / broadcast / all_gatherv (grouped ncclBroadcast calls) act on DeviceSpans,
 // barrier is a one-element all-reduce. Every collective waits for its stream before
-// returning. Only built when NCCL was found (DISTINV_HAS_NCCL). Compiles with the host compiler.
+// returning. comm::WithNccl<Host> is a host CommBackend (every host collective is Host's) whose
+// device signals are reduced by NCCL: the backend of a DistributedContext<WithNccl<Mpi>, ...,
+// device::Cuda> for one GPU per rank. Only built when NCCL was found (DISTINV_HAS_NCCL).
+// Compiles with the host compiler.
 #include <cuda_runtime.h>
 #include <nccl.h>
 
@@ -13,6 +16,7 @@
 #include <span>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "distinv/core/concepts.hpp"
@@ -146,5 +150,41 @@ class Nccl {
   std::shared_ptr<float> token_;
 };
 static_assert(cuda::DeviceCommBackend<Nccl>);
+
+/// A host backend plus NCCL for device buffers: host collectives (spans, bytes, barrier) go to
+/// `Host`; cuda::all_reduce / cuda::broadcast of device memory (what the distributed layer
+/// does with device signals) go to `device_comm()`, with no host staging.
+template <CommBackend Host>
+class WithNccl {
+ public:
+  /// Every rank calls it, with its own GPU `device` (one GPU per rank).
+  WithNccl(Host host, int device, cudaStream_t stream = nullptr)
+      : host_(std::move(host)), nccl_(host_, device, stream) {}
+
+  static constexpr std::string_view name() { return "nccl"; }
+  int rank() const { return host_.rank(); }
+  int size() const { return host_.size(); }
+  Host const& host() const noexcept { return host_; }
+  Nccl const& device_comm() const noexcept { return nccl_; }
+
+  template <class... A>
+  void all_reduce(A&&... a) const {
+    host_.all_reduce(std::forward<A>(a)...);
+  }
+  template <class... A>
+  void broadcast(A&&... a) const {
+    host_.broadcast(std::forward<A>(a)...);
+  }
+  template <class... A>
+  void all_gatherv(A&&... a) const {
+    host_.all_gatherv(std::forward<A>(a)...);
+  }
+  void broadcast_bytes(std::vector<std::byte>& bytes, int root) const { host_.broadcast_bytes(bytes, root); }
+  void barrier() const { host_.barrier(); }
+
+ private:
+  Host host_;
+  Nccl nccl_;
+};
 
 }  // namespace distinv::comm

@@ -5,9 +5,10 @@
 // fill, host transfers, element-wise map2 / sum2 with host/device functors, dot, all-reduce
 // and broadcast through the rank's host CommBackend). Every kernel is queued on the default
 // stream, whose order makes the results visible to the next operation; reductions and
-// transfers wait for it. Collectives stage through pinned host memory (one buffer per host
-// thread), or pass device pointers straight to a backend that reports device_aware() (a
-// CUDA-aware MPI). Needs nvcc.
+// transfers wait for it. Collectives go to the backend's NCCL communicator where it has one
+// (comm::WithNccl), pass device pointers straight to a backend that reports device_aware() (a
+// CUDA-aware MPI), or else stage through pinned host memory (one buffer per host thread).
+// Needs nvcc.
 #include <cuda_runtime.h>
 
 #include <span>
@@ -65,6 +66,10 @@ inline cuda::detail::PinnedBuffer& thread_staging() {
 /// In-place all-reduce of device memory over a host backend's ranks (see the header comment).
 template <CommBackend Comm, class T>
 void all_reduce(Comm const& comm, DeviceSpan<T> buf, ReduceOp op) {
+  if constexpr (requires { comm.device_comm(); }) {
+    comm.device_comm().all_reduce(buf, op);
+    return;
+  }
   if (comm.size() == 1 || buf.empty()) return;  // every rank has the same size
   if constexpr (requires { comm.device_aware(); }) {
     if (comm.device_aware() && op != ReduceOp::mean) {  // mean divides on the host
@@ -82,6 +87,10 @@ void all_reduce(Comm const& comm, DeviceSpan<T> buf, ReduceOp op) {
 /// Broadcast of device memory from `root` over a host backend's ranks.
 template <CommBackend Comm, class T>
 void broadcast(Comm const& comm, DeviceSpan<T> buf, int root) {
+  if constexpr (requires { comm.device_comm(); }) {
+    comm.device_comm().broadcast(buf, root);
+    return;
+  }
   if (comm.size() == 1 || buf.empty()) {
     comm.broadcast(std::span<T>{}, root);  // checks the root, keeps the ranks in step
     return;
