@@ -40,9 +40,7 @@
 #include "distinv/distributed/signal.hpp"
 #include "distinv/distributed/stacked_physics.hpp"
 #include "distinv/factory.hpp"
-// images and reports that need no library
+// images that need no library
 #include "distinv/io/image_ops.hpp"
-#include "distinv/io/json.hpp"
 #include "distinv/io/npy.hpp"
-#include "distinv/io/svg_plot.hpp"
 #include "distinv/io/test_image.hpp"

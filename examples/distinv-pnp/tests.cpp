@@ -1,4 +1,4 @@
-// SVG plots (io/svg_plot.hpp) and JSON metric files (io/json.hpp): document structure, series
+// distinv-pnp helpers: SVG plots (svg_plot.hpp) and JSON metric files (json.hpp): document structure, series
 // and polyline points, round ticks, escaping, null for non-finite numbers, atomic writes.
 #include <doctest/doctest.h>
 
@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "distinv/io/json.hpp"
-#include "distinv/io/svg_plot.hpp"
+#include "json.hpp"
+#include "svg_plot.hpp"
 #include "io_temp_dir.hpp"
 
 using namespace distinv;
@@ -55,14 +55,14 @@ TEST_CASE("svg_plot: a convergence plot with two axes") {
     ps.push_back(20 + 10 * (1 - std::exp(-0.2 * k)));
     obj.push_back(1e3 * std::exp(-0.4 * k) + 0.5);
   }
-  io::SvgPlot plot;
+  pnp::SvgPlot plot;
   plot.set_title("PnP <deblur> & \"denoise\"")
       .set_x_label("iteration")
       .set_y_label("PSNR (dB)")
-      .set_y_label("objective", io::YAxis::right)
-      .set_log_y(true, io::YAxis::right)
+      .set_y_label("objective", pnp::YAxis::right)
+      .set_log_y(true, pnp::YAxis::right)
       .add_series("PSNR", it, ps)
-      .add_series("objective", it, obj, io::YAxis::right);
+      .add_series("objective", it, obj, pnp::YAxis::right);
   std::string const svg = plot.to_svg();
   CHECK(svg.rfind("<?xml version=\"1.0\"", 0) == 0);
   CHECK(svg.find("<svg xmlns=\"http://www.w3.org/2000/svg\"") != std::string::npos);
@@ -103,36 +103,36 @@ TEST_CASE("svg_plot: a convergence plot with two axes") {
 
 TEST_CASE("svg_plot: non-finite points split the line; round ticks") {
   double const nan = std::numeric_limits<double>::quiet_NaN();
-  io::SvgPlot plot;
+  pnp::SvgPlot plot;
   plot.add_series("gap", {0, 1, 2, 3, 4, 5, 6}, {1, 2, nan, 4, 5, 6, 7});
   std::string const svg = plot.to_svg();
   CHECK(count_of(svg, "<polyline") == 2);
   CHECK(polyline_points(svg, 0).size() == 2);
   CHECK(polyline_points(svg, 1).size() == 4);
 
-  auto const a = io::detail::make_scale(0.3, 9.7, false, 6);  // step 2: 0, 2, ..., 10
+  auto const a = pnp::detail::make_scale(0.3, 9.7, false, 6);  // step 2: 0, 2, ..., 10
   REQUIRE(a.ticks.size() == 6);
   CHECK(a.ticks.front() == 0);
   CHECK(a.ticks.back() == 10);
   CHECK(a.labels[1] == "2");
-  auto const b = io::detail::make_scale(20.0, 30.5, false, 6);  // step 2: 20 .. 32
+  auto const b = pnp::detail::make_scale(20.0, 30.5, false, 6);  // step 2: 20 .. 32
   CHECK(b.ticks.front() == 20);
   CHECK(b.ticks.back() == 32);
   CHECK(b.ticks.size() == 7);
-  auto const c = io::detail::make_scale(0.0012, 0.0047, false, 6);  // step 0.0005
+  auto const c = pnp::detail::make_scale(0.0012, 0.0047, false, 6);  // step 0.0005
   CHECK(c.labels.front() == "0.001");
   CHECK(c.labels.back() == "0.005");
-  auto const d = io::detail::make_scale(2e-5, 300, true);  // decades 1e-5 .. 1000
+  auto const d = pnp::detail::make_scale(2e-5, 300, true);  // decades 1e-5 .. 1000
   CHECK(d.ticks.front() == doctest::Approx(1e-5));
   CHECK(d.labels.front() == "1e-5");
   CHECK(d.ticks.back() == doctest::Approx(1000));
-  auto const e = io::detail::make_scale(5, 5, false);  // one value: widened
+  auto const e = pnp::detail::make_scale(5, 5, false);  // one value: widened
   CHECK(e.lo < 5);
   CHECK(e.hi > 5);
 }
 
 TEST_CASE("json: escaping, null for non-finite numbers, arrays, atomic write") {
-  io::JsonWriter j;
+  pnp::JsonWriter j;
   j.add("name", "a\"b\\c\nd\te\x01")
       .add("psnr", 31.25)
       .add("tenth", 0.1)
@@ -159,9 +159,9 @@ TEST_CASE("json: escaping, null for non-finite numbers, arrays, atomic write") {
         "  \"empty\": [],\n"
         "  \"backend\": \"threads\"\n"
         "}\n");
-  CHECK(io::json_number(1.0 / 3.0) == "0.3333333333333333");  // shortest round trip
-  CHECK(std::stod(io::json_number(1.0 / 3.0)) == 1.0 / 3.0);
-  CHECK(io::JsonWriter().str() == "{}\n");
+  CHECK(pnp::json_number(1.0 / 3.0) == "0.3333333333333333");  // shortest round trip
+  CHECK(std::stod(pnp::json_number(1.0 / 3.0)) == 1.0 / 3.0);
+  CHECK(pnp::JsonWriter().str() == "{}\n");
   CHECK_THROWS_WITH_AS(j.add("psnr", 1.0), "distinv: JsonWriter::add: expected a new key, got 'psnr' twice", Error);
 
   TempDir dir("json");

@@ -1,5 +1,5 @@
 #pragma once
-// io/json.hpp: a tiny writer of flat JSON objects for metric files (metrics.json): keys in
+// examples/distinv-pnp/json.hpp: a tiny writer of flat JSON objects for metric files (metrics.json): keys in
 // insertion order, values that are numbers, strings, booleans or arrays of numbers. Strings are
 // escaped per RFC 8259; non-finite numbers (NaN, inf) are written as null, finite ones in the
 // shortest form that reads back to the same double. write() is atomic (io/files.hpp). STL only.
@@ -16,7 +16,7 @@
 #include "distinv/core/error.hpp"
 #include "distinv/io/files.hpp"
 
-namespace distinv::io {
+namespace pnp {
 
 /// `s` as a JSON string literal, quotes included.
 inline std::string json_quote(std::string_view s) {
@@ -90,7 +90,7 @@ class JsonWriter {
   }
 
   /// Writes str() to `path` atomically.
-  void write(std::filesystem::path const& path) const { write_file_atomic(path, str()); }
+  void write(std::filesystem::path const& path) const { distinv::io::write_file_atomic(path, str()); }
 
  private:
   JsonWriter& put(std::string_view key, std::string value) {
@@ -103,4 +103,4 @@ class JsonWriter {
   std::vector<std::pair<std::string, std::string>> items_;
 };
 
-}  // namespace distinv::io
+}  // namespace pnp

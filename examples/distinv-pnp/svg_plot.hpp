@@ -1,5 +1,5 @@
 #pragma once
-// io/svg_plot.hpp: a small dependency-free SVG line plot, e.g. convergence.svg (PSNR on the
+// examples/distinv-pnp/svg_plot.hpp: a small dependency-free SVG line plot, e.g. convergence.svg (PSNR on the
 // left axis, objective on a log right axis, against the iteration). SvgPlot holds a title, axis
 // labels and named (x, y) series on either y axis; it draws round ticks (1, 2, 5 x 10^k, or
 // decades on a log axis), a legend row above the plot and one polyline per run of finite
@@ -17,7 +17,7 @@
 #include "distinv/core/error.hpp"
 #include "distinv/io/files.hpp"
 
-namespace distinv::io {
+namespace pnp {
 
 /// Which y axis a series is drawn against.
 enum class YAxis { left, right };
@@ -281,7 +281,7 @@ class SvgPlot {
   }
 
   /// Writes to_svg() to `path` atomically.
-  void write(std::filesystem::path const& path) const { write_file_atomic(path, to_svg()); }
+  void write(std::filesystem::path const& path) const { distinv::io::write_file_atomic(path, to_svg()); }
 
  private:
   static int index(YAxis a) noexcept { return a == YAxis::left ? 0 : 1; }
@@ -301,4 +301,4 @@ class SvgPlot {
   std::vector<Series> series_;
 };
 
-}  // namespace distinv::io
+}  // namespace pnp
