@@ -1,7 +1,7 @@
 #pragma once
 // physics/blur.hpp: Blur<T>, deepinv's Blur: a true 2-D convolution (kernel flipped) of every
-// (b, c) plane with one kernel (h, w), centred at ((h-1)/2, (w-1)/2) (= (h//2, w//2) for odd
-// sizes; deepinv's conv2d convention for even sizes), under a Padding. Models LinearPhysics;
+// (b, c) plane with one kernel (h, w), centred at (h//2, w//2) for odd and even sizes
+// (kernel_centre, deepinv 0.5's conv2d / filter_fft convention), under a Padding. Models LinearPhysics;
 // A_adjoint is the exact adjoint for every padding. Circular padding runs through FFTW when
 // distinv::fftw is linked and the kernel is big enough (BlurMethod::automatic), otherwise a
 // direct oneTBB convolution. Plans and kernel spectra are cached inside the object.
@@ -169,7 +169,7 @@ class Blur : public WithNoise<Blur<T>, T> {
 
 #ifdef DISTINV_HAS_FFTW
   /// FFT of the kernel laid out circularly on an H x W grid (tap (m, n) at
-  /// ((m - (h-1)/2) mod H, (n - (w-1)/2) mod W)), H x (W/2+1) row-major, unnormalised, so that
+  /// ((m - h/2) mod H, (n - w/2) mod W), kernel_centre), H x (W/2+1) row-major, unnormalised, so that
   /// circular A = IFFT(K · FFT x). Computed once per (H, W) and cached; thread-safe.
   std::shared_ptr<std::vector<complex_type> const> spectrum(Index rows, Index cols) const {
     DISTINV_REQUIRE(rows > 0 && cols > 0, "Blur::spectrum: expected a positive grid, got ", rows, " x ", cols);
@@ -182,8 +182,8 @@ class Blur : public WithNoise<Blur<T>, T> {
       std::fill(grid.get(), grid.get() + plan->real_size(), T(0));
       for (Index m = 0; m < kh; ++m)
         for (Index n = 0; n < kw; ++n) {
-          Index const r = detail::padded_source(m - (kh - 1) / 2, rows, Padding::circular);
-          Index const c = detail::padded_source(n - (kw - 1) / 2, cols, Padding::circular);
+          Index const r = detail::padded_source(m - kernel_centre(kh), rows, Padding::circular);
+          Index const c = detail::padded_source(n - kernel_centre(kw), cols, Padding::circular);
           grid[std::size_t(r * cols + c)] += kernel_(m, n);
         }
       auto sp = fft::make_buffer<T, complex_type>(plan->spectrum_size());
@@ -208,11 +208,12 @@ class Blur : public WithNoise<Blur<T>, T> {
       DISTINV_REQUIRE(kh / 2 < in[2] && kw / 2 < in[3], "Blur (reflect padding): expected an image larger than ",
                       kh / 2, " x ", kw / 2, " (the pad widths), got ", in[2], " x ", in[3]);
   }
-  /// deepinv's pad widths: (h//2 top, (h-1)//2 bottom), same for columns; none for valid.
+  /// deepinv's pad widths, kernel_pads: ((h-1)//2 top, h//2 bottom), same for columns; none
+  /// for valid.
   detail::Pads pads() const {
     if (padding_ == Padding::valid) return {};
-    Index const kh = kernel_.dimension(0), kw = kernel_.dimension(1);
-    return {kh / 2, (kh - 1) / 2, kw / 2, (kw - 1) / 2};
+    auto const r = kernel_pads(kernel_.dimension(0)), c = kernel_pads(kernel_.dimension(1));
+    return {r.before, r.after, c.before, c.after};
   }
 
 #ifdef DISTINV_HAS_FFTW

@@ -1,10 +1,11 @@
 #pragma once
 // core/kernels/conv2d.hpp: 2-D convolution of (B, C, H, W) planes by a filter (Bf, Cf, kh, kw)
 // with Bf in {1, B}, Cf in {1, C} (broadcast), as index functors for host and device.
-// Convention of deepinv's conv2d: the filter is flipped, the input is padded by (kh/2 before,
-// kh - 1 - kh/2 after) rows and likewise columns, so the output keeps the size (valid: no
-// padding, output (H - kh + 1, W - kw + 1)). Equivalently y[i] = sum_a k[a] x[i - a + c] with
-// c = (kh - 1) - kh/2 (= kh/2 for odd kh). Conv2dAdjoint is the exact transpose, padding folded.
+// Convention of deepinv's conv2d: the filter is flipped, the input is padded by
+// kernel_pads(kh) = ((kh-1)/2 before, kh/2 after) rows and likewise columns, so the output keeps
+// the size (valid: no padding, output (H - kh + 1, W - kw + 1)). Equivalently
+// y[i] = sum_a k[a] x[i - a + c] with c = kernel_centre(kh) = kh/2, odd or even kh
+// (core/kernels/padding.hpp). Conv2dAdjoint is the exact transpose, padding folded.
 #include <cstddef>
 
 #include "distinv/core/host_device.hpp"
@@ -51,8 +52,8 @@ inline Conv2dGeometry make_conv2d_geometry(Index B, Index C, Index H, Index W, I
   } else {
     g.Ho = H;
     g.Wo = W;
-    g.top = kh / 2;
-    g.left = kw / 2;
+    g.top = kernel_pads(kh).before;
+    g.left = kernel_pads(kw).before;
   }
   return g;
 }
@@ -130,7 +131,7 @@ struct Conv2dAdjoint {
 
 /// The circular-convolution kernel of a filter on an H x W grid (input of an R2C FFT):
 /// out[q, m, n] = sum of k[q, a, b] over (a - ch) mod H == m and (b - cw) mod W == n, with the
-/// centre ch = (kh - 1) - kh/2, cw likewise, so that circular conv(x, k) = out (*) x.
+/// centre ch = kernel_centre(kh) = kh/2, cw likewise, so that circular conv(x, k) = out (*) x.
 /// Element e of out ((Bf * Cf) * H * W elements).
 template <class T>
 struct CircularFilter {
@@ -139,7 +140,7 @@ struct CircularFilter {
   T* out;
   DISTINV_HOST_DEVICE void operator()(Index e) const noexcept {
     Index const n = e % W, m = (e / W) % H, q = e / (W * H);
-    Index const ch = (kh - 1) - kh / 2, cw = (kw - 1) - kw / 2;
+    Index const ch = kernel_centre(kh), cw = kernel_centre(kw);
     T const* kq = k + q * kh * kw;
     T acc = T(0);
     for (Index a = 0; a < kh; ++a) {
