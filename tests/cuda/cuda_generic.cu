@@ -10,6 +10,7 @@
 #include <random>
 #include <vector>
 
+#include "distinv/config.hpp"
 #include "distinv/comm/threads.hpp"
 #include "distinv/cuda.hpp"
 #include "distinv/distinv.hpp"
@@ -157,7 +158,7 @@ TEST_CASE_TEMPLATE("cuda generic: tiled prior and 20 PnP-PGD iterations on the d
   });
 }
 
-#if defined(DISTINV_HAS_NCCL) && DISTINV_HAS_NCCL
+#if DISTINV_HAS_NCCL
 static_assert(CommBackend<comm::WithNccl<comm::SingleProcess>>);
 
 TEST_CASE_TEMPLATE("cuda generic: a context reducing device signals with NCCL equals the host", T, float, double) {

@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "distinv/config.hpp"
 #include "distinv/comm/single_process.hpp"
 #include "distinv/comm/threads.hpp"
 #include "distinv/core/kernels/for_each.hpp"
@@ -377,7 +378,7 @@ TEST_CASE("cuda: HostStaged collectives over SingleProcess and Threads") {
   for (int r = 0; r < P; ++r) CHECK(ok[std::size_t(r)] == 1);
 }
 
-#if defined(DISTINV_HAS_NCCL) && DISTINV_HAS_NCCL
+#if DISTINV_HAS_NCCL
 TEST_CASE("cuda: comm::Nccl on one rank (unique id through SingleProcess)") {
   static_assert(cuda::DeviceCommBackend<comm::Nccl>);
   cuda::Stream st;

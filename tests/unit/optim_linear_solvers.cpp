@@ -5,6 +5,7 @@
 
 #include <complex>
 
+#include "distinv/config.hpp"
 #include "distinv/optim/cg.hpp"
 #include "distinv/optim/power_method.hpp"
 #include "distinv/physics/blur.hpp"
@@ -20,7 +21,7 @@ using namespace distinv;
 using namespace distinv::physics;
 using distinv::testing::random_tensor;
 
-#ifdef DISTINV_HAS_FFTW
+#if DISTINV_HAS_FFTW
 TEST_CASE_TEMPLATE("CircularNormal: fused normal and gradient equal the plain sums", T, float, double) {
   Shape<4> const s{2, 3, 20, 18};
   std::vector<Blur<T>> ops;

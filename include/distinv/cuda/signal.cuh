@@ -19,6 +19,7 @@
 #include "distinv/cuda/comm.hpp"
 #include "distinv/cuda/device_tensor.hpp"
 #include "distinv/cuda/kernels.cuh"
+#include "distinv/cuda/space.cuh"
 
 namespace distinv::cuda {
 
@@ -155,6 +156,7 @@ template <class T, int R>
 struct signal_traits<cuda::DeviceTensor<T, R>> {
   using tensor_type = cuda::DeviceTensor<T, R>;
   using host_type = Tensor<T, R>;
+  using space_type = device::Cuda;
   static constexpr bool on_device = true;
 
   static tensor_type zeros(Shape<R> const& s) { return tensor_type::zeros(s); }

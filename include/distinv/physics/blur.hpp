@@ -5,6 +5,7 @@
 // A_adjoint is the exact adjoint for every padding. Circular padding runs through FFTW when
 // distinv::fftw is linked and the kernel is big enough (BlurMethod::automatic), otherwise a
 // direct oneTBB convolution. Plans and kernel spectra are cached inside the object.
+#include "distinv/config.hpp"
 #include <array>
 #include <complex>
 #include <cstddef>
@@ -52,7 +53,7 @@ class Blur : public WithNoise<Blur<T>, T> {
     if (method_ == BlurMethod::fft) {
       DISTINV_REQUIRE(padding_ == Padding::circular, "Blur: BlurMethod::fft needs circular padding, got ",
                       padding_name(padding_));
-#ifndef DISTINV_HAS_FFTW
+#if !DISTINV_HAS_FFTW
       fail("Blur: BlurMethod::fft needs FFTW (link distinv::fftw)");
 #endif
     }
@@ -60,7 +61,7 @@ class Blur : public WithNoise<Blur<T>, T> {
     flipped_ = kernel_type(kh, kw);
     for (Index m = 0; m < kh; ++m)
       for (Index n = 0; n < kw; ++n) flipped_(kh - 1 - m, kw - 1 - n) = kernel_(m, n);
-#ifdef DISTINV_HAS_FFTW
+#if DISTINV_HAS_FFTW
     cache_ = std::make_shared<FftCache>();
 #endif
   }
@@ -90,7 +91,7 @@ class Blur : public WithNoise<Blur<T>, T> {
 
   /// True when A and A_adjoint on H x W planes run through the FFT (circular padding only).
   bool uses_fft([[maybe_unused]] Index rows, [[maybe_unused]] Index cols) const noexcept {
-#ifdef DISTINV_HAS_FFTW
+#if DISTINV_HAS_FFTW
     if (padding_ != Padding::circular || method_ == BlurMethod::direct) return false;
     return method_ == BlurMethod::fft || kernel_.size() > blur_fft_min_kernel_area;
 #else
@@ -100,7 +101,7 @@ class Blur : public WithNoise<Blur<T>, T> {
 
   tensor_type A(tensor_type const& x) const {
     Shape<4> const in = shape_of(x), out = output_shape(in);
-#ifdef DISTINV_HAS_FFTW
+#if DISTINV_HAS_FFTW
     if (uses_fft(in[2], in[3])) return spectral(x, Spectral::forward);
 #endif
     detail::Pads const pd = pads();
@@ -121,7 +122,7 @@ class Blur : public WithNoise<Blur<T>, T> {
 
   tensor_type A_adjoint(tensor_type const& y) const {
     Shape<4> const out = shape_of(y), in = input_shape(out);
-#ifdef DISTINV_HAS_FFTW
+#if DISTINV_HAS_FFTW
     if (uses_fft(in[2], in[3])) return spectral(y, Spectral::adjoint);
 #endif
     Index const kh = kernel_.dimension(0), kw = kernel_.dimension(1);
@@ -149,7 +150,7 @@ class Blur : public WithNoise<Blur<T>, T> {
 
   /// Aᵀ A x; one FFT pair (multiplication by |K|²) on the FFT path.
   tensor_type A_adjoint_A(tensor_type const& x) const {
-#ifdef DISTINV_HAS_FFTW
+#if DISTINV_HAS_FFTW
     Shape<4> const in = shape_of(x);
     check_input(in);
     if (uses_fft(in[2], in[3])) return spectral(x, Spectral::normal);
@@ -157,7 +158,7 @@ class Blur : public WithNoise<Blur<T>, T> {
     return A_adjoint(A(x));
   }
   tensor_type A_A_adjoint(tensor_type const& y) const {
-#ifdef DISTINV_HAS_FFTW
+#if DISTINV_HAS_FFTW
     Shape<4> const out = shape_of(y);
     if (padding_ == Padding::circular && uses_fft(out[2], out[3])) {
       check_input(out);
@@ -167,7 +168,7 @@ class Blur : public WithNoise<Blur<T>, T> {
     return A(A_adjoint(y));
   }
 
-#ifdef DISTINV_HAS_FFTW
+#if DISTINV_HAS_FFTW
   /// FFT of the kernel laid out circularly on an H x W grid (tap (m, n) at
   /// ((m - h/2) mod H, (n - w/2) mod W), kernel_centre), H x (W/2+1) row-major, unnormalised, so that
   /// circular A = IFFT(K · FFT x). Computed once per (H, W) and cached; thread-safe.
@@ -216,7 +217,7 @@ class Blur : public WithNoise<Blur<T>, T> {
     return {r.before, r.after, c.before, c.after};
   }
 
-#ifdef DISTINV_HAS_FFTW
+#if DISTINV_HAS_FFTW
   enum class Spectral { forward, adjoint, normal };
   struct FftCache {
     fft::PlanCache<T> plans;

@@ -9,10 +9,11 @@
 // fused_normal<Op> tells generic code (the distributed data fidelity) whether an operator type
 // has such fused normal equations, and how to build and all-reduce them; distinv/cuda
 // specialises it for the device Blur.
+#include "distinv/config.hpp"
 namespace distinv::physics {
 template <class T>
 class CircularNormal;
-#ifdef DISTINV_HAS_FFTW
+#if DISTINV_HAS_FFTW
 inline constexpr bool has_circular_normal = true;
 #else
 inline constexpr bool has_circular_normal = false;
@@ -27,7 +28,7 @@ struct fused_normal {
 };
 }  // namespace distinv::physics
 
-#ifdef DISTINV_HAS_FFTW
+#if DISTINV_HAS_FFTW
 #include <algorithm>
 #include <complex>
 #include <cstddef>
