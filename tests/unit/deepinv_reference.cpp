@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "distinv/config.hpp"
 #include "distinv/io/npy.hpp"
 #include "distinv/physics/blur.hpp"
 #include "distinv/physics/downsampling.hpp"
@@ -21,11 +22,7 @@ using namespace distinv::physics;
 
 namespace {
 std::string const dir = std::string(DISTINV_TEST_DATA_DIR) + "/deepinv/";
-#ifdef DISTINV_HAS_FFTW
-constexpr bool with_fftw = true;  // circular Blur also checked on its FFT path
-#else
-constexpr bool with_fftw = false;
-#endif
+constexpr bool with_fftw = config::has_fftw;  // circular Blur also checked on its FFT path
 
 template <class T, int R>
 Tensor<T, R> load(std::string const& name) {
