@@ -7,6 +7,7 @@
 // data fidelity, signal and (optionally) the tiled prior. `distribute` turns one stack, data
 // fidelity or denoiser into its distributed counterpart.
 #include <memory>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -36,21 +37,25 @@ FactoryConfig(Stack, List) -> FactoryConfig<Stack, optim::L2>;
 template <class Stack, class List, class Fidelity>
 FactoryConfig(Stack, List, Fidelity) -> FactoryConfig<Stack, Fidelity>;
 
-/// Spatial tiling of the prior. receptive_field_size < 0: the prior's own receptive field.
+/// The halo of a prior that declares no receptive field: deepinv's distribute() overlap.
+inline constexpr Index default_receptive_field = 64;
+
+/// Spatial tiling of the prior.
 struct TilingConfig {
   Index patch_size = 256;
-  Index receptive_field_size = -1;
+  Index receptive_field_size = -1;          ///< < 0: the prior's own, default_receptive_field if it declares none
   bool overlap = false;                     ///< true: windows every patch_size/2, blended (linear)
   std::string strategy = "overlap_tiling";  ///< or "smart_tiling", "basic"
   std::string pad_mode = "reflect";
   Index max_batch_size = 0;                 ///< patches per processor call; 0 = all of a rank's
 
-  /// The strategy options for a prior of the given receptive field.
-  tiling::TilingOptions options(Index prior_receptive_field) const {
+  /// The strategy options for a prior of the given receptive field (nullopt: declares none).
+  tiling::TilingOptions options(std::optional<Index> prior_receptive_field) const {
     DISTINV_REQUIRE(patch_size > 0, "TilingConfig: expected patch_size > 0, got ", patch_size);
     tiling::TilingOptions o;
     o.patch_size = {patch_size};
-    o.receptive_field_size = {receptive_field_size >= 0 ? receptive_field_size : prior_receptive_field};
+    o.receptive_field_size = {receptive_field_size >= 0 ? receptive_field_size
+                                                       : prior_receptive_field.value_or(default_receptive_field)};
     o.pad_mode = tiling::parse_pad_mode(pad_mode);
     if (overlap) {
       o.stride = {std::max<Index>(1, patch_size / 2)};
@@ -73,7 +78,7 @@ struct DistributedBundle {
 
   Physics physics;
   DistributedMeasurements<Ctx, tensor_type> measurements;
-  DistributedDataFidelity<Ctx, Fidelity> data_fidelity;
+  DistributedDataFidelity<Ctx, Fidelity, typename Physics::reduction_policy> data_fidelity;
   DistributedSignal<Ctx, tensor_type> signal;
   std::unique_ptr<prior_type> prior;  ///< null for a bundle without prior
 };
@@ -90,20 +95,21 @@ auto operator_list(Stack const& s) {
 
 /// Builds every distributed component at once. Each rank keeps only its own operators and
 /// measurements; the prior (if any) is tiled with `tiling`.
-template <GatherPolicy Gather = gather::Concatenated, class Ctx, class Stack, class Fidelity, class Prior = NoPrior>
+template <GatherPolicy Gather = gather::Concatenated, ReductionPolicy Reduce = reduce::Exact, class Ctx, class Stack,
+          class Fidelity, class Prior = NoPrior>
 auto make_distrib_bundle(Ctx& ctx, FactoryConfig<Stack, Fidelity> const& config, Shape<4> const& signal_shape,
                          Prior prior = {}, TilingConfig const& tiling = {}) {
   auto ops = detail::operator_list(config.physics);
   using Op = typename decltype(ops)::value_type;
-  using Physics = DistributedStackedLinearPhysics<Ctx, Op, Gather>;
+  using Physics = DistributedStackedLinearPhysics<Ctx, Op, Gather, Reduce>;
   using Bundle = DistributedBundle<Ctx, Physics, Fidelity, Prior>;
   Index const n = Index(ops.size());
   DISTINV_REQUIRE(Index(config.measurements.size()) == n, "make_distrib_bundle: expected ", n,
                   " measurements (one per operator), got ", config.measurements.size());
-  auto opt = std::is_same_v<Prior, NoPrior> ? tiling::TilingOptions{} : tiling.options(optim::receptive_field_of(prior));
+  auto opt = std::is_same_v<Prior, NoPrior> ? tiling::TilingOptions{} : tiling.options(optim::declared_receptive_field(prior));
   Bundle b{Physics(ctx, n, [&](Index i, auto const&) { return ops[std::size_t(i)]; }),
            DistributedMeasurements<Ctx, typename Bundle::tensor_type>(ctx, config.measurements),
-           DistributedDataFidelity<Ctx, Fidelity>(ctx, config.data_fidelity),
+           DistributedDataFidelity<Ctx, Fidelity, Reduce>(ctx, config.data_fidelity),
            DistributedSignal<Ctx, typename Bundle::tensor_type>(ctx, signal_shape),
            nullptr};
   if constexpr (!std::is_same_v<Prior, NoPrior>) {
@@ -119,10 +125,10 @@ auto make_distrib_bundle(Ctx& ctx, FactoryConfig<Stack, Fidelity> const& config,
 }
 
 /// A data fidelity over a distributed stack.
-template <class Ctx, class Fidelity>
+template <ReductionPolicy Reduce = reduce::Exact, class Ctx, class Fidelity>
   requires std::is_base_of_v<optim::DataFidelity<Fidelity>, Fidelity>
 auto distribute(Fidelity fidelity, Ctx& ctx, DataFidelityOptions options = {}) {
-  return DistributedDataFidelity<Ctx, Fidelity>(ctx, std::move(fidelity), options);
+  return DistributedDataFidelity<Ctx, Fidelity, Reduce>(ctx, std::move(fidelity), options);
 }
 
 namespace detail {
@@ -138,13 +144,14 @@ struct denoiser_scalar<D<T>> {
 }  // namespace detail
 
 /// A denoiser applied tile by tile over the ranks, the strategy named in `tiling`; the halo
-/// defaults to the denoiser's receptive field.
+/// defaults to the denoiser's receptive field, or default_receptive_field (64, as deepinv's
+/// distribute()) for a denoiser that declares none.
 template <class Ctx, class Denoiser>
   requires(!std::is_base_of_v<optim::DataFidelity<Denoiser>, Denoiser>)
 auto distribute(Denoiser denoiser, Ctx& ctx, TilingConfig const& tiling) {
   using T = typename detail::denoiser_scalar<Denoiser>::type;
   using S = tiling::AnySignalStrategy<T, 4>;
-  auto const opt = tiling.options(optim::receptive_field_of(denoiser));
+  auto const opt = tiling.options(optim::declared_receptive_field(denoiser));
   std::string const name = tiling.strategy;
   return DistributedProcessing<Ctx, Denoiser, S>(
       ctx, std::move(denoiser), [name, opt](Shape<4> const& s) { return tiling::create_strategy<T, 4>(name, s, opt); },

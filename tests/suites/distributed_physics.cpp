@@ -68,7 +68,7 @@ void check_stack_equals_reference() {
     auto const y_ref = ref.A(x);
     auto const y = A.A(x);
     CHECK(rel_diff(y, y_ref) < tol);
-    CHECK(A.A(x, false).size() == A.local_indices().size());
+    CHECK(A.A(x, local).size() == A.local_indices().size());
     CHECK(rel_diff(A.A_adjoint(y), ref.A_adjoint(y_ref)) < tol);
     CHECK(rel_diff(A.A_vjp(x, y), ref.A_vjp(x, y_ref)) < tol);
     CHECK(rel_diff(A.A_adjoint_A(x), ref.A_adjoint_A(x)) < tol);
@@ -79,8 +79,8 @@ void check_stack_equals_reference() {
     for (Index i : A.local_indices()) mine.push_back(y[std::size_t(i)]);
     CHECK(rel_diff(A.A_adjoint(mine), ref.A_adjoint(y_ref)) < tol);
 
-    // gather = false: the local parts sum to the global result.
-    Tensor4<T> part = A.local_indices().empty() ? zeros<T>(shape_of(x)) : A.A_adjoint_A(x, false);
+    // local: the local parts sum to the global result.
+    Tensor4<T> part = A.local_indices().empty() ? zeros<T>(shape_of(x)) : A.A_adjoint_A(x, local);
     ctx.all_reduce(part);
     CHECK(rel_diff(part, ref.A_adjoint_A(x)) < tol);
   }, two_and_three);

@@ -83,8 +83,8 @@ TEST_CASE("distributed tiled TV == single-process tiled TV; batching and shape c
     // Another shape: the strategy is rebuilt; then back.
     CHECK(max_abs_diff(all(y, 0.1), reference_y) == 0);
     CHECK(max_abs_diff(all(x, 0.1), reference) == 0);
-    // gather = false: the ranks' contributions add up to the result.
-    auto part = all(x, 0.1, false);
+    // local: the ranks' contributions add up to the result.
+    auto part = all(x, 0.1, local);
     ctx.all_reduce(part);
     CHECK(max_abs_diff(part, reference) == 0);
     // The factory's distribute(denoiser) with a runtime strategy name gives the same.

@@ -10,6 +10,7 @@
 #include <span>
 #include <utility>
 
+#include "distinv/distributed/reduction.hpp"
 #include "distinv/tiling/concepts.hpp"
 #include "distinv/tiling/options.hpp"
 #include "distinv/tiling/process.hpp"
@@ -45,9 +46,10 @@ class DistributedProcessing {
     return *strategy_;
   }
 
-  /// The processed signal on every rank (gather), or this rank's contribution (zeros
+  /// The processed signal on every rank, or (`local`) this rank's contribution (zeros
   /// outside its patches), which summed over the ranks gives the result.
-  tensor_type operator()(tensor_type const& x, double sigma, bool gather = true) {
+  template <ResultScope W = Global>
+  tensor_type operator()(tensor_type const& x, double sigma, W = W{}) {
     tensor_type out;
     auto local = [&] {
       if (!strategy_ || strategy_->signal_shape() != shape_of(x)) {
@@ -59,12 +61,12 @@ class DistributedProcessing {
       auto unary = [&](tensor_type const& batch) -> tensor_type { return processor_(batch, sigma); };
       tiling::process_patches(*strategy_, x, std::span<Index const>(mine), unary, max_batch_, out);
     };
-    if (!gather) {
+    if constexpr (is_local_v<W>) {
       local();
-      return out;
+    } else {
+      ctx_->collectively("distributed processing", local);
+      ctx_->all_reduce(out);
     }
-    ctx_->collectively("distributed processing", local);
-    ctx_->all_reduce(out);
     return out;
   }
 
@@ -109,12 +111,16 @@ class DistributedPrior {
   Prior const& prior() const noexcept { return *prior_; }
   Strategy const& strategy() const { return prox_.strategy(); }
 
-  tensor_type prox(tensor_type const& x, double sigma, bool gather = true) { return prox_(x, sigma, gather); }
+  template <ResultScope W = Global>
+  tensor_type prox(tensor_type const& x, double sigma, W where = W{}) {
+    return prox_(x, sigma, where);
+  }
 
-  tensor_type grad(tensor_type const& x, bool gather = true)
+  template <ResultScope W = Global>
+  tensor_type grad(tensor_type const& x, W where = W{})
     requires requires(Prior const& p, tensor_type const& t) { p.grad(t); }
   {
-    return grad_(x, 0.0, gather);
+    return grad_(x, 0.0, where);
   }
 
   double fn(tensor_type const& x) const

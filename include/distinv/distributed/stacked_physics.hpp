@@ -2,9 +2,12 @@
 // distributed/stacked_physics.hpp: a stack A = [A_1; ...; A_N] whose operators are spread
 // over the ranks of a context. Each rank builds, through the user's factory, only the
 // operators it owns. A and forward gather the per-operator results with a GatherPolicy;
-// A_adjoint, A_vjp, A_adjoint_A sum locally and then all-reduce once (plus one tiny
-// agreement on errors and shapes). `gather = false` returns this rank's part only.
+// A_adjoint, A_vjp, A_adjoint_A sum over the operators with a ReductionPolicy (reduce::Exact:
+// bit-identical on any number of ranks; reduce::Plain) in one all-reduce plus one tiny
+// agreement on errors, shapes and scale. Per call: a Reduction (sum, mean), `per_operator`
+// (the list of per-operator results instead of their sum), and `local` (this rank's part only).
 #include <cstdint>
+#include <optional>
 #include <random>
 #include <string>
 #include <type_traits>
@@ -14,21 +17,15 @@
 #include "distinv/core/object_id.hpp"
 #include "distinv/core/tensor_list.hpp"
 #include "distinv/distributed/detail/agreed_sum.hpp"
+#include "distinv/distributed/detail/exact_sum.hpp"
 #include "distinv/distributed/gather.hpp"
+#include "distinv/distributed/reduction.hpp"
 #include "distinv/optim/cg.hpp"
 #include "distinv/optim/power_method.hpp"
 #include "distinv/physics/concepts.hpp"
 #include "distinv/physics/pseudo_inverse.hpp"
 
 namespace distinv {
-
-enum class Reduction { sum, mean };
-
-inline Reduction parse_reduction(std::string_view name) {
-  if (name == "sum") return Reduction::sum;
-  if (name == "mean") return Reduction::mean;
-  fail("unknown reduction '", name, "': expected sum or mean");
-}
 
 struct StackOptions {
   Reduction reduction = Reduction::sum;  ///< mean: adjoint-side results divided by N
@@ -70,7 +67,8 @@ inline std::uint64_t operator_seed(std::uint64_t seed, Index i, std::uint64_t ca
 }
 }  // namespace detail
 
-template <class Ctx, physics::Physics Op, GatherPolicy Gather = gather::Concatenated>
+template <class Ctx, physics::Physics Op, GatherPolicy Gather = gather::Concatenated,
+          ReductionPolicy Reduce = reduce::Exact>
 class DistributedStackedPhysics {
  public:
   using operator_type = Op;
@@ -78,6 +76,7 @@ class DistributedStackedPhysics {
   using scalar_type = typename Op::scalar_type;
   using list_type = TensorList<tensor_type>;
   using gather_type = Gather;
+  using reduction_policy = Reduce;
 
   /// `factory(index, device)` builds operator `index`; it is called on the owning rank only.
   /// A factory that throws on any rank makes the construction throw on every rank.
@@ -110,19 +109,21 @@ class DistributedStackedPhysics {
   StackOptions const& options() const noexcept { return options_; }
   std::uint64_t id() const noexcept { return id_; }  ///< unique in the process (cache keys)
 
-  /// [A_1 x; ...; A_N x] on every rank (gather), or this rank's [A_i x] in local order.
-  list_type A(tensor_type const& x, bool gather = true) const {
-    return collect("A", [&](Op const& op) { return op.A(x); }, gather);
+  /// [A_1 x; ...; A_N x] on every rank, or (`local`) this rank's [A_i x] in local order.
+  template <ResultScope W = Global>
+  list_type A(tensor_type const& x, W where = W{}) const {
+    return collect("A", each_operator([&](Op const& op, std::size_t) { return op.A(x); }), where);
   }
 
   /// A_i x plus noise, operator i's noise drawn from a generator seeded by (context seed, i,
   /// call count): the same measurements whatever the number of ranks.
-  list_type forward(tensor_type const& x, bool gather = true) {
+  template <ResultScope W = Global>
+  list_type forward(tensor_type const& x, W where = W{}) {
     std::uint64_t const call = forward_calls_++;
-    return collect("forward", [&, k = std::size_t(0)](Op const& op) mutable {
-      std::mt19937_64 gen(detail::operator_seed(ctx_->options().seed, indices_[k++], call));
+    return collect("forward", each_operator([&](Op const& op, std::size_t k) {
+      std::mt19937_64 gen(detail::operator_seed(ctx_->options().seed, indices_[k], call));
       return op.forward(x, gen);
-    }, gather);
+    }), where);
   }
 
  protected:
@@ -130,39 +131,54 @@ class DistributedStackedPhysics {
     return detail::local_entries(y, n_, indices_, what);
   }
 
+  /// A producer of this rank's terms f(op_k, k), in local order, for collect / reduced: it
+  /// hands each term to the sink it is called with.
   template <class F>
-  tensor_type reduced(char const* what, F&& local_sum, bool gather) const {
-    return detail::reduce_local<tensor_type>(*ctx_, what, local_sum, gather,
-                                             options_.reduction == Reduction::mean ? double(n_) : 1.0);
+  auto each_operator(F f) const {
+    return [this, f](auto& sink) {
+      for (std::size_t k = 0; k < ops_.size(); ++k) sink(f(ops_[k], k));
+    };
   }
 
-  /// Σ_k f(op_k, k) over the local operators, or nullopt on a rank that owns none.
-  template <class F>
-  std::optional<tensor_type> local_sum(F&& f) const {
-    if (ops_.empty()) return std::nullopt;
-    tensor_type s = f(ops_[0], std::size_t(0));
-    for (std::size_t k = 1; k < ops_.size(); ++k) {
-      tensor_type const t = f(ops_[k], k);
-      require_same_shape(s, t, "distributed stack: results of the operators");
-      s += t;
-    }
-    return s;
-  }
-
- private:
-  template <class F>
-  list_type collect(char const* what, F&& per_op, bool gather) const {
+  /// The terms of `produce` (one per operator): gathered on every rank in operator order
+  /// (Global), or this rank's, in local order (Local).
+  template <class Produce, ResultScope W>
+  list_type collect(char const* what, Produce&& produce, W) const {
     auto compute = [&] {
       std::vector<tensor_type> local;
       local.reserve(ops_.size());
-      for (auto const& op : ops_) local.push_back(per_op(op));
+      auto sink = [&](tensor_type t) { local.push_back(std::move(t)); };
+      produce(sink);
       return local;
     };
-    if (!gather) return list_type(compute());
-    auto local = ctx_->collectively(what, compute);
-    return gather_list<Gather>(*ctx_, n_, indices_, local);
+    if constexpr (is_local_v<W>) {
+      return list_type(compute());
+    } else {
+      auto local = ctx_->collectively(what, compute);
+      return gather_list<Gather>(*ctx_, n_, indices_, local);
+    }
   }
 
+  /// Global: Σ of the terms of `produce` over the operators with the stack's ReductionPolicy,
+  /// divided by N for Reduction::mean. Local: this rank's floating-point sum of its terms
+  /// (undivided, as deepinv's), zeros of `idle_shape` on a rank with no operator, or, where
+  /// that shape is not known, zeros of the shape the ranks agree on (then a collective).
+  template <class Produce, ResultScope W>
+  tensor_type reduced(char const* what, Produce&& produce, Reduction reduction, W,
+                      std::optional<Shape<rank_v<tensor_type>>> idle_shape = std::nullopt) const {
+    if constexpr (is_local_v<W>) {
+      if (!idle_shape) return detail::agreed_local_sum<tensor_type>(*ctx_, what, produce);
+      detail::LocalTerms<reduce::Plain, tensor_type> terms;
+      produce(terms);
+      return std::move(terms).plain_sum(*idle_shape);
+    } else {
+      tensor_type r = detail::agreed_sum<Reduce, tensor_type>(*ctx_, what, n_, produce);
+      if (reduction == Reduction::mean) r = r * scalar_type(1.0 / double(n_));
+      return r;
+    }
+  }
+
+ private:
   Ctx* ctx_;
   Index n_;
   StackOptions options_;
@@ -172,9 +188,10 @@ class DistributedStackedPhysics {
   std::uint64_t id_ = detail::next_object_id();
 };
 
-template <class Ctx, physics::LinearPhysics Op, GatherPolicy Gather = gather::Concatenated>
-class DistributedStackedLinearPhysics : public DistributedStackedPhysics<Ctx, Op, Gather> {
-  using Base = DistributedStackedPhysics<Ctx, Op, Gather>;
+template <class Ctx, physics::LinearPhysics Op, GatherPolicy Gather = gather::Concatenated,
+          ReductionPolicy Reduce = reduce::Exact>
+class DistributedStackedLinearPhysics : public DistributedStackedPhysics<Ctx, Op, Gather, Reduce> {
+  using Base = DistributedStackedPhysics<Ctx, Op, Gather, Reduce>;
 
  public:
   using typename Base::list_type;
@@ -182,31 +199,56 @@ class DistributedStackedLinearPhysics : public DistributedStackedPhysics<Ctx, Op
   using typename Base::tensor_type;
   using Base::Base;
 
-  /// Σ_i A_iᵀ y_i (divided by N with Reduction::mean); y is the full list or this rank's part.
-  tensor_type A_adjoint(list_type const& y, bool gather = true) const {
-    return this->reduced("A_adjoint", [&] {
-      auto mine = this->local_entries(y, "A_adjoint");  // checked inside the agreement
-      return this->local_sum([&](Op const& op, std::size_t k) { return op.A_adjoint(*mine[k]); });
-    }, gather);
+  /// Σ_i A_iᵀ y_i with the stack's Reduction (StackOptions) or the one given; y is the full
+  /// list or this rank's part. `local`: this rank's sum (a collective all the same: a rank
+  /// without operators learns the result's shape from the others).
+  template <ResultScope W = Global>
+  tensor_type A_adjoint(list_type const& y, W where = W{}) const {
+    return A_adjoint(y, this->options().reduction, where);
+  }
+  template <ResultScope W = Global>
+  tensor_type A_adjoint(list_type const& y, Reduction reduction, W where = W{}) const {
+    return this->reduced("A_adjoint", adjoint_terms(y), reduction, where);
+  }
+  /// [A_1ᵀ y_1, ..., A_Nᵀ y_N] (deepinv's reduce_op=None): gathered, or (`local`) this rank's.
+  template <ResultScope W = Global>
+  list_type A_adjoint(list_type const& y, PerOperator, W where = W{}) const {
+    return this->collect("A_adjoint", adjoint_terms(y), where);
   }
 
-  /// Σ_i A_iᵀ v_i, the vector-Jacobian product at x.
-  tensor_type A_vjp(tensor_type const& x, list_type const& v, bool gather = true) const {
-    return this->reduced("A_vjp", [&] {
-      auto mine = this->local_entries(v, "A_vjp");
-      return this->local_sum([&](Op const& op, std::size_t k) { return op.A_vjp(x, *mine[k]); });
-    }, gather);
+  /// Σ_i A_iᵀ v_i, the vector-Jacobian product at x (Reduction, per_operator, local as for
+  /// A_adjoint; a rank without operators has zeros of x's shape as its local part).
+  template <ResultScope W = Global>
+  tensor_type A_vjp(tensor_type const& x, list_type const& v, W where = W{}) const {
+    return A_vjp(x, v, this->options().reduction, where);
+  }
+  template <ResultScope W = Global>
+  tensor_type A_vjp(tensor_type const& x, list_type const& v, Reduction reduction, W where = W{}) const {
+    return this->reduced("A_vjp", vjp_terms(x, v), reduction, where, shape_of(x));
+  }
+  template <ResultScope W = Global>
+  list_type A_vjp(tensor_type const& x, list_type const& v, PerOperator, W where = W{}) const {
+    return this->collect("A_vjp", vjp_terms(x, v), where);
   }
 
-  /// Σ_i A_iᵀ A_i x.
-  tensor_type A_adjoint_A(tensor_type const& x, bool gather = true) const {
-    return this->reduced("A_adjoint_A", [&] { return this->local_sum([&](Op const& op, std::size_t) {
-      return op.A_adjoint_A(x); }); }, gather);
+  /// Σ_i A_iᵀ A_i x (Reduction, per_operator, local as for A_vjp).
+  template <ResultScope W = Global>
+  tensor_type A_adjoint_A(tensor_type const& x, W where = W{}) const {
+    return A_adjoint_A(x, this->options().reduction, where);
+  }
+  template <ResultScope W = Global>
+  tensor_type A_adjoint_A(tensor_type const& x, Reduction reduction, W where = W{}) const {
+    return this->reduced("A_adjoint_A", normal_terms(x), reduction, where, shape_of(x));
+  }
+  template <ResultScope W = Global>
+  list_type A_adjoint_A(tensor_type const& x, PerOperator, W where = W{}) const {
+    return this->collect("A_adjoint_A", normal_terms(x), where);
   }
 
-  /// [A_1 z; ...; A_N z] with z = Aᵀ y computed globally (gather only affects the last step).
-  list_type A_A_adjoint(list_type const& y, bool gather = true) const {
-    return this->A(A_adjoint(y, true), gather);
+  /// [A_1 z; ...; A_N z] with z = Aᵀ y computed globally (`local` only affects the last step).
+  template <ResultScope W = Global>
+  list_type A_A_adjoint(list_type const& y, W where = W{}) const {
+    return this->A(A_adjoint(y), where);
   }
 
   /// Pseudo-inverse. local_only: (1/N) Σ_i A_i^† y_i (each by CG on its own normal
@@ -215,44 +257,67 @@ class DistributedStackedLinearPhysics : public DistributedStackedPhysics<Ctx, Op
   tensor_type A_dagger(list_type const& y, DaggerOptions const& opt = {}) const {
     optim::CgOptions cg{opt.max_iter, opt.tol};
     if (opt.local_only) {
-      tensor_type s = detail::agreed_sum<tensor_type>(this->context(), "A_dagger", [&] {
+      auto const daggers = [&](auto& sink) {
         auto mine = this->local_entries(y, "A_dagger");
-        return this->local_sum([&](Op const& op, std::size_t k) { return physics::A_dagger(op, *mine[k], cg); });
-      });
-      return s * scalar_type(1.0 / double(this->num_operators()));
+        for (std::size_t k = 0; k < mine.size(); ++k) sink(physics::A_dagger(this->local_operators()[k], *mine[k], cg));
+      };
+      return this->reduced("A_dagger", daggers, Reduction::mean, global);
     }
     // With Reduction::mean both sides carry the same 1/N: the solution is unchanged.
     tensor_type b = A_adjoint(y);
     return optim::conjugate_gradient([&](tensor_type const& x) { return A_adjoint_A(x); }, b, b, cg).x;  // x0 = Aᵀy
   }
 
-  /// ‖A‖²: local_only: Σ_i ‖A_i‖² (power method per operator, then one sum; an upper
-  /// bound); otherwise the power method on the distributed AᵀA (exact, one all-reduce per
-  /// iteration).
+  /// ‖A‖²: local_only: Σ_i ‖A_i‖² (power method per operator, then one sum, in operator
+  /// order with reduce::Exact; an upper bound); otherwise the power method on the distributed
+  /// AᵀA (exact, one all-reduce per iteration).
   double compute_sqnorm(tensor_type const& x0, SqnormOptions const& opt = {}) const {
     optim::PowerOptions pw{opt.max_iter, opt.tol};
     if (opt.local_only) {
-      double local = this->context().collectively("compute_sqnorm", [&] {
-        double s = 0;
-        for (auto const& op : this->local_operators()) s += physics::compute_sqnorm(op, x0, pw);
-        return s;
+      auto const norms = this->context().collectively("compute_sqnorm", [&] {
+        std::vector<double> v;
+        for (auto const& op : this->local_operators()) v.push_back(physics::compute_sqnorm(op, x0, pw));
+        return v;
       });
-      return this->context().all_reduce_value(local);
+      if constexpr (Reduce::exact) {
+        return detail::ordered_sum(this->context(), this->num_operators(), this->local_indices(), norms);
+      } else {
+        double s = 0;
+        for (double v : norms) s += v;
+        return this->context().all_reduce_value(s);
+      }
     }
     return optim::power_method([&](tensor_type const& x) { return A_adjoint_A(x); }, x0, pw).eigenvalue;
+  }
+
+ private:
+  auto adjoint_terms(list_type const& y) const {
+    return [this, &y](auto& sink) {
+      auto mine = this->local_entries(y, "A_adjoint");  // checked inside the agreement
+      for (std::size_t k = 0; k < mine.size(); ++k) sink(this->local_operators()[k].A_adjoint(*mine[k]));
+    };
+  }
+  auto vjp_terms(tensor_type const& x, list_type const& v) const {
+    return [this, &x, &v](auto& sink) {
+      auto mine = this->local_entries(v, "A_vjp");
+      for (std::size_t k = 0; k < mine.size(); ++k) sink(this->local_operators()[k].A_vjp(x, *mine[k]));
+    };
+  }
+  auto normal_terms(tensor_type const& x) const {
+    return this->each_operator([&x](Op const& op, std::size_t) { return op.A_adjoint_A(x); });
   }
 };
 
 /// Turns a non-distributed stack into a distributed one: each rank keeps copies of the
 /// operators it owns (the others are never copied).
-template <GatherPolicy Gather = gather::Concatenated, class Ctx, class Stack>
+template <GatherPolicy Gather = gather::Concatenated, ReductionPolicy Reduce = reduce::Exact, class Ctx, class Stack>
   requires requires(Stack const& s) {
     s.size();
     requires physics::LinearPhysics<std::remove_cvref_t<decltype(s[0])>>;
   }
 auto distribute(Stack const& stack, Ctx& ctx, StackOptions options = {}) {
   using Op = std::remove_cvref_t<decltype(stack[0])>;
-  return DistributedStackedLinearPhysics<Ctx, Op, Gather>(
+  return DistributedStackedLinearPhysics<Ctx, Op, Gather, Reduce>(
       ctx, Index(stack.size()), [&](Index i, auto const&) { return stack[std::size_t(i)]; }, options);
 }
 

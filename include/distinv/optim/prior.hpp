@@ -34,7 +34,12 @@ struct PnP {
     require_same_shape(x, y, "PnP::prox: the denoiser must keep the shape");
     return y;
   }
-  Index receptive_field() const { return receptive_field_of(denoiser); }
+  /// The denoiser's receptive field, where it declares one.
+  Index receptive_field() const
+    requires DeclaresReceptiveField<D>
+  {
+    return denoiser.receptive_field();
+  }
 };
 
 /// weight * TV(x), isotropic TV with forward differences and Neumann boundary.

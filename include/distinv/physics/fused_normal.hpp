@@ -13,7 +13,8 @@
 namespace distinv::physics {
 
 /// No fused normal equations (the primary template). A specialisation has `available = true`,
-/// `type` (built by make(signal_shape, weight_planes, space), with add(op, y) and grad(x)),
+/// `type` (built by make(signal_shape, weight_planes, space), with add(op, y), grad(x), reset()
+/// and its accumulated terms as spans of the space, spectrum_sum() and data_term()),
 /// `usable(op)` (this operator can join), `weight_planes(op)` (the (Bf, Cf) planes its
 /// weight needs; the caller takes the largest over all operators) and `all_reduce(comm, n)`
 /// (sums the accumulated terms over the ranks).

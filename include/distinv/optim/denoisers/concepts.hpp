@@ -1,10 +1,12 @@
 #pragma once
 // optim/denoisers/concepts.hpp: the Denoiser concept — `d(batch, sigma)` maps a (B, C, H, W)
 // batch to a tensor of the same shape — and receptive_field_of(d), the radius of dependence
-// a tiling halo must cover (0 when the type does not say). Any callable plugs in: a lambda, a
-// network wrapper, TVDenoiser, WaveletDenoiser, GaussianDenoiser. core/ and oneTBB only.
+// a tiling halo must cover (0 when the type does not say; declared_receptive_field tells
+// whether it does). Any callable plugs in: a lambda, a network wrapper, TVDenoiser,
+// WaveletDenoiser, GaussianDenoiser. core/ and oneTBB only.
 #include <concepts>
 #include <cstddef>
+#include <optional>
 
 #include <tbb/parallel_for.h>
 
@@ -20,13 +22,23 @@ concept Denoiser = std::floating_point<T> && requires(D const& d, Tensor4<T> con
   { d(x, sigma) } -> std::convertible_to<Tensor4<T>>;
 };
 
-/// d.receptive_field() if the type has it, else 0.
+/// A type that declares its receptive field: `d.receptive_field()`.
+template <class D>
+concept DeclaresReceptiveField = requires(D const& d) {
+  { d.receptive_field() } -> std::convertible_to<Index>;
+};
+
+/// d.receptive_field() if the type declares it, else nullopt.
+template <class D>
+std::optional<Index> declared_receptive_field(D const& d) {
+  if constexpr (DeclaresReceptiveField<D>) return static_cast<Index>(d.receptive_field());
+  else return std::nullopt;
+}
+
+/// d.receptive_field() if the type declares it, else 0.
 template <class D>
 Index receptive_field_of(D const& d) {
-  if constexpr (requires { { d.receptive_field() } -> std::convertible_to<Index>; })
-    return static_cast<Index>(d.receptive_field());
-  else
-    return 0;
+  return declared_receptive_field(d).value_or(0);
 }
 
 namespace detail {
