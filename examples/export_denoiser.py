@@ -30,12 +30,13 @@ warnings.filterwarnings("ignore", category=FutureWarning, message=r".*torch\.jit
 warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
 
 
-def build(name, channels, weights):
+def build(name, channels, weights, nc, nb):
     import deepinv as dinv
 
     pretrained = weights if weights else None
     if name == "drunet":
-        net = dinv.models.DRUNet(in_channels=channels, out_channels=channels, pretrained=pretrained, device="cpu")
+        net = dinv.models.DRUNet(in_channels=channels, out_channels=channels, nc=nc, nb=nb, pretrained=pretrained,
+                                 device="cpu")
         return net, {"receptive_field": 64, "sigma_arg": "tensor", "spatial_multiple": 8}
     net = dinv.models.DnCNN(in_channels=channels, out_channels=channels, pretrained=pretrained, device="cpu")
     return net, {"receptive_field": net.depth, "sigma_arg": "none", "spatial_multiple": 1}
@@ -55,6 +56,8 @@ def main():
     p.add_argument("--channels", type=int, default=3, choices=[1, 3])
     p.add_argument("--receptive-field", type=int, help="halo the tiles need (default: see above)")
     p.add_argument("--tile", type=int, default=128, help="side of the tile the network is traced on")
+    p.add_argument("--nc", default="64,128,256,512", help="DRUNet: channels of its 4 scales (as the weights were trained)")
+    p.add_argument("--nb", type=int, default=4, help="DRUNet: residual blocks per scale (as the weights were trained)")
     a = p.parse_args()
     if bool(a.weights) == a.random_weights:
         p.error("give either --weights FILE.pth or --random-weights")
@@ -62,7 +65,10 @@ def main():
         p.error(f"--weights: no such file '{a.weights}'")
 
     torch.manual_seed(0)
-    net, meta = build(a.model, a.channels, a.weights)
+    nc = tuple(int(c) for c in a.nc.split(","))
+    if len(nc) != 4:
+        p.error(f"--nc: expected 4 comma-separated channel counts, got '{a.nc}'")
+    net, meta = build(a.model, a.channels, a.weights, nc, a.nb)
     net.eval()
     if a.receptive_field is not None:
         meta["receptive_field"] = a.receptive_field
