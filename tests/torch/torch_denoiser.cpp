@@ -1,5 +1,6 @@
 // Learned denoisers on one process: TorchDenoiser equals PyTorch on the fixture's networks
-// (sigma as a tensor, a float or absent; float and double; padding to a spatial multiple),
+// (sigma as a tensor, a float or absent; float and double; padding to a spatial multiple;
+// optimised for inference or as saved),
 // options override the file's metadata, copies are independent modules, and bad files, inputs
 // and outputs are Errors naming what was expected and what was given.
 #include "torch_models.hpp"  // first: see there
@@ -17,15 +18,17 @@ using distinv::torch::TorchDenoiser;
 using distinv::torch::TorchDenoiserOptions;
 
 TEST_CASE("torch: TorchDenoiser equals the network run by PyTorch") {
-  for (char const* name : {"sigma_tensor", "sigma_float", "no_sigma", "multiple4"}) {
-    CAPTURE(name);
-    TorchDenoiser<float> const d(torch_model(std::string(name) + ".pt"));
-    for (char const* input : {"small", "large"}) {
-      CAPTURE(input);
-      auto const expected = torch_data(std::string(name) + "_" + input);
-      CHECK(max_abs_diff(d(torch_data(input), sigma), expected) <= 1e-5);
+  for (bool optimize : {true, false})  // optimize_for_inference, or the module as saved
+    for (char const* name : {"sigma_tensor", "sigma_float", "no_sigma", "multiple4"}) {
+      CAPTURE(optimize);
+      CAPTURE(name);
+      TorchDenoiser<float> const d(torch_model(std::string(name) + ".pt"), {.optimize = optimize});
+      for (char const* input : {"small", "large"}) {
+        CAPTURE(input);
+        auto const expected = torch_data(std::string(name) + "_" + input);
+        CHECK(max_abs_diff(d(torch_data(input), sigma), expected) <= 1e-5);
+      }
     }
-  }
   // double: the batch goes to the float32 network as float and comes back as double
   TorchDenoiser<double> const dd(torch_model("sigma_tensor.pt"));
   CHECK(max_abs_diff(dd(torch_data<double>("small"), sigma), torch_data<double>("sigma_tensor_small")) <= 1e-5);

@@ -11,6 +11,7 @@
 #include <concepts>
 #include <cstring>
 #include <filesystem>
+#include <iostream>
 #include <optional>
 #include <string>
 #include <utility>
@@ -39,6 +40,7 @@ struct TorchDenoiserOptions {
   Index channels = 0;                 ///< 0: metadata, else not checked before the call
   Index spatial_multiple = 0;         ///< 0: metadata, else 1; H, W are padded (replicate) up to it
   int intra_op_threads = 0;           ///< > 0: LibTorch's intra-op threads (process-wide), see threads.hpp
+  bool optimize = true;               ///< torch::jit::optimize_for_inference (freeze, fold, oneDNN packing)
 };
 
 namespace detail {
@@ -60,9 +62,11 @@ inline std::string sizes_string(::at::IntArrayRef s) {
 }
 }  // namespace detail
 
-/// A TorchScript denoiser on the host. Copies deep-copy the module (Module::deepcopy), so that
+/// A TorchScript denoiser on the host. It keeps the module as loaded (never run) and runs its own
+/// deep copy of it, optimised for inference unless options.optimize is false (about 2x faster on
+/// CPU: weights frozen and prepacked for oneDNN); a copy of the denoiser makes its own, so that
 /// each rank of the Threads backend that takes its own copy (distribute(), DistributedPrior)
-/// runs its own module; moves are cheap. The module must not write into its input (none of
+/// runs its own module. Moves are cheap. The module must not write into its input (none of
 /// deepinv's denoisers does): the batch is handed to it in place.
 template <class T>
 class TorchDenoiser {
@@ -78,12 +82,12 @@ class TorchDenoiser {
                     "' (no such file)");
     ::torch::jit::ExtraFilesMap extra{{"distinv.json", ""}};
     try {
-      module_ = ::torch::jit::load(name, ::c10::Device(::c10::kCPU), extra);
+      loaded_ = ::torch::jit::load(name, ::c10::Device(::c10::kCPU), extra);
     } catch (std::exception const& e) {
       fail("TorchDenoiser: cannot load '", name, "' as a TorchScript module (torch.jit.save): ",
            detail::torch_message(e));
     }
-    module_.eval();
+    loaded_.eval();
     ModelInfo const info = extra["distinv.json"].empty() ? ModelInfo{}
                                                          : parse_model_info(extra["distinv.json"], name + ": distinv.json");
     DISTINV_REQUIRE(options.receptive_field >= 0 || info.receptive_field, "TorchDenoiser '", name,
@@ -97,16 +101,21 @@ class TorchDenoiser {
     channels_ = options.channels > 0 ? options.channels : info.channels.value_or(0);
     multiple_ = options.spatial_multiple > 0 ? options.spatial_multiple : info.spatial_multiple.value_or(1);
     threads_ = options.intra_op_threads;
+    optimize_ = options.optimize;
     dtype_ = ::c10::CppTypeToScalarType<T>::value;
-    for (auto const& p : module_.parameters()) {  // the network's own precision
+    for (auto const& p : loaded_.parameters()) {  // the network's own precision
       dtype_ = p.scalar_type();
       break;
     }
+    module_ = prepare();
   }
 
   TorchDenoiser(TorchDenoiser const& o)
-      : file_(o.file_), module_(o.module_.deepcopy()), receptive_field_(o.receptive_field_), sigma_arg_(o.sigma_arg_),
-        channels_(o.channels_), multiple_(o.multiple_), threads_(o.threads_), dtype_(o.dtype_) {}
+      : file_(o.file_), loaded_(o.loaded_), receptive_field_(o.receptive_field_), sigma_arg_(o.sigma_arg_),
+        channels_(o.channels_), multiple_(o.multiple_), threads_(o.threads_), optimize_(o.optimize_),
+        dtype_(o.dtype_) {
+    module_ = prepare();
+  }
   TorchDenoiser& operator=(TorchDenoiser const& o) {
     if (this != &o) *this = TorchDenoiser(o);
     return *this;
@@ -160,13 +169,29 @@ class TorchDenoiser {
   }
 
  private:
+  /// This copy's own module: a deep copy of the loaded one, optimised for inference if asked
+  /// (where the optimisation fails, a warning and the module as saved).
+  ::torch::jit::Module prepare() const {
+    ::torch::jit::Module m = loaded_.deepcopy();
+    if (!optimize_) return m;
+    try {
+      return ::torch::jit::optimize_for_inference(m);
+    } catch (std::exception const& e) {
+      std::cerr << "distinv: warning: TorchDenoiser '" << file_.string()
+                << "': optimize_for_inference failed, running the module as saved: " << detail::torch_message(e) << "\n";
+      return loaded_.deepcopy();
+    }
+  }
+
   std::filesystem::path file_;
+  ::torch::jit::Module loaded_;          // as loaded, in eval mode; never run (the source of copies)
   mutable ::torch::jit::Module module_;  // forward() is not const; inference leaves it unchanged
   Index receptive_field_ = 0;
   SigmaArg sigma_arg_ = SigmaArg::tensor;
   Index channels_ = 0;
   Index multiple_ = 1;
   int threads_ = 0;
+  bool optimize_ = true;
   ::c10::ScalarType dtype_ = ::c10::ScalarType::Float;
 };
 
