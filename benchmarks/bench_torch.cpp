@@ -9,9 +9,12 @@
 // examples/export_denoiser.py from the weights bench_torch_deepinv.py runs in deepinv);
 // DISTINV_BENCH_SIZE overrides 1024. Each timed call is the max over the ranks (manual time),
 // after one untimed warm-up call; patch 256, halo = the model's receptive field, 4 tiles a batch.
+// Counter cpu_s: CPU seconds per call of the ranks' own threads, summed over the ranks (the work
+// done, which a loaded machine inflates less than the wall time).
 #include <benchmark/benchmark.h>
 
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -47,22 +50,34 @@ TilingConfig tiling() { return TilingConfig{.patch_size = patch, .max_batch_size
 
 enum class Ranks { one, threads2, mpi2 };
 
+double thread_cpu_seconds() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
+}
+
 /// Runs `make(ctx)` on every rank (untimed), then its step once untimed and once per iteration,
 /// each timed call the max over the ranks.
 template <class Make>
 void run_case(benchmark::State& st, Ranks ranks, Make make) {
   tbb::global_control cap(tbb::global_control::max_allowed_parallelism, ranks == Ranks::threads2 ? 2 : 1);
   std::vector<double> seconds(std::size_t(st.max_iterations));
+  double cpu = 0;
   auto body = [&](auto& ctx) {
     auto step = make(ctx);
     step();
+    double my_cpu = 0;
     for (auto& s : seconds) {
       ctx.barrier();
       auto const t0 = std::chrono::steady_clock::now();
+      double const c0 = thread_cpu_seconds();
       step();
+      my_cpu += thread_cpu_seconds() - c0;
       double const dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       s = ctx.all_reduce_value(dt, ReduceOp::max);
     }
+    my_cpu = ctx.all_reduce_value(my_cpu, ReduceOp::sum);
+    if (ctx.rank() == 0) cpu = my_cpu / double(seconds.size());
   };
   if (ranks == Ranks::one) launch<comm::SingleProcess>(body);
   if (ranks == Ranks::threads2) launch<comm::Threads>(2, body);
@@ -74,6 +89,7 @@ void run_case(benchmark::State& st, Ranks ranks, Make make) {
 #endif
   std::size_t i = 0;
   for (auto _ : st) st.SetIterationTime(seconds[i++]);
+  st.counters["cpu_s"] = cpu;
 }
 
 void tile_batch(benchmark::State& st) {

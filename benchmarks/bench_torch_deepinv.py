@@ -11,7 +11,8 @@ Cases (as bench_torch): tile_batch/B — the network on a batch of B tiles of (p
 (1-rank run only); denoise — distribute(denoiser, ctx, patch_size, overlap, max_batch_size) on
 a 1024² RGB image; pnp — one PnP-PGD iteration (deepinv's distributed demo: 3 circular Gaussian
 blurs, distributed L2 gradient, step, prox = the tiled denoiser). Seconds per call: median of
---repeat calls after one warm-up, each call the max over the ranks.
+--repeat calls after one warm-up, each call the max over the ranks; "cpu_seconds": CPU seconds
+per call of the ranks' own threads, summed over the ranks (as bench_torch's cpu_s).
 """
 import argparse
 import json
@@ -32,17 +33,21 @@ def drunet(nc, nb, weights):
 
 def timed(ctx, fn, repeat):
     fn()  # warm-up
-    times = []
+    times, cpu_total = [], 0.0
     for _ in range(repeat):
         if ctx.use_dist:
             dist.barrier()
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.thread_time()
         fn()
+        cpu_total += time.thread_time() - c0
         dt = torch.tensor([time.perf_counter() - t0], dtype=torch.float64)
         if ctx.use_dist:
             dist.all_reduce(dt, op=dist.ReduceOp.MAX)
         times.append(dt.item())
-    return statistics.median(times)
+    c = torch.tensor([cpu_total / repeat], dtype=torch.float64)
+    if ctx.use_dist:
+        dist.all_reduce(c, op=dist.ReduceOp.SUM)
+    return statistics.median(times), c.item()
 
 
 def main():
@@ -74,7 +79,7 @@ def main():
     from deepinv.physics import Blur, GaussianNoise, stack
     from deepinv.physics.blur import gaussian_blur  # as deepinv's distributed PnP demo
 
-    results = {}
+    results, cpu = {}, {}
     with DistributedContext(seed=42, device_mode="cpu") as ctx:
         denoiser = drunet(nc, a.nb, a.weights)
         tile = a.patch_size + 2 * a.overlap
@@ -83,12 +88,12 @@ def main():
                 for b in (1, a.max_batch_size):
                     t = torch.rand(b, 3, tile, tile, generator=torch.Generator().manual_seed(b))
                     s = torch.full((b,), a.sigma)
-                    results[f"tile_batch/{b}"] = timed(ctx, lambda: denoiser(t, s), a.repeat)
+                    results[f"tile_batch/{b}"], cpu[f"tile_batch/{b}"] = timed(ctx, lambda: denoiser(t, s), a.repeat)
             g = torch.Generator().manual_seed(1)
             x = torch.rand(1, 3, a.size, a.size, generator=g)
             dd = distribute(denoiser, ctx, patch_size=a.patch_size, overlap=a.overlap, max_batch_size=a.max_batch_size,
                             tiling_dims=(-2, -1))
-            results["denoise"] = timed(ctx, lambda: dd(x, a.sigma), a.repeat)
+            results["denoise"], cpu["denoise"] = timed(ctx, lambda: dd(x, a.sigma), a.repeat)
 
             kernels = [gaussian_blur(sigma=1.0), gaussian_blur(sigma=2.0), gaussian_blur(sigma=(1.5, 3.0), angle=30)]
             ops = [Blur(filter=k, padding="circular", device="cpu",
@@ -105,12 +110,12 @@ def main():
                 grad = dfid.grad(state["x"], y, dphys)
                 state["x"] = prior.prox(state["x"] - 0.5 * grad, sigma_denoiser=a.sigma)
 
-            results["pnp"] = timed(ctx, iteration, a.repeat)
+            results["pnp"], cpu["pnp"] = timed(ctx, iteration, a.repeat)
         if ctx.rank == 0:
             print(json.dumps({"deepinv": dinv.__version__, "torch": torch.__version__, "ranks": ctx.world_size,
                               "threads_per_rank": torch.get_num_threads(), "network": f"DRUNet nc={list(nc)} nb={a.nb}",
                               "size": a.size, "patch_size": a.patch_size, "overlap": a.overlap,
-                              "max_batch_size": a.max_batch_size, "seconds": results}))
+                              "max_batch_size": a.max_batch_size, "seconds": results, "cpu_seconds": cpu}))
 
 
 if __name__ == "__main__":
