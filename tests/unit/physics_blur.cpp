@@ -4,6 +4,7 @@
 
 #include <numeric>
 
+#include "distinv/config.hpp"
 #include "distinv/physics/blur.hpp"
 #include "distinv/physics/gaussian_blur.hpp"
 #include "physics_helpers.hpp"
@@ -100,7 +101,7 @@ TEST_CASE_TEMPLATE("Blur with reflect and replicate padding matches the padding 
   CHECK(Blur<T>(k, Padding::zeros).A(x)(0, 0, 0, 3) == T(3));
 }
 
-#ifdef DISTINV_HAS_FFTW
+#if DISTINV_HAS_FFTW
 TEST_CASE_TEMPLATE("circular Blur: FFT path equals direct path, odd, even and oversized kernels", T, float, double) {
   std::uint64_t seed = 7;
   for (auto ks : {std::array<Index, 2>{3, 3}, {4, 6}, {5, 2}, {13, 11}, {20, 9}})
