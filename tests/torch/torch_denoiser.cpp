@@ -72,10 +72,15 @@ TEST_CASE("torch: metadata, options and copies") {
   // intra-op threads: a rank count that keeps ranks x threads within the cores
   TorchDenoiser<float> const one(torch_model("sigma_tensor.pt"), {.intra_op_threads = 1});
   CHECK(max_abs_diff(one(x, sigma), expected) <= 1e-5);
+  CHECK(::at::get_num_threads() == 1);
   launch<comm::SingleProcess>([](auto& ctx) { CHECK(distinv::torch::threads_per_rank(ctx) == distinv::torch::usable_cores()); });
-  launch<comm::Threads>(2, [](auto& ctx) {
+  launch<comm::Threads>(2, [&](auto& ctx) {
     CHECK(distinv::torch::ranks_on_this_host(ctx) == 2);
-    CHECK(distinv::torch::threads_per_rank(ctx) == std::max(1, distinv::torch::usable_cores() / 2));
+    int const share = distinv::torch::threads_per_rank(ctx);
+    CHECK(share == std::max(1, distinv::torch::usable_cores() / 2));
+    TorchDenoiser<float> const mine(torch_model("sigma_tensor.pt"), {.intra_op_threads = share});
+    CHECK(max_abs_diff(mine(x, sigma), expected) <= 1e-5);
+    CHECK(::at::get_num_threads() == share);  // this rank's thread runs with its share
   });
 }
 
