@@ -4,6 +4,9 @@
 //             cached plain (Σ AᵢᵀAᵢx − Σ Aᵢᵀyᵢ) and general (Σ Aᵢᵀ(Aᵢx − yᵢ)); one FFTW pair floor
 //   tv/*      TV denoising (50 iterations) at 2048², untiled and tiled (patch 256, halo 50)
 //   pnp/*     one PnP-PGD iteration at 1024², 8 blurs, tiled TV prior: data / prior / comm split
+//   reduce/*  the cost of reduce::Exact against reduce::Plain at 1024²: cached-plain gradient and
+//             A_adjoint of 8 blurs, TV prior with blended tiles (patch 256); run alone with
+//             --benchmark_filter=reduce/
 //   ./bench_mpi_distributed                     SingleProcess and Threads (2 ranks)
 //   mpiexec -n 2 ./bench_mpi_distributed        MPI (rank 0 reports)
 // DISTINV_BENCH_TBB_THREADS=k caps oneTBB at k threads per process (1: each rank runs serially,
@@ -191,15 +194,17 @@ void run_case(benchmark::State& st, Backend backend, Make make) {
 
 enum class GradPath { fused, cached_plain, general };
 
+template <ReductionPolicy Reduce = reduce::Exact>
 auto grad_case(GradPath path, Index n) {
   auto stack = std::make_shared<physics::StackedLinearPhysics<physics::Blur<float>>>(eight_blurs());
   auto y = std::make_shared<TensorList<Tensor4<float>>>(measurements(*stack, n));
   auto x = std::make_shared<Tensor4<float>>(random_image(n, 2));
   return [=](auto& ctx) {
     using Ctx = std::remove_reference_t<decltype(ctx)>;
-    auto physics = std::make_shared<decltype(distribute(*stack, ctx))>(distribute(*stack, ctx));
+    auto physics = std::make_shared<decltype(distribute<gather::Concatenated, Reduce>(*stack, ctx))>(
+        distribute<gather::Concatenated, Reduce>(*stack, ctx));
     auto ym = std::make_shared<DistributedMeasurements<Ctx, Tensor4<float>>>(ctx, *y);
-    auto f = std::make_shared<DistributedDataFidelity<Ctx, optim::L2>>(
+    auto f = std::make_shared<DistributedDataFidelity<Ctx, optim::L2, Reduce>>(
         ctx, optim::L2{}, DataFidelityOptions{.fused = path == GradPath::fused});
     return [=](Split&) {
       if (path == GradPath::general) benchmark::DoNotOptimize(f->grad(*x, *y, *physics).data());
@@ -251,6 +256,53 @@ void pnp_iteration(benchmark::State& st, Backend backend) {
   });
 }
 
+// ---- 4. Exact against plain reductions ------------------------------------------------------
+
+template <ReductionPolicy Reduce>
+void reduce_adjoint(benchmark::State& st, Backend backend) {
+  Index const n = st.range(0);
+  auto stack = std::make_shared<physics::StackedLinearPhysics<physics::Blur<float>>>(eight_blurs());
+  auto y = std::make_shared<TensorList<Tensor4<float>>>(measurements(*stack, n));
+  run_case(st, backend, [=](auto& ctx) {
+    auto physics = std::make_shared<decltype(distribute<gather::Concatenated, Reduce>(*stack, ctx))>(
+        distribute<gather::Concatenated, Reduce>(*stack, ctx));
+    return [=](Split&) { benchmark::DoNotOptimize(physics->A_adjoint(*y).data()); };
+  });
+}
+
+template <ReductionPolicy Reduce>
+void reduce_prior_blended(benchmark::State& st, Backend backend) {
+  auto x = std::make_shared<Tensor4<float>>(random_image(st.range(0), 5));
+  Index const patch = st.range(1);
+  run_case(st, backend, [=](auto& ctx) {
+    using Ctx = std::remove_reference_t<decltype(ctx)>;
+    using Strategy = tiling::AnySignalStrategy<float, 4>;
+    auto const opt = TilingConfig{.patch_size = patch, .overlap = true}.options(Index(50));
+    auto proc = std::make_shared<DistributedProcessing<Ctx, optim::TVDenoiser<float>, Strategy, Reduce>>(
+        ctx, optim::TVDenoiser<float>{},
+        [opt](Shape<4> const& s) { return tiling::create_strategy<float, 4>("overlap_tiling", s, opt); });
+    return [=](Split&) { benchmark::DoNotOptimize((*proc)(*x, tv_sigma).data()); };
+  });
+}
+
+template <ReductionPolicy Reduce>
+void register_reduce(Backend backend, std::string const& t, auto const& timing) {
+  std::string const p(Reduce::name());
+  timing(benchmark::RegisterBenchmark(("reduce/" + t + "/grad8_cached/" + p).c_str(),
+                                      [backend](benchmark::State& st) {
+                                        run_case(st, backend, grad_case<Reduce>(GradPath::cached_plain, st.range(0)));
+                                      })
+             ->Arg(1024),
+         5);
+  timing(benchmark::RegisterBenchmark(("reduce/" + t + "/A_adjoint8/" + p).c_str(),
+                                      [backend](benchmark::State& st) { reduce_adjoint<Reduce>(st, backend); })
+             ->Arg(1024),
+         5);
+  timing(benchmark::RegisterBenchmark(("reduce/" + t + "/tv_blended/" + p).c_str(),
+                                      [backend](benchmark::State& st) { reduce_prior_blended<Reduce>(st, backend); })
+             ->Args({1024, 256}),
+         2);
+}
 
 void register_all(Backend backend) {
   char const* const tag = backend == Backend::single ? "1rank" : backend == Backend::threads ? "threads2" : "mpi2";
@@ -274,6 +326,8 @@ void register_all(Backend backend) {
                                       [backend](benchmark::State& st) { pnp_iteration(st, backend); })
              ->Arg(1024),
          3);
+  register_reduce<reduce::Plain>(backend, t, timing);
+  register_reduce<reduce::Exact>(backend, t, timing);
 }
 
 }  // namespace

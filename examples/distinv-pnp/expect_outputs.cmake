@@ -1,12 +1,13 @@
 # Runs CMD with --output OUT; passes when it exits with code 0 and OUT holds distinv-pnp's
-# four outputs (result.png, montage.png, convergence.svg, metrics.json), none of them empty.
+# five outputs (result.png, result.npy, montage.png, convergence.svg, metrics.json), none of
+# them empty.
 file(REMOVE_RECURSE ${OUT})
 execute_process(COMMAND ${CMD} --output ${OUT} RESULT_VARIABLE rc ERROR_VARIABLE err OUTPUT_VARIABLE out)
 message(STATUS "${out}")
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "expected exit code 0, got '${rc}' (stderr: ${err})")
 endif()
-foreach(f IN ITEMS result.png montage.png convergence.svg metrics.json)
+foreach(f IN ITEMS result.png result.npy montage.png convergence.svg metrics.json)
   if(NOT EXISTS ${OUT}/${f})
     message(FATAL_ERROR "expected ${OUT}/${f}, not written")
   endif()
@@ -16,4 +17,4 @@ foreach(f IN ITEMS result.png montage.png convergence.svg metrics.json)
   endif()
 endforeach()
 file(READ ${OUT}/metrics.json metrics)
-message(STATUS "wrote the four outputs; metrics.json: ${metrics}")
+message(STATUS "wrote the five outputs; metrics.json: ${metrics}")

@@ -73,7 +73,7 @@ struct DistributedBundle {
   using tensor_type = typename Physics::tensor_type;
   using scalar_type = scalar_t<tensor_type>;
   using strategy_type = typename tiling::strategy_maker<tensor_type>::type;
-  using prior_type = DistributedPrior<Ctx, Prior, strategy_type>;
+  using prior_type = DistributedPrior<Ctx, Prior, strategy_type, typename Physics::reduction_policy>;
   static constexpr bool has_prior = !std::is_same_v<Prior, NoPrior>;
 
   Physics physics;

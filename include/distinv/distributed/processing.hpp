@@ -3,13 +3,15 @@
 // `p(batch, sigma)`) tile by tile over the ranks: the strategy cuts the signal into patches,
 // the context's sharding gives each rank its patches, each rank processes them in batches of
 // at most max_batch_size and adds their contributions into a zero buffer, then ONE
-// all-reduce assembles the result. DistributedPrior does the same for a prior's prox.
+// all-reduce assembles the result (exactly, with reduce::Exact, where tiles overlap).
+// DistributedPrior does the same for a prior's prox.
 // The strategy is rebuilt only when the signal's shape changes.
 #include <functional>
 #include <optional>
 #include <span>
 #include <utility>
 
+#include "distinv/distributed/detail/tiled_sum.hpp"
 #include "distinv/distributed/reduction.hpp"
 #include "distinv/tiling/concepts.hpp"
 #include "distinv/tiling/options.hpp"
@@ -17,10 +19,11 @@
 
 namespace distinv {
 
-template <class Ctx, class Processor, tiling::SignalStrategy Strategy>
+template <class Ctx, class Processor, tiling::SignalStrategy Strategy, ReductionPolicy Reduce = reduce::Exact>
 class DistributedProcessing {
  public:
   using strategy_type = Strategy;
+  using reduction_policy = Reduce;
   using tensor_type = tiling::strategy_tensor_t<Strategy>;
   using builder_type = std::function<Strategy(Shape<Strategy::rank> const&)>;
 
@@ -46,28 +49,31 @@ class DistributedProcessing {
     return *strategy_;
   }
 
-  /// The processed signal on every rank, or (`local`) this rank's contribution (zeros
-  /// outside its patches), which summed over the ranks gives the result.
+  /// The processed signal on every rank (summed over the ranks with the ReductionPolicy:
+  /// distributed/detail/tiled_sum.hpp), or (`local`) this rank's contribution (zeros outside
+  /// its patches), which summed over the ranks gives the result.
   template <ResultScope W = Global>
   tensor_type operator()(tensor_type const& x, double sigma, W = W{}) {
-    tensor_type out;
-    auto local = [&] {
+    auto mine = [&] {  // this rank's patches, the strategy (re)built for x's shape
       if (!strategy_ || strategy_->signal_shape() != shape_of(x)) {
         strategy_.reset();
         strategy_.emplace(builder_(shape_of(x)));
       }
-      auto const mine = ctx_->local_indices(strategy_->num_patches());
-      out = zeros_of<tensor_type>(shape_of(x));
-      auto unary = [&](tensor_type const& batch) -> tensor_type { return processor_(batch, sigma); };
-      tiling::process_patches(*strategy_, x, std::span<Index const>(mine), unary, max_batch_, out);
+      return ctx_->local_indices(strategy_->num_patches());
+    };
+    auto unary = [&](tensor_type const& batch) -> tensor_type { return processor_(batch, sigma); };
+    auto add = [&](std::span<Index const> patches, tensor_type& out) {
+      tiling::process_patches(*strategy_, x, patches, unary, max_batch_, out);
     };
     if constexpr (is_local_v<W>) {
-      local();
+      auto const patches = mine();
+      tensor_type out = zeros_of<tensor_type>(shape_of(x));
+      add(std::span<Index const>(patches), out);
+      return out;
     } else {
-      ctx_->collectively("distributed processing", local);
-      ctx_->all_reduce(out);
+      auto const patches = ctx_->collectively("distributed processing", mine);
+      return detail::tiled_sum<Reduce, tensor_type>(*ctx_, "distributed processing", *strategy_, patches, add);
     }
-    return out;
   }
 
  private:
@@ -81,7 +87,7 @@ class DistributedProcessing {
 /// A prior spread over the ranks by tiling: prox(x, sigma) runs the prior's prox (a PnP
 /// denoiser, TV, ...) tile by tile; grad(x) likewise where the prior has a gradient (exact when
 /// the halo covers the gradient's receptive field); fn(x) is evaluated on the whole signal.
-template <class Ctx, class Prior, tiling::SignalStrategy Strategy>
+template <class Ctx, class Prior, tiling::SignalStrategy Strategy, ReductionPolicy Reduce = reduce::Exact>
 class DistributedPrior {
   struct Prox {
     Prior const* prior;
@@ -102,7 +108,7 @@ class DistributedPrior {
         prox_(ctx, Prox{prior_.get()}, options, max_batch_size),
         grad_(ctx, Grad{prior_.get()}, options, max_batch_size) {}
 
-  DistributedPrior(Ctx& ctx, Prior prior, typename DistributedProcessing<Ctx, Prox, Strategy>::builder_type builder,
+  DistributedPrior(Ctx& ctx, Prior prior, typename DistributedProcessing<Ctx, Prox, Strategy, Reduce>::builder_type builder,
                    Index max_batch_size = 0)
       : prior_(std::make_unique<Prior>(std::move(prior))),
         prox_(ctx, Prox{prior_.get()}, builder, max_batch_size),
@@ -131,8 +137,8 @@ class DistributedPrior {
 
  private:
   std::unique_ptr<Prior> prior_;  // stable address for the processors
-  DistributedProcessing<Ctx, Prox, Strategy> prox_;
-  DistributedProcessing<Ctx, Grad, Strategy> grad_;
+  DistributedProcessing<Ctx, Prox, Strategy, Reduce> prox_;
+  DistributedProcessing<Ctx, Grad, Strategy, Reduce> grad_;
 };
 
 }  // namespace distinv

@@ -1,0 +1,33 @@
+# Runs distinv-pnp (EXE, with ARGS) on one process, with --threads 2 and 3, and, given MPIEXEC,
+# under mpiexec -n 2 and 3 (each into its own folder of OUT); passes when every run exits with
+# code 0 and writes a result.npy byte-identical to the one-process run's (reduce::Exact: the
+# reconstruction does not depend on the backend or the number of ranks).
+file(REMOVE_RECURSE ${OUT})
+set(runs single threads2 threads3)
+if(MPIEXEC)
+  list(APPEND runs mpi2 mpi3)
+endif()
+foreach(run IN LISTS runs)
+  string(REGEX MATCH "[0-9]$" n "${run}")
+  if(run STREQUAL "single")
+    set(cmd ${EXE} ${ARGS})
+  elseif(run MATCHES "^threads")
+    set(cmd ${EXE} ${ARGS} --threads ${n})
+  else()
+    set(cmd ${MPIEXEC} -n ${n} --oversubscribe ${EXE} ${ARGS})
+  endif()
+  execute_process(COMMAND ${cmd} --quiet --output ${OUT}/${run} RESULT_VARIABLE rc ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "${run}: expected exit code 0, got '${rc}' (stderr: ${err})")
+  endif()
+  if(NOT EXISTS ${OUT}/${run}/result.npy)
+    message(FATAL_ERROR "${run}: expected ${OUT}/${run}/result.npy, not written")
+  endif()
+  execute_process(COMMAND ${CMAKE_COMMAND} -E compare_files ${OUT}/single/result.npy ${OUT}/${run}/result.npy
+                  RESULT_VARIABLE differ)
+  if(NOT differ EQUAL 0)
+    message(FATAL_ERROR "${run}: result.npy differs from the one-process run's")
+  endif()
+endforeach()
+file(SHA256 ${OUT}/single/result.npy hash)
+message(STATUS "result.npy byte-identical on: ${runs} (sha256 ${hash})")
