@@ -9,8 +9,8 @@
 // are summed exactly (agreed_sum, at most `colours` nonzero terms per sample): the result does
 // not depend on which rank processed which patch. The boxes are those of the strategies
 // distinv knows (OverlapTilingStrategy, BasicStrategy, a device tiling over one, or one of
-// these type-erased on the host); for any other strategy the sum is the plain one (exact
-// where its writes are disjoint).
+// these type-erased on the host); for any other strategy (a user's own, a type-erased device
+// tiling) the sum is the plain one, exact where its writes are disjoint.
 #include <algorithm>
 #include <optional>
 #include <span>
@@ -50,8 +50,8 @@ std::optional<std::vector<WriteBox<Rank>>> write_boxes(tiling::BasicStrategy<T, 
   for (auto const& b : s.boxes()) out.push_back({b.start, b.size});
   return out;
 }
-template <class T, int Rank, class X>
-std::optional<std::vector<WriteBox<Rank>>> write_boxes(tiling::AnySignalStrategy<T, Rank, X> const& s) {
+template <class T, int Rank>
+std::optional<std::vector<WriteBox<Rank>>> write_boxes(tiling::AnySignalStrategy<T, Rank, Tensor<T, Rank>> const& s) {
   if (auto const* o = s.template target<tiling::OverlapTilingStrategy<T, Rank>>()) return write_boxes(*o);
   if (auto const* b = s.template target<tiling::BasicStrategy<T, Rank>>()) return write_boxes(*b);
   return std::nullopt;
