@@ -1,7 +1,7 @@
 // Bit-identical results on every backend and number of ranks (reduce::Exact, the default):
 // A_adjoint, A_adjoint_A, A_vjp, the three gradient paths of the data fidelity (fused, cached,
-// general), fn, compute_sqnorm (both variants), A_dagger and short PnP-PGD runs (tiles pasted
-// and blended) give the same bytes as on one process. The reference is recomputed on every
+// general), fn, compute_sqnorm (both variants), A_dagger and short PnP-PGD, FISTA and PnP-HQS
+// runs (tiles pasted and blended) give the same bytes as on one process. The reference is recomputed on every
 // rank on a SingleProcess context, then each backend's results are compared byte by byte.
 #include <cstring>
 #include <random>
@@ -105,8 +105,13 @@ Results pnp_runs(Ctx& ctx) {
                                       optim::PnP{optim::TVDenoiser<float>{.max_iter = 10}},
                                       TilingConfig{.patch_size = 16, .overlap = blended});
     bundle.signal.update_(bundle.physics.A_dagger(y, {.local_only = false, .max_iter = 5, .tol = 0}));
-    auto const res = optim::pnp_pgd(bundle, {.max_iter = 4, .step_scale = 1.8, .sigma = 0.01});
-    r.add(blended ? "pnp_pgd blended tiles" : "pnp_pgd pasted tiles", res.x);
+    auto const start = bundle.signal.data();
+    std::string const tiles = blended ? " blended tiles" : " pasted tiles";
+    r.add("pnp_pgd" + tiles, optim::pnp_pgd(bundle, {.max_iter = 4, .step_scale = 1.8, .sigma = 0.01}).x);
+    bundle.signal.update_(start);
+    r.add("fista" + tiles, optim::fista(bundle, {.max_iter = 3, .sigma = 0.01}).x);
+    bundle.signal.update_(start);
+    r.add("pnp_hqs" + tiles, optim::pnp_hqs(bundle, {.max_iter = 2, .step = 5, .sigma = 0.01}, {.max_iter = 4, .tol = 0}).x);
   }
   return r;
 }
@@ -133,6 +138,6 @@ TEST_CASE_TEMPLATE("reproducible: operators, data fidelity and norms are bit-ide
   check_bit_identical([](auto& ctx) { return operators_and_gradients<T>(ctx); });
 }
 
-TEST_CASE("reproducible: PnP-PGD with pasted and blended tiles is bit-identical on every backend") {
+TEST_CASE("reproducible: PnP-PGD, FISTA, PnP-HQS with pasted and blended tiles are bit-identical on every backend") {
   check_bit_identical([](auto& ctx) { return pnp_runs(ctx); });
 }

@@ -18,7 +18,7 @@ namespace distinv {
 
 /// How a sum over operators is formed: a type with `name()` and `exact`.
 namespace reduce {
-/// Terms converted to int64 fixed point at one scale agreed by the ranks, summed exactly.
+/// Terms converted to integer digits at one scale agreed by the ranks, summed exactly.
 struct Exact {
   static constexpr std::string_view name() { return "exact"; }
   static constexpr bool exact = true;

@@ -4,7 +4,7 @@
 // the ranks agree on failure, on the result's shape and (reduce::Exact) on the terms' largest
 // exponent with one all-reduce of 2R+3 integers, then the data is all-reduced once:
 //   reduce::Plain  the local floating-point sum of the terms;
-//   reduce::Exact  the terms' int64 digits at the agreed scale (exact_sum.hpp), so that the
+//   reduce::Exact  the terms' integer digits at the agreed scale (exact_sum.hpp), so that the
 //                  result does not depend on which rank holds which term. A term that is not
 //                  finite (NaN, Inf) makes this one sum a plain one (its result is not finite).
 // A failure on any rank becomes the same Error on every rank; a rank with no term contributes
@@ -39,6 +39,7 @@ class LocalTerms {
     if constexpr (R::exact) {
       if constexpr (DeviceSignal<TensorT>) terms_.push_back(to_host(term));
       else terms_.push_back(std::move(term));
+      magnitude_.merge(detail::magnitude(flat(std::as_const(terms_.back()))));  // while the term is in cache
     } else if (sum_) {
       *sum_ += term;
     } else {
@@ -47,12 +48,8 @@ class LocalTerms {
   }
   bool empty() const { return first_term() == nullptr; }
   auto shape() const { return shape_of(*first_term()); }
-  Magnitude magnitude() const {
-    Magnitude m;
-    if constexpr (R::exact)
-      for (auto const& t : terms_) m.merge(detail::magnitude(flat(t)));
-    return m;
-  }
+  /// The terms' magnitude (Exact; Plain: none).
+  Magnitude const& magnitude() const { return magnitude_; }
   /// The floating-point sum of the terms (local order), or zeros of `shape`.
   TensorT plain_sum(Shape<rank_v<TensorT>> const& shape) && {
     if constexpr (R::exact) {
@@ -64,9 +61,11 @@ class LocalTerms {
       return sum_ ? std::move(*sum_) : zeros_of<TensorT>(shape);
     }
   }
-  /// Adds the digits of every term to `acc` (Exact).
-  void add_digits(FixedSum<scalar_t<TensorT>>& acc) const {
-    for (auto const& t : terms_) acc.add(flat(t));
+  /// The digits of the terms' sum at the scale of `exponent` (Exact).
+  FixedSum<scalar_t<TensorT>> digits(std::size_t n, std::int64_t exponent, Index max_terms) const {
+    std::vector<scalar_t<TensorT> const*> data;
+    for (auto const& t : terms_) data.push_back(t.data());
+    return FixedSum<scalar_t<TensorT>>(data, n, exponent, max_terms);
   }
 
  private:
@@ -75,6 +74,7 @@ class LocalTerms {
     else return sum_ ? &*sum_ : nullptr;
   }
   std::vector<host_tensor_t<TensorT>> terms_;  // Exact
+  Magnitude magnitude_;                        // Exact
   std::optional<TensorT> sum_;                 // Plain
 };
 
@@ -140,8 +140,7 @@ TensorT agreed_sum(Ctx const& ctx, char const* what, Index max_terms, Produce&& 
   if constexpr (R::exact) {
     if (agreed.magnitude.finite) {
       if (agreed.magnitude.exponent == no_exponent) return zeros_of<TensorT>(agreed.shape);  // every term zero
-      FixedSum<scalar_t<TensorT>> acc(std::size_t(numel(agreed.shape)), agreed.magnitude.exponent, max_terms);
-      agreed.local.add_digits(acc);
+      auto acc = agreed.local.digits(std::size_t(numel(agreed.shape)), agreed.magnitude.exponent, max_terms);
       ctx.all_reduce(acc.digits());
       auto out = zeros_of<host_tensor_t<TensorT>>(agreed.shape);
       acc.result(flat(out));

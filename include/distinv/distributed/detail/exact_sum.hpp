@@ -1,17 +1,20 @@
 #pragma once
 // distributed/detail/exact_sum.hpp: the host side of reduce::Exact. magnitude(x) gives the
 // exponent E with max|x| < 2^E (and whether x is finite), which the ranks max-reduce in the
-// agreement they already hold; FixedSum then adds terms as int64 digits at the agreed scale
-// (core/kernels/fixed_point.hpp), its digits are all-reduced (integer sums: exact in any
-// order) and turned back into T. ordered_sum sums one double per operator in operator order.
-// Host memory; oneTBB through host::Launch.
+// agreement they already hold; FixedSum then sums a rank's terms as integer digits at the
+// agreed scale (core/kernels/fixed_point.hpp), its digits are all-reduced (sums of integers
+// below 2^51: exact in any order) and turned back into T. ordered_sum sums one double per
+// operator in operator order. Host memory; oneTBB.
 #include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <span>
 #include <vector>
+
+#include <tbb/parallel_for.h>
 
 #include "distinv/core/concepts.hpp"
 #include "distinv/core/error.hpp"
@@ -43,7 +46,7 @@ Magnitude magnitude(std::span<T const> x) {
   constexpr Bits inf = std::bit_cast<Bits>(std::numeric_limits<T>::infinity());
   Index const n = Index(x.size());
   std::vector<Bits> part(std::size_t((n + host::chunk - 1) / host::chunk));
-  host::Launch{}(Index(part.size()), [&](Index k) {
+  tbb::parallel_for(Index(0), Index(part.size()), [&](Index k) {
     Bits m = 0;
     for (Index e = k * host::chunk, end = std::min(n, (k + 1) * host::chunk); e < end; ++e)
       m = std::max(m, Bits(std::bit_cast<Bits>(x[std::size_t(e)]) & abs_mask));
@@ -57,45 +60,45 @@ Magnitude magnitude(std::span<T const> x) {
   return {e, true};
 }
 
-/// Sums terms of T exactly: add() each term at the agreed scale, all-reduce digits(), read
-/// the result with result(). `max_terms` bounds how many terms meet at one element over all
-/// ranks (the number of operators, say).
+/// The exact sum of terms of T: the digits of this rank's terms at the agreed scale, to
+/// all-reduce (a plain double sum, exact on these integers) over the ranks, then read back with
+/// result(). `max_terms` bounds how many terms meet at one element over all ranks (the number
+/// of operators, say).
 template <class T>
 class FixedSum {
  public:
-  static constexpr int limbs = kernels::fixed_limbs<T>;
+  static constexpr int digits_per_value = kernels::fixed_digits<T>;
 
-  FixedSum(std::size_t n, std::int64_t exponent, Index max_terms) : n_(n), digits_(n * limbs, 0) {
+  /// The digits of Σ terms (each of n values; no term: zero digits).
+  FixedSum(std::span<T const* const> terms, std::size_t n, std::int64_t exponent, Index max_terms)
+      : n_(n), digits_(std::make_unique_for_overwrite<double[]>(n * digits_per_value)) {
     DISTINV_REQUIRE(exponent != no_exponent, "FixedSum: expected the exponent of a nonzero term");
-    DISTINV_REQUIRE(max_terms >= 1 && max_terms <= (Index(1) << 30), "FixedSum: expected 1 to 2^30 terms, got ",
+    DISTINV_REQUIRE(max_terms >= 1 && max_terms <= (Index(1) << 20), "FixedSum: expected 1 to 2^20 terms, got ",
                     max_terms);
     int const headroom = int(std::bit_width(std::uint64_t(max_terms - 1)));  // ceil(log2 max_terms)
-    int const P = 62 - headroom;
-    auto const k = std::int64_t(P) - exponent;  // into fixed point: times 2^k
+    int const P = 51 - headroom;
+    auto const k = std::int64_t(P) - exponent;  // into digits: times 2^k
     scale_.to[0] = std::ldexp(1.0, int(k / 2));
     scale_.to[1] = std::ldexp(1.0, int(k - k / 2));
     scale_.from[0] = std::ldexp(1.0, int(-(k / 2)));
     scale_.from[1] = std::ldexp(1.0, int(-(k - k / 2)));
     scale_.unit = std::ldexp(1.0, P);
     scale_.inv_unit = std::ldexp(1.0, -P);
+    kernels::SumFixed<T> const f{terms.data(), int(terms.size()), Index(n), digits_.get(), scale_};
+    tbb::parallel_for(Index(0), (Index(n) + kernels::fixed_block - 1) / kernels::fixed_block, [&](Index b) { f(b); });
   }
 
-  /// digits += the digits of `term` (n values).
-  void add(std::span<T const> term) {
-    DISTINV_REQUIRE(term.size() == n_, "FixedSum::add: expected ", n_, " values, got ", term.size());
-    host::Launch{}(Index(n_), kernels::AddFixed<T>{term.data(), digits_.data(), scale_});
-  }
   /// The digits, to all-reduce (sum) in place over the ranks.
-  std::span<std::int64_t> digits() noexcept { return digits_; }
+  std::span<double> digits() noexcept { return {digits_.get(), n_ * digits_per_value}; }
   /// The sum, rounded to T.
   void result(std::span<T> out) const {
     DISTINV_REQUIRE(out.size() == n_, "FixedSum::result: expected ", n_, " values, got ", out.size());
-    host::Launch{}(Index(n_), kernels::FromFixed<T>{digits_.data(), out.data(), scale_});
+    host::Launch{}(Index(n_), kernels::FromFixed<T>{digits_.get(), out.data(), scale_});
   }
 
  private:
   std::size_t n_;
-  std::vector<std::int64_t> digits_;
+  std::unique_ptr<double[]> digits_;
   kernels::FixedScale scale_;
 };
 
