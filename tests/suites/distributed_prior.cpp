@@ -1,13 +1,19 @@
 // Distributed tiled processing and priors: on every backend the result equals the
-// single-process tiled result (and the input for an identity processor); bad processors are
-// an Error on every rank.
+// single-process tiled result (and the input for an identity processor) whatever the batch
+// bound; small images are tiled (no halo where one tile spans, halos clamped); bad processors
+// and options are an Error on every rank.
+#include <cmath>
 #include <random>
+#include <utility>
 
 #include "backends.hpp"
 #include "distinv/distributed/processing.hpp"
 #include "distinv/factory.hpp"
 #include "distinv/optim/denoisers/tv.hpp"
 #include "distinv/optim/prior.hpp"
+#include "distinv/optim/solvers.hpp"
+#include "distinv/physics/blur.hpp"
+#include "distinv/physics/gaussian_blur.hpp"
 #include "distinv/tiling/overlap_tiling.hpp"
 #include "distinv/tiling/with_strategy.hpp"
 
@@ -136,4 +142,55 @@ TEST_CASE("distributed processing: a processor returning the wrong shape is an E
                          }),
                          doctest::Contains("spiral"), Error);
   }, distinv::testing::all_thread_counts, ContextOptions{.warn_idle = false});
+}
+
+TEST_CASE("distributed tiling of small images: one tile spans the image (no halo), a halo larger than it is clamped") {
+  // distinv-pnp's defaults (patch 128, halo = TV's receptive field 49) on its smallest image.
+  auto const x = noisy_image<Tensor4<float>>({1, 3, 16, 16}, 7);
+  optim::TVDenoiser<float> const tv{};
+  REQUIRE(tv.receptive_field() > 16);
+  auto const y = noisy_image<Tensor4<float>>({1, 3, 40, 36}, 8);
+  optim::TVDenoiser<float> const tv10{.max_iter = 10};
+  for_each_backend([&](auto& ctx) {
+    auto d = distribute(tv, ctx, TilingConfig{.patch_size = 128});
+    CHECK(max_abs_diff(d(x, 0.1), tv(x, 0.1)) == 0);  // one tile, no halo: the untiled TV itself
+    CHECK(d.strategy().receptive_field_size() == std::vector<Index>{0, 0});
+    // Tiles smaller than the image, a halo the image cannot hold: clamped to size - 1, and
+    // still >= the receptive field, so seamless away from the border.
+    auto c = distribute(tv10, ctx, TilingConfig{.patch_size = 16, .receptive_field_size = 100});
+    auto const r = c(y, 0.1);
+    CHECK(c.strategy().receptive_field_size() == std::vector<Index>{39, 35});
+    CHECK(max_abs_diff(interior(r, 10), interior(tv10(y, 0.1), 10)) < 1e-4);
+    // The whole PnP job on the 16² image, as distinv-pnp --size 16 runs it.
+    std::vector<physics::Blur<float>> ops;
+    ops.emplace_back(physics::gaussian_blur<float>(1.0), physics::Padding::circular);
+    TensorList<Tensor4<float>> meas;
+    meas.push_back(ops[0].A(x));
+    auto bundle = make_distrib_bundle(ctx, FactoryConfig{ops, meas}, shape_of(x), optim::PnP{tv},
+                                      TilingConfig{.patch_size = 128});
+    bundle.signal.update_(meas[0]);
+    auto const res = optim::pnp_pgd(bundle, {.max_iter = 3, .sigma = 0.01});
+    CHECK(res.iterations == 3);
+    CHECK(std::isfinite(double(norm(res.x))));
+  }, {2});
+}
+
+TEST_CASE("distributed processing: the result does not depend on the batch bound") {
+  auto const x = noisy_image<Tensor4<float>>({1, 3, 48, 40}, 9);
+  optim::TVDenoiser<float> const tv{.max_iter = 6};
+  tiling::OverlapTilingStrategy<4> const s(shape_of(x), tiles(8, 6, tiling::Blend::linear));
+  std::size_t const window_bytes = std::size_t(numel(s.window_shape())) * sizeof(float);
+  for_each_backend([&](auto& ctx) {
+    auto const all = distribute(tv, ctx, TilingConfig{.patch_size = 8, .overlap = true,
+                                                      .batch_bytes = std::size_t(1) << 40})(x, 0.1);
+    for (auto [count, bytes] : {std::pair{Index(0), window_bytes}, std::pair{Index(3), tiling::default_batch_bytes},
+                                std::pair{Index(0), 5 * window_bytes + 7}, std::pair{Index(2), 1 * window_bytes}}) {
+      CAPTURE(count);
+      CAPTURE(bytes);
+      auto d = distribute(tv, ctx, TilingConfig{.patch_size = 8, .overlap = true, .max_batch_size = count,
+                                                .batch_bytes = bytes});
+      CHECK(max_abs_diff(d(x, 0.1), all) == 0);
+    }
+    CHECK_THROWS_AS(distribute(tv, ctx, TilingConfig{.patch_size = 8, .batch_bytes = 0}), Error);
+  }, {1, 3});
 }
