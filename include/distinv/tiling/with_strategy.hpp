@@ -23,10 +23,15 @@ decltype(auto) with_strategy(std::string_view name, F&& fn) {
   fail("unknown tiling strategy \"", name, "\": expected one of ", strategy_names);
 }
 
+namespace detail {
+struct AnyStrategy {
+  template <class S>
+  void operator()() const noexcept {}
+};
+}  // namespace detail
+
 /// Throws the Error of with_strategy unless `name` is a strategy name (to check options at
 /// the edge, before any rank starts).
-inline void check_strategy_name(std::string_view name) {
-  with_strategy(name, []<class>() {});
-}
+inline void check_strategy_name(std::string_view name) { with_strategy(name, detail::AnyStrategy{}); }
 
 }  // namespace distinv::tiling
