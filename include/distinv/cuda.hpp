@@ -15,8 +15,9 @@
 #include "distinv/cuda/nccl.hpp"
 #endif
 #if defined(__CUDACC__)
-#include "distinv/cuda/blur.cuh"
 #include "distinv/cuda/denoisers.cuh"
+#include "distinv/cuda/fft.cuh"
 #include "distinv/cuda/kernels.cuh"
 #include "distinv/cuda/signal.cuh"
+#include "distinv/cuda/space.cuh"
 #endif
