@@ -3,7 +3,7 @@
 // their per-patch offsets, blend weights) where the signal lives, with the space they run in:
 // a device space gets one copy of each, made once per strategy; the host reads the layout's
 // own vectors in place. The generic extraction and reduction (tiling/process.hpp) launch the
-// functors of core/kernels/tiling.hpp on them. core/ and the space traits only.
+// functors of core/kernels/tiling.hpp on them. core/ and host/space.hpp only.
 #include <span>
 #include <utility>
 
