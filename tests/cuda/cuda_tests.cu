@@ -72,14 +72,15 @@ Index source(Padding m, Index i, Index n) {
   }
 }
 
-// deepinv conv2d on the host: pad (kh/2, kh-1-kh/2) x (kw/2, kw-1-kw/2) (none for valid), then
-// correlate with the flipped filter; filter (Bf, Cf, kh, kw) broadcast over (B, C).
+// deepinv 0.5 conv2d on the host: pad (kh//2 - (kh-1)%2, kh//2) x (kw//2 - (kw-1)%2, kw//2)
+// (none for valid), i.e. the centre kh//2 for even kernels too, then correlate with the flipped
+// filter; filter (Bf, Cf, kh, kw) broadcast over (B, C).
 template <class T>
 Tensor4<T> ref_conv(Tensor4<T> const& x, Tensor4<T> const& f, Padding m) {
   Index const B = x.dimension(0), C = x.dimension(1), H = x.dimension(2), W = x.dimension(3);
   Index const Bf = f.dimension(0), Cf = f.dimension(1), kh = f.dimension(2), kw = f.dimension(3);
   bool const valid = m == Padding::valid;
-  Index const pt = valid ? 0 : kh / 2, pl = valid ? 0 : kw / 2;
+  Index const pt = valid ? 0 : kh / 2 - (kh - 1) % 2, pl = valid ? 0 : kw / 2 - (kw - 1) % 2;
   Index const Ho = valid ? H - kh + 1 : H, Wo = valid ? W - kw + 1 : W;
   Tensor4<T> y(B, C, Ho, Wo);
   for (Index b = 0; b < B; ++b)

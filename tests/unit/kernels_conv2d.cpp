@@ -60,12 +60,13 @@ Index ref_source(Padding m, Index i, Index n) {
   }
 }
 
-// deepinv conv2d: pad (kh/2, kh-1-kh/2) x (kw/2, kw-1-kw/2), correlate with the flipped filter.
+// deepinv 0.5 conv2d (physics/functional/convolution.py): pad (kh//2 - (kh-1)%2, kh//2) x
+// (kw//2 - (kw-1)%2, kw//2), correlate with the flipped filter: the centre is kh//2, even or odd.
 template <class T>
 std::vector<T> ref_conv(std::vector<T> const& x, Index B, Index C, Index H, Index W, std::vector<T> const& f,
                         Index Bf, Index Cf, Index kh, Index kw, Padding m) {
-  Index const pt = m == Padding::valid ? 0 : kh / 2, pb = m == Padding::valid ? 0 : kh - 1 - kh / 2;
-  Index const pl = m == Padding::valid ? 0 : kw / 2, pr = m == Padding::valid ? 0 : kw - 1 - kw / 2;
+  Index const pt = m == Padding::valid ? 0 : kh / 2 - (kh - 1) % 2, pb = m == Padding::valid ? 0 : kh / 2;
+  Index const pl = m == Padding::valid ? 0 : kw / 2 - (kw - 1) % 2, pr = m == Padding::valid ? 0 : kw / 2;
   Index const Hp = H + pt + pb, Wp = W + pl + pr, Ho = Hp - kh + 1, Wo = Wp - kw + 1;
   std::vector<T> y(static_cast<std::size_t>(B * C * Ho * Wo));
   for (Index b = 0; b < B; ++b)
@@ -171,9 +172,9 @@ TEST_CASE("kernels: conv2d by hand (zeros padding, odd and even filters)") {
   std::vector<double> x{1, 2, 3, 4}, f3{1, 2, 3}, f2{1, 2};
   auto g3 = k::make_conv2d_geometry(1, 1, 1, 4, 1, 1, 1, 3, Padding::zeros);
   CHECK(run_conv(g3, x, f3) == std::vector<double>{4, 10, 16, 17});
-  // even filter [1 2]: padding (1 before, 0 after) so y[i] = x[i] + 2 x[i-1]
+  // even filter [1 2]: deepinv 0.5 pads (0 before, 1 after), centre 1, so y[i] = x[i+1] + 2 x[i]
   auto g2 = k::make_conv2d_geometry(1, 1, 1, 4, 1, 1, 1, 2, Padding::zeros);
-  CHECK(run_conv(g2, x, f2) == std::vector<double>{1, 4, 7, 10});
+  CHECK(run_conv(g2, x, f2) == std::vector<double>{4, 7, 10, 8});
   auto gv = k::make_conv2d_geometry(1, 1, 1, 4, 1, 1, 1, 3, Padding::valid);
   CHECK(gv.Wo == 2);
   CHECK(run_conv(gv, x, f3) == std::vector<double>{10, 16});

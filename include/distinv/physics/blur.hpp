@@ -1,8 +1,8 @@
 #pragma once
 // physics/blur.hpp: Blur<T, Space, Fft>, deepinv's Blur: a true 2-D convolution (filter
 // flipped) of every (b, c) plane by a filter (Bf, Cf, kh, kw) broadcast over (B, C) (a (kh, kw)
-// kernel is the (1, 1, kh, kw) filter), under a Padding, centred as deepinv's conv2d (see
-// core/kernels/conv2d.hpp). Models LinearPhysics; A_adjoint is the exact adjoint for every
+// kernel is the (1, 1, kh, kw) filter), under a Padding, centred at (kh//2, kw//2) for odd and
+// even sizes as deepinv 0.5's conv2d / filter_fft (kernel_centre, core/kernels/padding.hpp). Models LinearPhysics; A_adjoint is the exact adjoint for every
 // padding. One template for every space (core/space.hpp): Blur<float> on the host,
 // Blur<float, device::Cuda> on a GPU (from a .cu file, with distinv/cuda.hpp); the direct path
 // runs the Conv2d functors on the space's launcher, circular padding may run through the space's
@@ -176,10 +176,14 @@ class Blur : public WithNoise<Blur<T, Space, Fft>, T> {
     spectral(g, x, out, kernels::SpectralMultiply<T>::normal);
     return out;
   }
-  /// A Aᵀ y; one FFT pair on the FFT path (circular: the output has the input's shape).
+  /// A Aᵀ y; one FFT pair on the FFT path (circular: A Aᵀ = Aᵀ A, multiplication by |K|²).
   tensor_type A_A_adjoint(tensor_type const& y) const {
     if (padding_ != Padding::circular) return A(A_adjoint(y));
-    return A_adjoint_A(y);
+    auto const g = geometry(shape_of(y));
+    if (!uses_fft(g.H, g.W)) return A(A_adjoint(y));
+    tensor_type out(shape_of(y));
+    spectral(g, y, out, kernels::SpectralMultiply<T>::normal);
+    return out;
   }
 
   /// The half spectra (Bf * Cf planes of H x (W/2+1), row-major) of the filter laid out as a

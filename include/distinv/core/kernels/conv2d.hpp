@@ -4,11 +4,12 @@
 // (row, strip) that compute `Strip` consecutive outputs of one row (the host launches strips
 // of 32, which the compiler vectorises; the device launches strips of 1), plus the circular
 // filter and the spectral functors of the FFT path.
-// Convention of deepinv's conv2d: the filter is flipped and the input padded by
-// conv_pad_before(k) rows before and k - 1 - conv_pad_before(k) after (likewise columns), so
-// the output keeps the size (valid: no padding, output (H - kh + 1, W - kw + 1)); that is
-// y[i] = sum_a k[a] x[i - a + c] with the centre c = k - 1 - conv_pad_before(k). Conv2dAdjoint
-// is the exact transpose, padding folded back. No CUDA header here.
+// Convention of deepinv's conv2d: the filter is flipped, the input is padded by
+// kernel_pads(kh) = ((kh-1)/2 before, kh/2 after) rows and likewise columns, so the output keeps
+// the size (valid: no padding, output (H - kh + 1, W - kw + 1)). Equivalently
+// y[i] = sum_a k[a] x[i - a + c] with c = kernel_centre(kh) = kh/2, odd or even kh
+// (core/kernels/padding.hpp). Conv2dAdjoint is the exact transpose, padding folded back.
+// No CUDA header here.
 #include <cstddef>
 
 #include "distinv/core/host_device.hpp"
@@ -16,12 +17,6 @@
 #include "distinv/core/kernels/pointwise.hpp"
 
 namespace distinv::kernels {
-
-/// Padding before the first sample of an axis convolved by a filter of k taps (the rest,
-/// k - 1 - conv_pad_before(k), goes after).
-DISTINV_HOST_DEVICE constexpr Index conv_pad_before(Index k) noexcept { return k / 2; }
-/// The centre tap of a filter of k taps: y[i] = sum_a k[a] x[i - a + conv_centre(k)].
-DISTINV_HOST_DEVICE constexpr Index conv_centre(Index k) noexcept { return k - 1 - conv_pad_before(k); }
 
 /// Which filter plane serves plane p = b * channels + c of the signal.
 struct FilterBroadcast {
@@ -61,8 +56,8 @@ inline Conv2dGeometry make_conv2d_geometry(Index B, Index C, Index H, Index W, I
   } else {
     g.Ho = H;
     g.Wo = W;
-    g.top = conv_pad_before(kh);
-    g.left = conv_pad_before(kw);
+    g.top = kernel_pads(kh).before;
+    g.left = kernel_pads(kw).before;
   }
   return g;
 }
@@ -176,7 +171,8 @@ struct Conv2dAdjoint {
       if (pad_index(g.mode, r - g.top, g.H) != u) continue;
       if (strips) {
         add_window_terms(acc, p, r, v0);
-        for (int s = 0; s < n; ++s)  // columns [kw, W - kw) are no padding position's source
+        if (v0 >= g.kw && v0 + Strip <= g.W - g.kw) continue;  // no padding position reads these columns
+        for (int s = 0; s < n; ++s)
           if (v0 + s < g.kw || v0 + s >= g.W - g.kw) add_column_terms(acc[s], p, r, v0 + s, 1);
       } else {
         for (int s = 0; s < n; ++s) add_column_terms(acc[s], p, r, v0 + s, 0);
@@ -239,7 +235,7 @@ struct Conv2dAdjoint {
 
 /// The circular-convolution kernel of a filter on an H x W grid (input of an R2C FFT):
 /// out[q, m, n] = sum of k[q, a, b] over (a - ch) mod H == m and (b - cw) mod W == n, with the
-/// centres ch = conv_centre(kh), cw = conv_centre(kw), so that circular conv(x, k) = out (*) x.
+/// centre ch = kernel_centre(kh) = kh/2, cw likewise, so that circular conv(x, k) = out (*) x.
 /// Element e of out ((Bf * Cf) * H * W elements).
 template <class T>
 struct CircularFilter {
@@ -248,7 +244,7 @@ struct CircularFilter {
   T* out;
   DISTINV_HOST_DEVICE void operator()(Index e) const noexcept {
     Index const n = e % W, m = (e / W) % H, q = e / (W * H);
-    Index const ch = conv_centre(kh), cw = conv_centre(kw);
+    Index const ch = kernel_centre(kh), cw = kernel_centre(kw);
     T const* kq = k + q * kh * kw;
     T acc = T(0);
     for (Index a = 0; a < kh; ++a) {
