@@ -363,9 +363,8 @@ TEST_CASE("with_strategy maps runtime names onto types; partial processing adds 
 TEST_CASE_TEMPLATE("batches are bounded by the byte budget and the count; the result does not depend on them", T,
                    float, double) {
   auto const x = random_tensor<T, 4>({1, 3, 40, 36}, 8);
-  TilingOptions o{{8}, {3}};
+  TilingOptions o{{8}, {3}, {5}};
   o.blend = Blend::gaussian;
-  o.stride = {5};
   OverlapTilingStrategy<4> const s(shape_of(x), o);
   std::size_t const window_bytes = std::size_t(numel(s.window_shape())) * sizeof(T);
   REQUIRE(s.num_patches() == 56);  // 8 x 7 windows
