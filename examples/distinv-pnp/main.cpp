@@ -143,10 +143,10 @@ void reconstruct(Ctx& ctx, Config const& cfg, Image const& clean) {
     if (cfg.denoiser == "torch") {
 #ifdef DISTINV_DEMO_TORCH
       // each rank loads its own module, with its share of the cores
-      distinv::torch::TorchDenoiserOptions opt{.receptive_field = cfg.receptive_field,
-                                               .intra_op_threads = distinv::torch::threads_per_rank(ctx)};
-      if (!cfg.model_sigma_arg.empty()) opt.sigma_arg = distinv::torch::parse_sigma_arg(cfg.model_sigma_arg);
-      run.template operator()<Strategy>(distinv::optim::PnP{distinv::torch::load_denoiser<T>(ctx, cfg.model, opt)});
+      distinv::libtorch::TorchDenoiserOptions opt{.receptive_field = cfg.receptive_field,
+                                                  .intra_op_threads = distinv::libtorch::threads_per_rank(ctx)};
+      if (!cfg.model_sigma_arg.empty()) opt.sigma_arg = distinv::libtorch::parse_sigma_arg(cfg.model_sigma_arg);
+      run.template operator()<Strategy>(distinv::optim::PnP{distinv::libtorch::load_denoiser<T>(ctx, cfg.model, opt)});
 #endif
     } else if (cfg.denoiser == "wavelet") {
       run.template operator()<Strategy>(distinv::optim::PnP{distinv::optim::WaveletDenoiser<T>{}});
