@@ -28,8 +28,8 @@ Tensor4<float> const& image() {
   return x;
 }
 
-tiling::OverlapTilingStrategy<float, 4> strategy(Index halo) {
-  return tiling::OverlapTilingStrategy<float, 4>(shape_of(image()), tiling::TilingOptions{{256}, {halo}});
+tiling::OverlapTilingStrategy<4> strategy(Index halo) {
+  return tiling::OverlapTilingStrategy<4>(shape_of(image()), tiling::TilingOptions{{256}, {halo}});
 }
 
 void BM_tv_untiled(benchmark::State& st) {

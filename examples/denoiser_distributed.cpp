@@ -67,8 +67,8 @@ int demo(Ctx& ctx, Args const& args, Denoiser const& denoiser, Index halo, Image
                 to_string(shape_of(clean)).c_str(), args.noise, psnr_in, args.denoiser.c_str(), long(args.patch_size),
                 long(args.patch_size), long(denoiser.receptive_field()), long(halo));
   // Tiles of patch_size with a halo, crop-and-paste (no blending), shared out over the ranks.
-  auto proc = distribute(denoiser, ctx, TilingConfig{.patch_size = args.patch_size, .receptive_field_size = halo,
-                                                     .overlap = false, .strategy = "overlap_tiling"});
+  auto proc = distribute<tiling::OverlapTilingStrategy<>>(
+      denoiser, ctx, TilingConfig{.patch_size = args.patch_size, .receptive_field_size = halo, .overlap = false});
   ctx.barrier();
   auto t0 = std::chrono::steady_clock::now();
   Image const denoised = proc(noisy, args.noise);  // on every rank

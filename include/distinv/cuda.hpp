@@ -3,8 +3,8 @@
 // unit: device buffers and tensors, cuFFT plans, device collectives (HostStaged over a host
 // backend; comm::Nccl where NCCL was found, DISTINV_HAS_NCCL). From .cu files (nvcc) also the
 // kernel launchers, reductions, DeviceTensor as a Signal of the generic templates
-// (cuda/signal.cuh), the device Blur / CircularNormal, the device TV / wavelet denoisers and
-// the device tiling strategies (cuda/tiling.cuh).
+// (cuda/signal.cuh) and its space (cuda/space.cuh: the generic tiling of tiling/process.hpp
+// runs on it), the device Blur / CircularNormal and the device TV / wavelet denoisers.
 #include "distinv/config.hpp"
 #include "distinv/core/host_device.hpp"
 #include "distinv/cuda/comm.hpp"
@@ -20,5 +20,4 @@
 #include "distinv/cuda/kernels.cuh"
 #include "distinv/cuda/signal.cuh"
 #include "distinv/cuda/space.cuh"
-#include "distinv/cuda/tiling.cuh"
 #endif

@@ -26,9 +26,9 @@
 #include "distinv/physics/stacked.hpp"
 // tiling, denoisers, priors, data fidelities, solvers
 #include "distinv/tiling/basic.hpp"
-#include "distinv/tiling/create_strategy.hpp"
 #include "distinv/tiling/overlap_tiling.hpp"
 #include "distinv/tiling/process.hpp"
+#include "distinv/tiling/with_strategy.hpp"
 #include "distinv/optim/data_fidelity.hpp"
 #include "distinv/optim/denoisers/gaussian.hpp"
 #include "distinv/optim/denoisers/tv.hpp"
