@@ -3,8 +3,9 @@
 // unit: device buffers and tensors, cuFFT plans, device collectives (HostStaged over a host
 // backend; comm::Nccl where NCCL was found, DISTINV_HAS_NCCL). From .cu files (nvcc) also the
 // kernel launchers, reductions, DeviceTensor as a Signal of the generic templates
-// (cuda/signal.cuh), the device Blur / CircularNormal, the device TV / wavelet denoisers and
-// the device tiling strategies (cuda/tiling.cuh).
+// (cuda/signal.cuh) with its space (cuda/space.cuh: the denoisers and priors of optim/ run on
+// device tensors through it), the device Blur / CircularNormal and the device tiling
+// strategies (cuda/tiling.cuh).
 #include "distinv/config.hpp"
 #include "distinv/core/host_device.hpp"
 #include "distinv/cuda/comm.hpp"
@@ -16,8 +17,8 @@
 #endif
 #if defined(__CUDACC__)
 #include "distinv/cuda/blur.cuh"
-#include "distinv/cuda/denoisers.cuh"
 #include "distinv/cuda/kernels.cuh"
 #include "distinv/cuda/signal.cuh"
+#include "distinv/cuda/space.cuh"
 #include "distinv/cuda/tiling.cuh"
 #endif
