@@ -16,7 +16,7 @@
 #include "distinv/cuda/nccl.hpp"
 #endif
 #if defined(__CUDACC__)
-#include "distinv/cuda/blur.cuh"
+#include "distinv/cuda/fft.cuh"
 #include "distinv/cuda/kernels.cuh"
 #include "distinv/cuda/signal.cuh"
 #include "distinv/cuda/space.cuh"

@@ -42,9 +42,9 @@ std::vector<physics::Blur<T>> host_blurs(bool mixed, double noise = 0) {
 }
 
 template <class T>
-std::vector<cuda::Blur<T>> device_copies(std::vector<physics::Blur<T>> const& host) {
-  std::vector<cuda::Blur<T>> ops;
-  for (auto const& op : host) ops.emplace_back(op);
+std::vector<physics::Blur<T, device::Cuda>> device_copies(std::vector<physics::Blur<T>> const& host) {
+  std::vector<physics::Blur<T, device::Cuda>> ops;
+  for (auto const& op : host) ops.emplace_back(op, device::Cuda{});
   return ops;
 }
 

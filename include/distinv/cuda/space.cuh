@@ -7,6 +7,7 @@
 
 #include "distinv/core/space.hpp"
 #include "distinv/cuda/device_tensor.hpp"
+#include "distinv/cuda/comm.hpp"
 #include "distinv/cuda/kernels.cuh"
 
 namespace distinv {
@@ -17,6 +18,8 @@ struct space_traits<device::Cuda> {
   using tensor = cuda::DeviceTensor<T, R>;
   template <class E>
   using buffer = cuda::DeviceBuffer<E>;
+  template <class E>
+  using span = cuda::DeviceSpan<E>;
   static constexpr bool on_device = true;
 
   static cuda::Launch launcher(device::Cuda const& d = {}) noexcept { return {d.stream}; }
@@ -37,6 +40,10 @@ struct space_traits<device::Cuda> {
     if (n > 0) cuda::check(cudaMemcpyAsync(host_dst, src, std::size_t(n) * sizeof(E), cudaMemcpyDeviceToHost, d.stream),
                            "cudaMemcpyAsync");
     cuda::synchronize(d.stream);
+  }
+  template <CommBackend Comm, class E>
+  static void all_reduce(Comm const& comm, cuda::DeviceSpan<E> buf, ReduceOp op) {
+    cuda::all_reduce(comm, buf, op);
   }
 };
 

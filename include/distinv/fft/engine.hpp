@@ -30,4 +30,20 @@ struct default_engine {
 template <class Space>
 using default_engine_t = typename default_engine<Space>::type;
 
+/// What a class holds for an engine that has no plans (fft::None).
+struct NoPlan {};
+
+/// The plan type of an engine, NoPlan when it has none.
+template <class Engine, class T>
+struct plan_of {
+  using type = NoPlan;
+};
+template <class Engine, class T>
+  requires Engine::available
+struct plan_of<Engine, T> {
+  using type = typename Engine::template plan<T>;
+};
+template <class Engine, class T>
+using plan_t = typename plan_of<Engine, T>::type;
+
 }  // namespace distinv::fft

@@ -1,12 +1,15 @@
 #pragma once
 // host/space.hpp: the host space, space_traits<device::Host>: signals are Eigen row-major
-// tensors (core/tensor.hpp), buffers are 64-byte aligned owning arrays (host::Buffer), the
-// launcher is host::Launch (oneTBB), transfers are copies.
+// tensors (core/tensor.hpp), buffers are 64-byte aligned owning arrays (host::Buffer), spans
+// std::span, the launcher is host::Launch (oneTBB), transfers are copies, collectives the
+// backend's own.
 #include <algorithm>
 #include <cstddef>
 #include <memory>
 #include <new>
+#include <span>
 
+#include "distinv/core/concepts.hpp"
 #include "distinv/core/error.hpp"
 #include "distinv/core/space.hpp"
 #include "distinv/core/tensor.hpp"
@@ -31,6 +34,10 @@ class Buffer {
   E* data() noexcept { return p_.get(); }
   E const* data() const noexcept { return p_.get(); }
   std::size_t size() const noexcept { return n_; }
+  E* begin() noexcept { return data(); }
+  E* end() noexcept { return data() + n_; }
+  E const* begin() const noexcept { return data(); }
+  E const* end() const noexcept { return data() + n_; }
   E& operator[](std::size_t i) noexcept { return p_[i]; }
   E const& operator[](std::size_t i) const noexcept { return p_[i]; }
 
@@ -52,6 +59,8 @@ struct space_traits<device::Host> {
   using tensor = Tensor<T, R>;
   template <class E>
   using buffer = host::Buffer<E>;
+  template <class E>
+  using span = std::span<E>;
   static constexpr bool on_device = false;
 
   static host::Launch launcher(device::Host const& = {}) noexcept { return {}; }
@@ -67,6 +76,11 @@ struct space_traits<device::Host> {
   template <class E>
   static void download(E const* src, E* host_dst, Index n, device::Host const& = {}) {
     std::copy_n(src, n, host_dst);
+  }
+  /// In-place all-reduce of n elements of this space over a backend's ranks.
+  template <CommBackend Comm, class E>
+  static void all_reduce(Comm const& comm, std::span<E> buf, ReduceOp op) {
+    comm.all_reduce(buf, op);
   }
 };
 

@@ -61,6 +61,12 @@ struct PoissonProxTerm {
 };
 }  // namespace detail
 
+/// A fidelity of the normal-equation form, f(x) = ½‖A x − y‖², ∇f = AᵀA x − Aᵀy (it says so
+/// with `static constexpr bool normal_form = true`): the distributed layer may cache Aᵀy, fuse
+/// the stack's normal operator, and solve its prox by conjugate gradient (pnp_hqs).
+template <class F>
+concept has_normal_form = requires { requires F::normal_form; };
+
 /// fn, grad and prox of x ↦ d(A x, y) from the distance `Derived` provides.
 template <class Derived>
 struct DataFidelity {
@@ -79,6 +85,8 @@ struct DataFidelity {
 
 struct L2 : DataFidelity<L2> {
   static constexpr std::string_view name() { return "l2"; }
+  /// ∇ f(x) = Aᵀ(A x − y) = AᵀA x − Aᵀy (see has_normal_form).
+  static constexpr bool normal_form = true;
   template <Signal X>
   double d(X const& u, X const& y) const {
     return 0.5 * sum2(u, y, distinv::detail::SquaredDifference{}, "data fidelity: measurement vs prediction");

@@ -159,8 +159,8 @@ SolverResult<typename Bundle::tensor_type> pnp_hqs(Bundle& b, SolverOptions<type
                                                    CgOptions cg = {.max_iter = 30, .tol = 1e-6}) {
   using TensorT = typename Bundle::tensor_type;
   using T = typename TensorT::Scalar;
-  static_assert(std::is_same_v<typename std::remove_cvref_t<decltype(b.data_fidelity)>::fidelity_type, L2>,
-                "pnp_hqs: the data step is solved for the L2 data fidelity only");
+  static_assert(has_normal_form<typename std::remove_cvref_t<decltype(b.data_fidelity)>::fidelity_type>,
+                "pnp_hqs: the data step is solved for a fidelity of the normal-equation form (L2) only");
   detail::check_options(b, opt);
   double const step = detail::default_step(b, b.signal.data(), opt.step, opt.step_scale);
   T const inv_gamma = T(1.0 / step);
