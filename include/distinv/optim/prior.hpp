@@ -74,7 +74,7 @@ struct TVPrior {
       // the FGP work space: (px, py) <- n = grad x / sqrt(|grad x|^2 + eps^2), rx stays 0
       auto data = detail::allocate<T>(kernels::tv_work_size(count, H, W), space);
       auto const w = kernels::tv_work(data.data(), count, H, W);
-      launch(w.size, kernels::Fill<T>{w.data, T(0)});
+      launch(w.size, kernels::Fill<T>{T(0), w.data});
       launch.grid(count * H, W, kernels::TvSmoothedDirection<T>{x.data() + p0 * H * W, w.px, w.py, H, W, eps});
       // out = 0 + (-weight) * div(n)
       launch(count * H * W, kernels::TvPrimal<T>{w.rx, w.px, w.py, out.data() + p0 * H * W, W, T(-weight)});

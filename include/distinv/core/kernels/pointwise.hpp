@@ -81,14 +81,6 @@ struct Axpy {
   DISTINV_HOST_DEVICE void operator()(Index e) const noexcept { y[e] += a * x[e]; }
 };
 
-/// out[e] = value
-template <class T>
-struct Fill {
-  T* out;
-  T value;
-  DISTINV_HOST_DEVICE void operator()(Index e) const noexcept { out[e] = value; }
-};
-
 /// out[e] = in[e]
 template <class T>
 struct Copy {

@@ -142,7 +142,7 @@ void tv_fgp(Launch const& launch, T const* x, T* u, TvWork<T> const& w, Index pl
             double lambda, int iters) {
   Index const n = planes * H * W;
   if (n == 0) return;
-  launch(w.size, Fill<T>{w.data, T(0)});
+  launch(w.size, Fill<T>{T(0), w.data});
   if (lambda == 0 || iters <= 0) return launch(n, Copy<T>{x, u});
   T const lam = T(lambda), step = T(1.0 / (8.0 * lambda));
   double t = 1;
