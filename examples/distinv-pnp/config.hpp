@@ -25,7 +25,9 @@ struct Config {
   double noise = 0.03;
   int iterations = 30;
   std::string algorithm = "pgd";     // pgd | fista | hqs
-  std::string denoiser = "tv";       // tv | wavelet
+  std::string denoiser = "tv";       // tv | wavelet | torch
+  std::string model;                 // --denoiser torch: TorchScript file (examples/export_denoiser.py)
+  std::string model_sigma_arg;       // how the model takes sigma: tensor | float | none ("": the file's metadata)
   std::string init = "pinv";         // pinv (a few distributed CG iterations on AᵀA x = Aᵀy) | backprojection
   int init_iterations = 15;
   double sigma = 0.004;              // denoiser strength
@@ -55,7 +57,10 @@ inline Config parse(int argc, char** argv) {
   app.add_option("--noise", cfg.noise, "standard deviation of the Gaussian noise")->capture_default_str();
   app.add_option("--iterations", cfg.iterations, "number of iterations")->capture_default_str();
   app.add_option("--algorithm", cfg.algorithm, "pgd | fista | hqs")->capture_default_str();
-  app.add_option("--denoiser", cfg.denoiser, "tv | wavelet")->capture_default_str();
+  app.add_option("--denoiser", cfg.denoiser, "tv | wavelet | torch (a network, --model)")->capture_default_str();
+  app.add_option("--model", cfg.model, "--denoiser torch: the TorchScript file (examples/export_denoiser.py)");
+  app.add_option("--model-sigma-arg", cfg.model_sigma_arg,
+                 "how the model takes sigma: tensor | float | none (default: the file's metadata, else tensor)");
   app.add_option("--init", cfg.init, "start: pinv (early-stopped distributed least squares) | backprojection")
       ->capture_default_str();
   app.add_option("--init-iterations", cfg.init_iterations, "CG iterations of the pinv start")->capture_default_str();
@@ -106,6 +111,7 @@ inline Config parse(int argc, char** argv) {
     take("init", cfg.init), take("init-iterations", cfg.init_iterations), take("sigma", cfg.sigma), take("step", cfg.step), take("step-scale", cfg.step_scale), take("tol", cfg.tol), take("patch-size", cfg.patch_size);
     take("receptive-field", cfg.receptive_field), take("strategy", cfg.strategy), take("overlap", cfg.overlap);
     take("backend", cfg.backend), take("threads", cfg.threads), take("output", cfg.output), take("seed", cfg.seed);
+    take("model", cfg.model), take("model-sigma-arg", cfg.model_sigma_arg);
   }
   auto one_of = [](std::string const& v, std::initializer_list<char const*> names, char const* what) {
     std::string list;
@@ -116,7 +122,11 @@ inline Config parse(int argc, char** argv) {
     distinv::fail("unknown ", what, " '", v, "': expected one of ", list);
   };
   one_of(cfg.algorithm, {"pgd", "fista", "hqs"}, "--algorithm");
-  one_of(cfg.denoiser, {"tv", "wavelet"}, "--denoiser");
+  one_of(cfg.denoiser, {"tv", "wavelet", "torch"}, "--denoiser");
+  DISTINV_REQUIRE(cfg.denoiser != "torch" || !cfg.model.empty(), "--denoiser torch: expected --model FILE.pt, got none");
+  DISTINV_REQUIRE(cfg.denoiser == "torch" || (cfg.model.empty() && cfg.model_sigma_arg.empty()),
+                  "--model and --model-sigma-arg: expected with --denoiser torch only, got --denoiser ", cfg.denoiser);
+  if (!cfg.model_sigma_arg.empty()) one_of(cfg.model_sigma_arg, {"tensor", "float", "none"}, "--model-sigma-arg");
   one_of(cfg.init, {"pinv", "backprojection"}, "--init");
   DISTINV_REQUIRE(cfg.init_iterations > 0, "--init-iterations: expected at least 1, got ", cfg.init_iterations);
   one_of(cfg.strategy, {"overlap_tiling", "smart_tiling", "basic"}, "--strategy");

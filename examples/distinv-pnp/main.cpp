@@ -1,9 +1,10 @@
 // examples/distinv-pnp/main.cpp: distinv-pnp, distributed plug-and-play reconstruction of a
 // colour image seen through N Gaussian blurs with Gaussian noise. The operators are shared out over the ranks; the TV or
-// wavelet denoiser runs tile by tile over the ranks.
+// wavelet denoiser, or a network (--denoiser torch, when built with distinv::torch), runs tile by tile over the ranks.
 //   distinv-pnp                               built-in test image, one process
 //   distinv-pnp --threads 4 --operators 8     4 ranks as threads
 //   mpiexec -n 2 distinv-pnp --image photo.png
+//   mpiexec -n 2 distinv-pnp --denoiser torch --model drunet.pt --sigma 0.03
 // Writes result.png, montage.png (clean | measurement 1 | reconstruction), convergence.svg
 // and metrics.json into --output. Bad input: one line on stderr, exit code 2.
 #include <cstdio>
@@ -22,6 +23,9 @@
 #include "distinv/physics/blur.hpp"
 #include "distinv/physics/gaussian_blur.hpp"
 #include "distinv/physics/stacked.hpp"
+#ifdef DISTINV_DEMO_TORCH  // defined by CMake when distinv::torch (LibTorch) is built
+#include "distinv/torch.hpp"
+#endif
 #include "config.hpp"
 #include "example_support.hpp"
 #include "json.hpp"
@@ -32,6 +36,11 @@ namespace {
 using T = float;
 using Image = distinv::Tensor4<T>;
 using pnp::Config;
+#ifdef DISTINV_DEMO_TORCH
+constexpr bool with_torch = true;
+#else
+constexpr bool with_torch = false;
+#endif
 
 std::vector<distinv::physics::Blur<T>> make_blurs(int n) {
   using distinv::physics::gaussian_blur;
@@ -129,10 +138,19 @@ void reconstruct(Ctx& ctx, Config const& cfg, Image const& clean) {
                   psnr_result, psnr_result - psnr_measurement, total / std::max<std::size_t>(1, res.history.size()),
                   (out / "{result.png, montage.png, convergence.svg, metrics.json}").string().c_str());
   };
-  if (cfg.denoiser == "wavelet")
+  if (cfg.denoiser == "torch") {
+#ifdef DISTINV_DEMO_TORCH
+    // each rank loads its own module, with its share of the cores
+    distinv::torch::TorchDenoiserOptions opt{.receptive_field = cfg.receptive_field,
+                                             .intra_op_threads = distinv::torch::threads_per_rank(ctx)};
+    if (!cfg.model_sigma_arg.empty()) opt.sigma_arg = distinv::torch::parse_sigma_arg(cfg.model_sigma_arg);
+    run(distinv::optim::PnP{distinv::torch::load_denoiser<T>(ctx, cfg.model, opt)});
+#endif
+  } else if (cfg.denoiser == "wavelet") {
     run(distinv::optim::PnP{distinv::optim::WaveletDenoiser<T>{}});
-  else
+  } else {
     run(distinv::optim::PnP{distinv::optim::TVDenoiser<T>{}});
+  }
 }
 
 Image load(Config const& cfg) {
@@ -152,6 +170,8 @@ int main(int argc, char** argv) {
   Image clean;
   try {
     cfg = pnp::parse(argc, argv);
+    DISTINV_REQUIRE(with_torch || cfg.denoiser != "torch", "--denoiser torch: this distinv-pnp was built without ",
+                    "LibTorch (run scripts/install-torch.sh, then configure and build again)");
     clean = load(cfg);
   } catch (CLI::ParseError const& e) {
     std::fprintf(stderr, "distinv-pnp: %s\n", e.what());

@@ -10,7 +10,7 @@
 
 #include "distinv/core/host_device.hpp"
 #include "distinv/core/signal.hpp"
-#include "distinv/optim/cg.hpp"
+#include "distinv/linalg/cg.hpp"
 
 namespace distinv::optim {
 
@@ -103,10 +103,10 @@ struct L2 : DataFidelity<L2> {
   }
   /// argmin_z ½‖z − x‖² + γ·½‖A z − y‖² = (I + γAᵀA)⁻¹(x + γAᵀy), by conjugate gradient.
   template <class P, Signal X>
-  X prox(X const& x, X const& y, P const& physics, double gamma, CgOptions cg = {}) const {
+  X prox(X const& x, X const& y, P const& physics, double gamma, linalg::CgOptions cg = {}) const {
     using T = scalar_t<X>;
     X b = x + physics.A_adjoint(y) * T(gamma);
-    return conjugate_gradient([&](X const& z) { return X(z + physics.A_adjoint_A(z) * T(gamma)); }, b, x, cg).x;
+    return linalg::conjugate_gradient([&](X const& z) { return X(z + physics.A_adjoint_A(z) * T(gamma)); }, b, x, cg).x;
   }
 };
 

@@ -171,7 +171,8 @@ struct Conv2dAdjoint {
       if (pad_index(g.mode, r - g.top, g.H) != u) continue;
       if (strips) {
         add_window_terms(acc, p, r, v0);
-        for (int s = 0; s < n; ++s)  // columns [kw, W - kw) are no padding position's source
+        if (v0 >= g.kw && v0 + Strip <= g.W - g.kw) continue;  // no padding position reads these columns
+        for (int s = 0; s < n; ++s)
           if (v0 + s < g.kw || v0 + s >= g.W - g.kw) add_column_terms(acc[s], p, r, v0 + s, 1);
       } else {
         for (int s = 0; s < n; ++s) add_column_terms(acc[s], p, r, v0 + s, 0);
