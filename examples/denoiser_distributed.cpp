@@ -159,7 +159,9 @@ int main(int argc, char** argv) {
     if (args.mpi) fail("this build has no MPI backend (--mpi)");
 #endif
     clean = examples::load_image(args.image, args.size);
-    // The wavelet transform needs sides that are multiples of 2^levels: crop the rest.
+    // Wavelets are shift-variant: the tiled result equals the untiled one (checked below) only
+    // when every window lies on the dyadic grid of the whole image, so crop the sides to
+    // multiples of 2^levels (the denoiser itself takes any size).
     Index const H = clean.dimension(2) / wavelet_grid * wavelet_grid;
     Index const W = clean.dimension(3) / wavelet_grid * wavelet_grid;
     DISTINV_REQUIRE(H > 0 && W > 0, "image: expected at least ", wavelet_grid, " x ", wavelet_grid, " pixels, got ",

@@ -35,6 +35,7 @@
 #include "distinv/optim/denoisers/wavelet.hpp"
 #include "distinv/optim/prior.hpp"
 #include "distinv/optim/solvers.hpp"
+#include "distinv/optim/threshold.hpp"
 // the distributed layer and the factory API
 #include "distinv/distributed/data_fidelity.hpp"
 #include "distinv/distributed/measurements.hpp"

@@ -1,15 +1,16 @@
 // tests/cuda/cuda_tests.cu: the CUDA backend against naive host references written here.
 // DeviceTensor transfers, launchers and reductions, device Blur for every padding (direct and
 // cuFFT), adjoint dot tests, CircularNormal fused == plain, HostStaged collectives over
-// SingleProcess and Threads ranks, comm::Nccl on one rank, and the device TV / wavelet
-// denoisers and transforms against optim's host ones, the generic tiled extraction and
-// reduction on device signals against the host. Without a CUDA device the
+// SingleProcess and Threads ranks, comm::Nccl on one rank, optim's TV / wavelet denoisers,
+// transforms and TV prior on device tensors against the same on host tensors, the generic tiled
+// extraction and reduction on device signals against the host. Without a CUDA device the
 // program prints "SKIPPED: no CUDA device" and returns 77 (CTest: Skipped).
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 
 #include <algorithm>
 #include <cstdio>
+#include <limits>
 #include <random>
 #include <thread>
 #include <vector>
@@ -26,6 +27,8 @@
 #include "distinv/physics/blur.hpp"
 #include "distinv/physics/circular_normal.hpp"
 #include "distinv/optim/denoisers/wavelet.hpp"
+#include "distinv/optim/prior.hpp"
+#include "distinv/optim/threshold.hpp"
 #include "distinv/tiling/process.hpp"
 #include "distinv/tiling/with_strategy.hpp"
 
@@ -169,7 +172,7 @@ TEST_CASE_TEMPLATE("cuda: axpy, scale, soft threshold, dot and norm match the ho
     CHECK(gy.data()[i] == doctest::Approx(double(hy.data()[i] + T(0.5) * hx.data()[i])).epsilon(tol<T>()));
   cuda::scale(T(-2), x, stream);
   CHECK(max_abs_diff(x.to_host(stream), Tensor<T, 2>(hx * T(-2))) == 0);
-  cuda::soft_threshold(x, T(1), stream);
+  optim::soft_threshold(x, T(1), device::Cuda{0, stream});
   auto const gs = x.to_host(stream);
   kernels::SoftThreshold<T> st{T(1)};
   for (Index i = 0; i < gs.size(); ++i) CHECK(gs.data()[i] == st(T(-2) * hx.data()[i]));
@@ -444,35 +447,37 @@ Tensor4<T> random_image(Shape<4> const& s, unsigned seed) {  // values in [0, 1]
   return x;
 }
 
-TEST_CASE_TEMPLATE("cuda: TVDenoiser matches optim::TVDenoiser", T, float, double) {
+TEST_CASE_TEMPLATE("cuda: TVDenoiser and TVPrior on device tensors match the host", T, float, double) {
   cuda::Stream stream;
+  device::Cuda const space{0, stream};
   unsigned seed = 50;
   for (Shape<4> s : {Shape<4>{2, 3, 33, 20}, Shape<4>{1, 2, 1, 17}, Shape<4>{1, 1, 64, 96}}) {
     auto const hx = random_image<T>(s, seed++);
     auto const x = cuda::to_device(hx, stream);
     for (int iters : {0, 1, 5, 50})
       for (double sigma : {0.0, 0.1}) {
-        optim::TVDenoiser<T> const host{iters, 1.5};
-        cuda::TVDenoiser<T> const dev{iters, 1.5, stream};
-        CHECK(dev.receptive_field() == host.receptive_field());
-        auto const got = dev(x, sigma).to_host(stream);
+        optim::TVDenoiser<T> const d{iters, 1.5};
+        auto const got = d(x, sigma, space).to_host(stream);
         CAPTURE(iters);
         CAPTURE(sigma);
-        CHECK(max_abs_diff(got, host(hx, sigma)) < 1e-4);
-        auto const again = dev(x, sigma).to_host(stream);  // cached work space: same result
+        CHECK(max_abs_diff(got, d(hx, sigma)) < 1e-4);
+        auto const again = d(x, sigma, space).to_host(stream);  // a fresh work space: same result
         CHECK(max_abs_diff(again, got) == 0);
+        CHECK(max_abs_diff(d(x, sigma).to_host(), got) == 0);  // on the default stream
       }
+    optim::TVPrior<T> const prior{2.0, 10, 1e-2};
+    CHECK(prior.fn(x) == doctest::Approx(prior.fn(hx)).epsilon(1e-6));
+    CHECK(max_abs_diff(prior.grad(x).to_host(), prior.grad(hx)) < 1e-3);
+    CHECK(max_abs_diff(prior.prox(x, 0.05).to_host(), prior.prox(hx, 0.05)) < 1e-4);
   }
-  cuda::TVDenoiser<T> const def;  // the host defaults
-  CHECK(def.max_iter == optim::TVDenoiser<T>{}.max_iter);
-  CHECK(def.scale == optim::TVDenoiser<T>{}.scale);
   auto const x = cuda::to_device(random_image<T>({1, 1, 8, 8}, 1), stream);
-  CHECK_THROWS_AS(cuda::TVDenoiser<T>(10, 1.0, stream)(x, -0.1), Error);
-  CHECK_THROWS_AS(cuda::TVDenoiser<T>(-1, 1.0, stream)(x, 0.1), Error);
+  CHECK_THROWS_AS((optim::TVDenoiser<T>{10, 1.0}(x, -0.1, space)), Error);
+  CHECK_THROWS_AS((optim::TVDenoiser<T>{-1, 1.0}(x, 0.1, space)), Error);
 }
 
-TEST_CASE_TEMPLATE("cuda: WaveletDenoiser and wavelet transforms match the host", T, float, double) {
+TEST_CASE_TEMPLATE("cuda: WaveletDenoiser and wavelet transforms on device tensors match the host", T, float, double) {
   cuda::Stream stream;
+  device::Cuda const space{0, stream};
   unsigned seed = 60;
   for (Shape<4> s : {Shape<4>{2, 3, 32, 48}, Shape<4>{1, 1, 64, 16}})
     for (auto w : {optim::Wavelet::haar, optim::Wavelet::db4})
@@ -481,34 +486,32 @@ TEST_CASE_TEMPLATE("cuda: WaveletDenoiser and wavelet transforms match the host"
         auto const x = cuda::to_device(hx, stream);
         CAPTURE(int(w));
         CAPTURE(levels);
-        CHECK(max_abs_diff(cuda::wavelet_forward(x, w, levels, stream).to_host(stream),
+        CHECK(max_abs_diff(optim::wavelet_forward(x, w, levels, space).to_host(stream),
                            optim::wavelet_forward(hx, w, levels)) < 1e-4);
-        CHECK(max_abs_diff(cuda::wavelet_inverse(x, w, levels, stream).to_host(stream),
+        CHECK(max_abs_diff(optim::wavelet_inverse(x, w, levels, space).to_host(stream),
                            optim::wavelet_inverse(hx, w, levels)) < 1e-4);
         for (auto mode : {optim::ThresholdMode::soft, optim::ThresholdMode::hard})
           for (double sigma : {0.0, 0.1}) {
-            optim::WaveletDenoiser<T> const host{w, levels, mode, 0.0};
-            cuda::WaveletDenoiser<T> const dev{w, levels, mode, 0.0, stream};
-            CHECK(dev.receptive_field() == host.receptive_field());
-            CHECK(dev.threshold(sigma) == host.threshold(sigma));
+            optim::WaveletDenoiser<T> const d{w, levels, mode, 0.0};
             CAPTURE(int(mode));
             CAPTURE(sigma);
-            CHECK(max_abs_diff(dev(x, sigma).to_host(stream), host(hx, sigma)) < 1e-4);
+            CHECK(max_abs_diff(d(x, sigma, space).to_host(stream), d(hx, sigma)) < 1e-4);
           }
       }
-  cuda::WaveletDenoiser<T> const def;  // the host defaults
-  optim::WaveletDenoiser<T> const hdef;
-  CHECK((def.wavelet == hdef.wavelet && def.levels == hdef.levels && def.mode == hdef.mode &&
-         def.threshold_scale == hdef.threshold_scale));
+  // sides that are not multiples of 2^levels: padded and cropped as on the host
+  for (Shape<4> s : {Shape<4>{1, 2, 13, 20}, Shape<4>{1, 3, 226, 226}}) {
+    auto const hx = random_image<T>(s, seed++);
+    optim::WaveletDenoiser<T> const d{};
+    CHECK(max_abs_diff(d(cuda::to_device(hx, stream), 0.1, space).to_host(stream), d(hx, 0.1)) < 1e-4);
+  }
   auto const x = cuda::to_device(random_image<T>({1, 1, 12, 16}, 2), stream);
-  cuda::WaveletDenoiser<T> const d{optim::Wavelet::haar, 2, optim::ThresholdMode::soft, 0.0, stream};
-  CHECK_THROWS_AS(d(x, -1.0), Error);
-  CHECK_THROWS_AS(cuda::WaveletDenoiser<T>(optim::Wavelet::haar, 3, optim::ThresholdMode::soft, 0.0, stream)(x, 0.1),
-                  Error);  // 12 is not a multiple of 8
-  CHECK_THROWS_AS(cuda::WaveletDenoiser<T>(optim::Wavelet::haar, 0, optim::ThresholdMode::soft, 0.0, stream)(x, 0.1),
+  optim::WaveletDenoiser<T> const d{optim::Wavelet::haar, 2, optim::ThresholdMode::soft, 0.0};
+  CHECK_THROWS_AS(d(x, -1.0, space), Error);
+  CHECK_THROWS_AS((optim::WaveletDenoiser<T>{optim::Wavelet::haar, 0, optim::ThresholdMode::soft, 0.0}(x, 0.1, space)),
                   Error);
-  CHECK_THROWS_AS(cuda::wavelet_forward(x, optim::Wavelet::db4, 3, stream), Error);
-  CHECK_THROWS_AS(cuda::wavelet_inverse(x, optim::Wavelet::db4, 0, stream), Error);
+  CHECK_THROWS_AS(optim::wavelet_forward(x, optim::Wavelet::db4, 3, space), Error);  // 12 is not a multiple of 8
+  CHECK_THROWS_AS(optim::wavelet_inverse(x, optim::Wavelet::db4, 0, space), Error);
+  CHECK(psnr(x, x) == std::numeric_limits<double>::infinity());
 }
 
 // ---- tiling on the device: the generic path of tiling/process.hpp against the host ------

@@ -284,9 +284,13 @@ TEST_CASE("TVPrior: value by hand, gradient against finite differences, prox = T
 TEST_CASE("bad denoiser input throws Error") {
   Tensor4<float> x(1, 1, 20, 24);
   x.setZero();
-  WaveletDenoiser<float> w3{Wavelet::haar, 3};
-  CHECK_THROWS_WITH_AS(w3(x, 0.1), "distinv: WaveletDenoiser: H and W must be multiples of 2^levels = 8, got 20 x 24",
-                       Error);
+  // The denoiser pads a 20 x 24 plane to 24 x 24 (see the reference tests); the transform
+  // itself still takes multiples of 2^levels only.
+  CHECK_THROWS_WITH_AS(wavelet_forward(x, Wavelet::haar, 3),
+                       "distinv: wavelet_forward: H and W must be multiples of 2^levels = 8, got 20 x 24", Error);
+  WaveletDenoiser<float> w0{Wavelet::haar, 0};
+  CHECK_THROWS_WITH_AS(w0(x, 0.1), "distinv: WaveletDenoiser: expected levels >= 1, got 0", Error);
+  CHECK_THROWS_AS((WaveletDenoiser<float>{Wavelet::haar, 3}(x, -0.1)), Error);
   CHECK_THROWS_AS(wavelet_forward(x, Wavelet::db4, 0), Error);
   TVDenoiser<float> tv{}, tv_bad{-2};
   CHECK_THROWS_AS(tv(x, -1.0), Error);
