@@ -80,6 +80,11 @@ class Timed {
   void all_gatherv(std::span<T const> send, std::span<T> recv, std::span<Index const> counts) const {
     timed([&] { comm_.all_gatherv(send, recv, counts); });
   }
+  template <class T>
+  void all_to_allv(std::span<T const> send, std::span<Index const> send_counts, std::span<T> recv,
+                   std::span<Index const> recv_counts) const {
+    timed([&] { comm_.all_to_allv(send, send_counts, recv, recv_counts); });
+  }
   void broadcast_bytes(std::vector<std::byte>& bytes, int root) const {
     timed([&] { comm_.broadcast_bytes(bytes, root); });
   }
@@ -276,11 +281,10 @@ void reduce_prior_blended(benchmark::State& st, Backend backend) {
   Index const patch = st.range(1);
   run_case(st, backend, [=](auto& ctx) {
     using Ctx = std::remove_reference_t<decltype(ctx)>;
-    using Strategy = tiling::AnySignalStrategy<float, 4>;
     auto const opt = TilingConfig{.patch_size = patch, .overlap = true}.options(Index(50));
-    auto proc = std::make_shared<DistributedProcessing<Ctx, optim::TVDenoiser<float>, Strategy, Reduce>>(
-        ctx, optim::TVDenoiser<float>{},
-        [opt](Shape<4> const& s) { return tiling::create_strategy<float, 4>("overlap_tiling", s, opt); });
+    auto proc = std::make_shared<
+        DistributedProcessing<Ctx, optim::TVDenoiser<float>, tiling::OverlapTilingStrategy<4>, Reduce>>(
+        ctx, optim::TVDenoiser<float>{}, opt);
     return [=](Split&) { benchmark::DoNotOptimize((*proc)(*x, tv_sigma).data()); };
   });
 }

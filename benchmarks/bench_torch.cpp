@@ -45,7 +45,7 @@ constexpr Index patch = 256, batch = 4;
 std::string model;  // DISTINV_BENCH_MODEL
 Index size = 1024;  // DISTINV_BENCH_SIZE
 
-distinv::torch::TorchDenoiser<float> network() { return distinv::torch::TorchDenoiser<float>(model, {.intra_op_threads = 1}); }
+distinv::libtorch::TorchDenoiser<float> network() { return distinv::libtorch::TorchDenoiser<float>(model, {.intra_op_threads = 1}); }
 TilingConfig tiling() { return TilingConfig{.patch_size = patch, .max_batch_size = batch}; }
 
 enum class Ranks { one, threads2, mpi2 };

@@ -1,5 +1,5 @@
 """examples/export_denoiser.py: a deepinv denoiser, with weights you have, as the file distinv
-loads (distinv::torch::TorchDenoiser, distinv-pnp --denoiser torch --model FILE.pt).
+loads (distinv::libtorch::TorchDenoiser, distinv-pnp --denoiser torch --model FILE.pt).
 
     python examples/export_denoiser.py drunet --weights drunet_color.pth --out drunet.pt
     python examples/export_denoiser.py dncnn --weights dncnn_sigma2_color.pth --out dncnn.pt

@@ -15,6 +15,7 @@
 
 #include "distinv/core/error.hpp"
 #include "distinv/core/tensor.hpp"
+#include "distinv/tiling/with_strategy.hpp"
 
 namespace pnp {
 
@@ -72,7 +73,8 @@ inline Config parse(int argc, char** argv) {
   app.add_option("--patch-size", cfg.patch_size, "tile interior size")->capture_default_str();
   app.add_option("--receptive-field", cfg.receptive_field, "tile halo (-1: the denoiser's receptive field)")
       ->capture_default_str();
-  app.add_option("--strategy", cfg.strategy, "overlap_tiling | smart_tiling | basic")->capture_default_str();
+  app.add_option("--strategy", cfg.strategy, "tiling strategy: " + std::string(distinv::tiling::strategy_names))
+      ->capture_default_str();
   app.add_flag("--overlap", cfg.overlap, "overlapping tiles blended with linear weights");
   app.add_option("--backend", cfg.backend, "auto | single | threads | mpi (auto: mpi under mpiexec, threads with --threads)")
       ->capture_default_str();
@@ -129,7 +131,7 @@ inline Config parse(int argc, char** argv) {
   if (!cfg.model_sigma_arg.empty()) one_of(cfg.model_sigma_arg, {"tensor", "float", "none"}, "--model-sigma-arg");
   one_of(cfg.init, {"pinv", "backprojection"}, "--init");
   DISTINV_REQUIRE(cfg.init_iterations > 0, "--init-iterations: expected at least 1, got ", cfg.init_iterations);
-  one_of(cfg.strategy, {"overlap_tiling", "smart_tiling", "basic"}, "--strategy");
+  distinv::tiling::check_strategy_name(cfg.strategy);  // mapped onto its type by main's with_strategy
   one_of(cfg.backend, {"auto", "single", "threads", "mpi"}, "--backend");
   DISTINV_REQUIRE(cfg.noise >= 0, "--noise: expected a non-negative noise level, got ", cfg.noise);
   DISTINV_REQUIRE(cfg.iterations > 0, "--iterations: expected at least 1, got ", cfg.iterations);

@@ -7,7 +7,7 @@
 
 int main(int, char** argv) {
   try {
-    distinv::torch::TorchDenoiser<float> d(argv[0], {.receptive_field = 0});
+    distinv::libtorch::TorchDenoiser<float> d(argv[0], {.receptive_field = 0});
   } catch (distinv::Error const& e) {
     bool const named = std::string(e.what()).find("as a TorchScript module") != std::string::npos;
     std::printf("consumer_torch: %s\n", named ? "LibTorch loaded, bad file rejected" : e.what());

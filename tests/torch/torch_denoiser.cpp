@@ -13,9 +13,9 @@ using namespace distinv;
 using distinv::testing::sigma;
 using distinv::testing::torch_data;
 using distinv::testing::torch_model;
-using distinv::torch::SigmaArg;
-using distinv::torch::TorchDenoiser;
-using distinv::torch::TorchDenoiserOptions;
+using distinv::libtorch::SigmaArg;
+using distinv::libtorch::TorchDenoiser;
+using distinv::libtorch::TorchDenoiserOptions;
 
 TEST_CASE("torch: TorchDenoiser equals the network run by PyTorch") {
   for (bool optimize : {true, false})  // optimize_for_inference, or the module as saved
@@ -73,11 +73,11 @@ TEST_CASE("torch: metadata, options and copies") {
   TorchDenoiser<float> const one(torch_model("sigma_tensor.pt"), {.intra_op_threads = 1});
   CHECK(max_abs_diff(one(x, sigma), expected) <= 1e-5);
   CHECK(::at::get_num_threads() == 1);
-  launch<comm::SingleProcess>([](auto& ctx) { CHECK(distinv::torch::threads_per_rank(ctx) == distinv::torch::usable_cores()); });
+  launch<comm::SingleProcess>([](auto& ctx) { CHECK(distinv::libtorch::threads_per_rank(ctx) == distinv::libtorch::usable_cores()); });
   launch<comm::Threads>(2, [&](auto& ctx) {
-    CHECK(distinv::torch::ranks_on_this_host(ctx) == 2);
-    int const share = distinv::torch::threads_per_rank(ctx);
-    CHECK(share == std::max(1, distinv::torch::usable_cores() / 2));
+    CHECK(distinv::libtorch::ranks_on_this_host(ctx) == 2);
+    int const share = distinv::libtorch::threads_per_rank(ctx);
+    CHECK(share == std::max(1, distinv::libtorch::usable_cores() / 2));
     TorchDenoiser<float> const mine(torch_model("sigma_tensor.pt"), {.intra_op_threads = share});
     CHECK(max_abs_diff(mine(x, sigma), expected) <= 1e-5);
     CHECK(::at::get_num_threads() == share);  // this rank's thread runs with its share
@@ -111,7 +111,7 @@ TEST_CASE("torch: bad files, inputs and outputs are Errors saying what was expec
 }
 
 TEST_CASE("torch: the metadata reader") {
-  using distinv::torch::parse_model_info;
+  using distinv::libtorch::parse_model_info;
   auto const info = parse_model_info(R"({"receptive_field": 20, "sigma_arg": "float", "channels": 1,
                                          "spatial_multiple": 8, "source": "DRUNet \"x\"", "nested_ok": null})",
                                      "m.pt");

@@ -13,7 +13,7 @@ using distinv::testing::interior;
 using distinv::testing::sigma;
 using distinv::testing::torch_data;
 using distinv::testing::torch_model;
-using distinv::torch::TorchDenoiser;
+using distinv::libtorch::TorchDenoiser;
 
 TEST_CASE("torch: tiled over the ranks, the network equals the untiled one away from the border") {
   TorchDenoiser<float> const d(torch_model("sigma_tensor.pt"));  // each rank's distribute() copies it
@@ -42,12 +42,12 @@ TEST_CASE("torch: a bad file, input or output is the same Error on every rank") 
   for_each_backend([&](auto& ctx) {
     auto const good = torch_model("sigma_tensor.pt"), missing = torch_model("missing.pt");
     // unreadable on every rank, then on the last rank only
-    CHECK_THROWS_WITH_AS(distinv::torch::load_denoiser<float>(ctx, missing), doctest::Contains("cannot read the model file"), Error);
+    CHECK_THROWS_WITH_AS(distinv::libtorch::load_denoiser<float>(ctx, missing), doctest::Contains("cannot read the model file"), Error);
     bool const last = ctx.rank() == ctx.world_size() - 1;
-    CHECK_THROWS_WITH_AS(distinv::torch::load_denoiser<float>(ctx, last ? missing : good),
+    CHECK_THROWS_WITH_AS(distinv::libtorch::load_denoiser<float>(ctx, last ? missing : good),
                          doctest::Contains("cannot read the model file"), Error);
 
-    auto p = distribute(distinv::torch::load_denoiser<float>(ctx, good), ctx, TilingConfig{.patch_size = 16});
+    auto p = distribute(distinv::libtorch::load_denoiser<float>(ctx, good), ctx, TilingConfig{.patch_size = 16});
     Tensor4<float> gray(1, 1, 40, 40), small_gray(1, 1, 10, 10);
     gray.setConstant(0.5f);
     small_gray.setConstant(0.5f);
@@ -58,7 +58,7 @@ TEST_CASE("torch: a bad file, input or output is the same Error on every rank") 
     auto bare = distribute(TorchDenoiser<float>(torch_model("no_metadata.pt"), {.receptive_field = 3}), ctx,
                            TilingConfig{.patch_size = 16});
     CHECK_THROWS_WITH_AS(bare(gray, sigma), doctest::Contains("the module failed"), Error);
-    auto bad = distribute(distinv::torch::load_denoiser<float>(ctx, torch_model("bad_shape.pt")), ctx, TilingConfig{.patch_size = 16});
+    auto bad = distribute(distinv::libtorch::load_denoiser<float>(ctx, torch_model("bad_shape.pt")), ctx, TilingConfig{.patch_size = 16});
     CHECK_THROWS_WITH_AS(bad(x, sigma), doctest::Contains("expected an output of the input's shape"), Error);
     // and the ranks go on together
     auto const y = p(x, sigma);

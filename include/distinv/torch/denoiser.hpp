@@ -30,7 +30,7 @@
 #include "distinv/optim/denoisers/concepts.hpp"
 #include "distinv/torch/metadata.hpp"
 
-namespace distinv::torch {
+namespace distinv::libtorch {
 
 /// What the caller says about the network; each left at its default is taken from the file's
 /// metadata ("distinv.json"), and an explicit value wins over the metadata.
@@ -205,4 +205,4 @@ TorchDenoiser<T> load_denoiser(Ctx const& ctx, std::filesystem::path const& file
   return ctx.collectively("loading a TorchScript denoiser", [&] { return TorchDenoiser<T>(file, options); });
 }
 
-}  // namespace distinv::torch
+}  // namespace distinv::libtorch

@@ -16,7 +16,7 @@
 #include "distinv/core/error.hpp"
 #include "distinv/core/tensor.hpp"
 
-namespace distinv::torch {
+namespace distinv::libtorch {
 
 /// How the module takes the noise level: model(x, sigma) with sigma a (B,) tensor (deepinv's
 /// denoisers, and the only form a traced module can take), model(x, sigma) with a float
@@ -150,4 +150,4 @@ inline ModelInfo parse_model_info(std::string_view json, std::string const& wher
   return info;
 }
 
-}  // namespace distinv::torch
+}  // namespace distinv::libtorch

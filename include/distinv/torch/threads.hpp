@@ -16,7 +16,7 @@
 
 #include "distinv/core/concepts.hpp"
 
-namespace distinv::torch {
+namespace distinv::libtorch {
 
 /// The CPUs this process may run on (its affinity mask; an MPI launcher may bind it to fewer
 /// than the machine has).
@@ -47,4 +47,4 @@ int threads_per_rank(Ctx const& ctx) {
   return std::max(1, usable_cores() / ranks_on_this_host(ctx));
 }
 
-}  // namespace distinv::torch
+}  // namespace distinv::libtorch

@@ -7,21 +7,16 @@
 // disjoint (greedily, in patch order: the same colours on every rank); each rank adds each
 // colour's patches into a zero signal of their own, one value per sample, and those signals
 // are summed exactly (agreed_sum, at most `colours` nonzero terms per sample): the result does
-// not depend on which rank processed which patch. The boxes are those of the strategies
-// distinv knows (OverlapTilingStrategy, BasicStrategy, a device tiling over one, or one of
-// these type-erased on the host); for any other strategy (a user's own, a type-erased device
-// tiling) the sum is the plain one, exact where its writes are disjoint.
+// not depend on which rank processed which patch. The boxes come from the strategy's
+// TileLayout, so this holds for any strategy, a user's own included.
 #include <algorithm>
-#include <optional>
 #include <span>
 #include <vector>
 
 #include "distinv/core/tensor.hpp"
 #include "distinv/distributed/detail/agreed_sum.hpp"
 #include "distinv/distributed/reduction.hpp"
-#include "distinv/tiling/any_strategy.hpp"
-#include "distinv/tiling/basic.hpp"
-#include "distinv/tiling/overlap_tiling.hpp"
+#include "distinv/tiling/layout.hpp"
 
 namespace distinv::detail {
 
@@ -37,34 +32,12 @@ struct WriteBox {
   }
 };
 
-/// The write boxes of every patch of the strategies distinv knows (nullopt for others).
-template <class T, int Rank>
-std::optional<std::vector<WriteBox<Rank>>> write_boxes(tiling::OverlapTilingStrategy<T, Rank> const& s) {
+/// The box of the signal each patch of `layout` adds into.
+template <int Rank>
+std::vector<WriteBox<Rank>> write_boxes(tiling::TileLayout<Rank> const& layout) {
   std::vector<WriteBox<Rank>> out;
-  for (Index i = 0; i < s.num_patches(); ++i) out.push_back({s.reduce_box(i).dst_start, s.reduce_box(i).size});
+  for (Index i = 0; i < layout.num_patches(); ++i) out.push_back({layout.box(i).dst_start, layout.box(i).size});
   return out;
-}
-template <class T, int Rank>
-std::optional<std::vector<WriteBox<Rank>>> write_boxes(tiling::BasicStrategy<T, Rank> const& s) {
-  std::vector<WriteBox<Rank>> out;
-  for (auto const& b : s.boxes()) out.push_back({b.start, b.size});
-  return out;
-}
-template <class T, int Rank>
-std::optional<std::vector<WriteBox<Rank>>> write_boxes(tiling::AnySignalStrategy<T, Rank, Tensor<T, Rank>> const& s) {
-  if (auto const* o = s.template target<tiling::OverlapTilingStrategy<T, Rank>>()) return write_boxes(*o);
-  if (auto const* b = s.template target<tiling::BasicStrategy<T, Rank>>()) return write_boxes(*b);
-  return std::nullopt;
-}
-/// A device tiling follows a host strategy.
-template <class S>
-  requires requires(S const& s) { s.host_strategy(); }
-auto write_boxes(S const& s) {
-  return write_boxes(s.host_strategy());
-}
-template <class S>
-std::optional<std::vector<WriteBox<S::rank>>> write_boxes(S const&) {
-  return std::nullopt;
 }
 
 /// Colour of each patch such that the boxes of one colour are pairwise disjoint, and the number
@@ -91,17 +64,16 @@ std::vector<int> colour_patches(std::vector<WriteBox<Rank>> const& boxes, int& c
 }
 
 /// The processed signal on every rank: `add(patches, out)` adds the contribution of the given
-/// patches of `strategy` (this rank's `mine`, or a part of them) into `out`.
-template <ReductionPolicy R, class TensorT, class Ctx, class Strategy, class Add>
-TensorT tiled_sum(Ctx const& ctx, char const* what, Strategy const& strategy, std::vector<Index> const& mine,
-                  Add&& add) {
+/// patches of `layout` (this rank's `mine`, or a part of them) into `out`.
+template <ReductionPolicy R, class TensorT, class Ctx, int Rank, class Add>
+TensorT tiled_sum(Ctx const& ctx, char const* what, tiling::TileLayout<Rank> const& layout,
+                  std::vector<Index> const& mine, Add&& add) {
   int colours = 1;
   std::vector<int> colour;
-  if constexpr (R::exact)
-    if (auto const boxes = write_boxes(strategy)) colour = colour_patches(*boxes, colours);
+  if constexpr (R::exact) colour = colour_patches(write_boxes(layout), colours);
   if (colours <= 1) {  // disjoint boxes (or reduce::Plain): one all-reduce of the rank's contributions
     auto out = ctx.collectively(what, [&] {
-      auto o = zeros_of<TensorT>(strategy.signal_shape());
+      auto o = zeros_of<TensorT>(layout.signal_shape());
       add(std::span<Index const>(mine), o);
       return o;
     });
@@ -114,7 +86,7 @@ TensorT tiled_sum(Ctx const& ctx, char const* what, Strategy const& strategy, st
       for (Index i : mine)
         if (colour[std::size_t(i)] == c) part.push_back(i);
       if (part.empty()) continue;
-      auto o = zeros_of<TensorT>(strategy.signal_shape());
+      auto o = zeros_of<TensorT>(layout.signal_shape());
       add(std::span<Index const>(part), o);
       sink(std::move(o));
     }
