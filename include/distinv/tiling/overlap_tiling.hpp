@@ -13,6 +13,7 @@
 #include <tbb/parallel_for.h>
 
 #include "distinv/core/error.hpp"
+#include "distinv/core/warn_once.hpp"
 #include "distinv/core/tensor.hpp"
 #include "distinv/tiling/batching.hpp"
 #include "distinv/tiling/concepts.hpp"
@@ -123,8 +124,8 @@ class OverlapTilingStrategy {
       }
     }
     if (!shrunk.empty())
-      std::cerr << "distinv: warning: OverlapTilingStrategy: patch_size larger than the signal "
-                << to_string(shape) << ", shrunk (" << shrunk << ")\n";
+      warn_once(distinv::detail::cat("OverlapTilingStrategy: patch_size larger than the signal ", to_string(shape),
+                                     ", shrunk (", shrunk, ")"));
     for (std::size_t i = 0; i < m; ++i) {
       starts_.push_back(detail::window_starts(shape[dims_[i]], patch_[i], halo_[i], stride_[i]));
       if (opt.blend != Blend::none)
