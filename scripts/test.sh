@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The whole test suite from a fresh Debian machine: packages, configure, build, ctest.
+# The whole test suite from a fresh Debian machine: packages, configure, build, ctest; then the
+# sanitizer runs (scripts/sanitize.sh; DISTINV_SANITIZE=0 skips them).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${DISTINV_BUILD_DIR:-$root/build}"
 "$root/scripts/build.sh"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-cd "$build" && ctest --output-on-failure -j "$(nproc)" "$@"
+(cd "$build" && ctest --output-on-failure -j "$(nproc)" "$@")
+[ "${DISTINV_SANITIZE:-1}" = 0 ] || "$root/scripts/sanitize.sh"

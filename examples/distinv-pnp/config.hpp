@@ -312,8 +312,11 @@ inline Config parse(int argc, char** argv) {
   return cfg;
 }
 
+/// (what, hash) pairs the ranks compare.
+using Fingerprint = std::vector<std::pair<std::string, std::uint64_t>>;
+
 /// (option, hash) of every option the ranks must agree on.
-inline std::vector<std::pair<std::string, std::uint64_t>> fingerprint(Config const& cfg) {
+inline Fingerprint fingerprint(Config const& cfg) {
   Config c = cfg;
   detail::FingerprintOptions v;
   visit_options(c, v);
@@ -329,7 +332,7 @@ inline std::pair<std::string, std::uint64_t> fingerprint_of(std::string name, vo
 /// minimum and maximum of each hash) and, if any entry differs, throws on every rank the same
 /// Error naming the entries that differ. Every rank must pass the same list of names.
 template <class Ctx>
-void check_same_on_every_rank(Ctx const& ctx, std::vector<std::pair<std::string, std::uint64_t>> const& fp) {
+void check_same_on_every_rank(Ctx const& ctx, Fingerprint const& fp) {
   std::size_t const n = fp.size();
   // [hashes] [~hashes], max-reduced: ~ reverses the order, so max(~h) = ~min(h).
   std::vector<std::int64_t> range(2 * n);

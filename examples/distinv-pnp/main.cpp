@@ -65,18 +65,25 @@ int ranks_in_process(int world) {
   return 1;
 }
 
-/// The SPMD body: the same on every backend.
-template <class Ctx>
-void reconstruct(Ctx& ctx, Config const& cfg, Image const& clean, pnp::Bytes budget) {
-  bool const lead = ctx.rank() == 0;
-  // Every rank must run the same settings on the same image (one all-reduce of hashes).
+/// The settings every rank must share: the options and the image (shape and pixels).
+pnp::Fingerprint fingerprint(Config const& cfg, Image const& clean) {
   auto fp = pnp::fingerprint(cfg);
   auto const shape = distinv::shape_of(clean);
   fp.push_back(pnp::fingerprint_of("image shape", shape.data(), sizeof shape));
   fp.push_back(pnp::fingerprint_of("image pixels", clean.data(), std::size_t(clean.size()) * sizeof(T)));
+  return fp;
+}
+
+/// The SPMD body: the same on every backend.
+template <class Ctx>
+void reconstruct(Ctx& ctx, Config const& cfg, Image const& clean, pnp::Fingerprint const& fp, pnp::Bytes budget) {
+  bool const lead = ctx.rank() == 0;
+  auto const shape = distinv::shape_of(clean);
+  // Every rank must run the same settings on the same image (one all-reduce of hashes).
   pnp::check_same_on_every_rank(ctx, fp);
   // The memory estimate against the smallest budget of any rank: the same verdict everywhere.
-  budget = pnp::Bytes(ctx.all_reduce_value(std::int64_t(std::min<pnp::Bytes>(budget, INT64_MAX)), distinv::ReduceOp::min));
+  budget = pnp::Bytes(
+      ctx.all_reduce_value(std::int64_t(std::min<pnp::Bytes>(budget, INT64_MAX)), distinv::ReduceOp::min));
   auto const estimate =
       pnp::estimate_memory(cfg, shape, ctx.world_size(), ranks_in_process<typename Ctx::comm_type>(ctx.world_size()),
                            halo_of(cfg));
@@ -197,6 +204,7 @@ int main(int argc, char** argv) {
   Config cfg;
   Image clean;
   pnp::Bytes budget = 0;
+  pnp::Fingerprint fp;
   std::string backend;
   try {
     cfg = pnp::parse(argc, argv);
@@ -217,6 +225,7 @@ int main(int argc, char** argv) {
                         budget);
     }
     clean = load(cfg, budget);
+    fp = fingerprint(cfg, clean);
   } catch (CLI::ParseError const& e) {
     std::fprintf(stderr, "distinv-pnp: %s\n", e.what());
     return 2;
@@ -226,7 +235,7 @@ int main(int argc, char** argv) {
   }
   try {
     distinv::examples::launch_selected(argc, argv, backend == "mpi", backend == "threads" ? std::max(1, cfg.threads) : 0,
-                                       [&](auto& ctx) { reconstruct(ctx, cfg, clean, budget); },
+                                       [&](auto& ctx) { reconstruct(ctx, cfg, clean, fp, budget); },
                                        distinv::ContextOptions{.seed = cfg.seed, .warn_idle = false});
   } catch (std::exception const& e) {
     std::fprintf(stderr, "distinv-pnp: %s\n", e.what());

@@ -194,12 +194,15 @@ NpyHeader<R> npy_parse_header(std::span<unsigned char const> head, std::size_t s
   NpyHeader<R> h;
   h.data_offset = end;
   bool const empty = std::find(dims.begin(), dims.end(), Index(0)) != dims.end();
+  // The product of the non-zero extents must fit too, even for an empty array: the tensor's
+  // strides are products of trailing extents (fuzzing found (2^52, 9704, 0, 1) wrapping round).
   std::size_t bytes = sizeof(T);
   for (int i = 0; i < R; ++i) {
-    h.shape[static_cast<std::size_t>(i)] = dims[static_cast<std::size_t>(i)];
-    if (!empty) bytes = checked_mul(bytes, static_cast<std::size_t>(dims[static_cast<std::size_t>(i)]), "read_npy");
+    Index const d = dims[static_cast<std::size_t>(i)];
+    h.shape[static_cast<std::size_t>(i)] = d;
+    bytes = checked_mul(bytes, static_cast<std::size_t>(std::max<Index>(d, 1)), "read_npy");
   }
-  DISTINV_REQUIRE(empty || bytes <= std::size_t(std::numeric_limits<Index>::max()), "read_npy: '", file, "': shape ",
+  DISTINV_REQUIRE(bytes <= std::size_t(std::numeric_limits<Index>::max()), "read_npy: '", file, "': shape ",
                   shape_text, " is too large");
   h.count = empty ? 0 : bytes / sizeof(T);
   std::size_t const data_bytes = size - end;
