@@ -8,6 +8,7 @@
 #include <random>
 #include <vector>
 
+#include "distinv/config.hpp"
 #include "bench_support.hpp"
 #include "distinv/physics/blur.hpp"
 #include "distinv/physics/circular_normal.hpp"
@@ -46,7 +47,7 @@ void sizes(benchmark::internal::Benchmark* b, bool direct) {
 
 BENCHMARK(BM_blur<BlurMethod::direct, false>)->Name("Blur_A/direct")->Apply([](auto* b) { sizes(b, true); });
 BENCHMARK(BM_blur<BlurMethod::direct, true>)->Name("Blur_At/direct")->Apply([](auto* b) { sizes(b, false); });
-#ifdef DISTINV_HAS_FFTW
+#if DISTINV_HAS_FFTW
 BENCHMARK(BM_blur<BlurMethod::fft, false>)->Name("Blur_A/fft")->Apply([](auto* b) { sizes(b, false); });
 BENCHMARK(BM_blur<BlurMethod::fft, true>)->Name("Blur_At/fft")->Apply([](auto* b) { sizes(b, false); });
 

@@ -28,6 +28,7 @@
 #include <tbb/global_control.h>
 #include <tbb/parallel_for.h>
 
+#include "distinv/config.hpp"
 #include "bench_support.hpp"
 #include "distinv/distinv.hpp"
 #include "distinv/distributed/data_fidelity.hpp"
@@ -288,7 +289,7 @@ int main(int argc, char** argv) {
     benchmark::AddCustomContext("tbb_threads_per_process", k);
   }
   if (size == 1) {
-#ifdef DISTINV_HAS_FFTW
+#if DISTINV_HAS_FFTW
     benchmark::RegisterBenchmark("fftw_pair_rgb", bench::fft_pair_rgb)->Arg(2048)->Iterations(10)->Unit(benchmark::kMillisecond)->UseRealTime();
 #endif
     benchmark::RegisterBenchmark("tv/1rank/untiled", tv_untiled)->Arg(2048)->Iterations(2)->Unit(benchmark::kMillisecond)->UseRealTime();

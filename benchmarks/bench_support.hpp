@@ -11,6 +11,7 @@
 
 #include <tbb/parallel_for.h>
 
+#include "distinv/config.hpp"
 #include "distinv/core/tensor.hpp"
 #include "distinv/fft/fftw.hpp"
 
@@ -25,7 +26,7 @@ inline Tensor4<float> random_image(Index n, std::uint64_t seed) {
   return x;
 }
 
-#ifdef DISTINV_HAS_FFTW
+#if DISTINV_HAS_FFTW
 /// One r2c + c2r pair on each of the 3 planes of an n x n RGB image, planes in parallel (as
 /// the fused gradient runs them).
 inline void fft_pair_rgb(benchmark::State& st) {

@@ -1,7 +1,7 @@
 # DistinvCuda.cmake: the optional CUDA backend, target distinv::cuda (export name cuda).
 # Option DISTINV_ENABLE_CUDA (default ON when check_language finds nvcc); architectures from
 # CMAKE_CUDA_ARCHITECTURES (default 90: H100 / H200). Links CUDA::cudart, CUDA::cufft and, when
-# found, NCCL (then defines DISTINV_HAS_NCCL=1 and comm::Nccl is available). CUDA translation
+# found, NCCL (then distinv/config.hpp has DISTINV_HAS_NCCL 1 and comm::Nccl is available). CUDA translation
 # units of users get EIGEN_NO_CUDA: distinv uses Eigen on the host only.
 # Included by the top-level CMakeLists.txt after the other optional targets, before install.
 include(CheckLanguage)
@@ -33,7 +33,6 @@ elseif(DISTINV_ENABLE_CUDA)
   target_compile_definitions(distinv_cuda INTERFACE $<$<COMPILE_LANGUAGE:CUDA>:EIGEN_NO_CUDA>)
   if(DISTINV_HAVE_NCCL)
     target_link_libraries(distinv_cuda INTERFACE DistinvNccl::nccl)
-    target_compile_definitions(distinv_cuda INTERFACE DISTINV_HAS_NCCL=1)
   endif()
   list(APPEND DISTINV_EXPORTED distinv_cuda)
   install(FILES ${CMAKE_CURRENT_LIST_DIR}/DistinvCudaDependencies.cmake

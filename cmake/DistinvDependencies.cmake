@@ -1,30 +1,36 @@
-# DistinvDependencies.cmake: finds what distinv's targets link, for the build and for the
-# installed package alike. Sets DISTINV_HAVE_{MPI,FFTW,PNG}; the optional parts are
-# searched only when the matching DISTINV_ENABLE_* option is on (default ON).
+# DistinvDependencies.cmake: how distinv finds what its targets link, shared by the build and
+# by the installed package (distinvConfig.cmake calls the same macros for the parts the build
+# had, recorded at install time). Each distinv_find_<part>(<var>) sets <var> to ON or OFF and,
+# when ON, defines the imported target the part links:
+#   core  Eigen3::Eigen (3.4), TBB::tbb, Threads::Threads (required)
+#   fftw  PkgConfig::DISTINV_FFTW (fftw3 and fftw3f)
+#   mpi   MPI::MPI_CXX
+#   png   PNG::PNG
 include(CMakeFindDependencyMacro)
-find_dependency(Eigen3 3.4 NO_MODULE)
-find_dependency(TBB)
-find_dependency(Threads)
 
-foreach(part IN ITEMS MPI FFTW PNG)
-  if(NOT DEFINED DISTINV_ENABLE_${part})
-    set(DISTINV_ENABLE_${part} ON)
-  endif()
-  set(DISTINV_HAVE_${part} OFF)
-endforeach()
+macro(distinv_find_core)
+  find_dependency(Eigen3 3.4 NO_MODULE)
+  find_dependency(TBB)
+  find_dependency(Threads)
+endmacro()
 
-if(DISTINV_ENABLE_MPI)
-  find_package(MPI COMPONENTS CXX QUIET)
-  set(DISTINV_HAVE_MPI ${MPI_CXX_FOUND})
-endif()
-if(DISTINV_ENABLE_FFTW)
+macro(distinv_find_fftw var)
+  set(${var} OFF)
   find_package(PkgConfig QUIET)
   if(PkgConfig_FOUND)
     pkg_check_modules(DISTINV_FFTW QUIET IMPORTED_TARGET GLOBAL fftw3 fftw3f)
-    set(DISTINV_HAVE_FFTW ${DISTINV_FFTW_FOUND})
+    if(DISTINV_FFTW_FOUND)
+      set(${var} ON)
+    endif()
   endif()
-endif()
-if(DISTINV_ENABLE_PNG)
+endmacro()
+
+macro(distinv_find_mpi var)
+  find_package(MPI COMPONENTS CXX QUIET)
+  set(${var} ${MPI_CXX_FOUND})
+endmacro()
+
+macro(distinv_find_png var)
   find_package(PNG QUIET)
-  set(DISTINV_HAVE_PNG ${PNG_FOUND})
-endif()
+  set(${var} ${PNG_FOUND})
+endmacro()

@@ -36,7 +36,9 @@ struct Config {
   double noise = 0.03;
   int iterations = 30;
   std::string algorithm = "pgd";     // pgd | fista | hqs
-  std::string denoiser = "tv";       // tv | wavelet
+  std::string denoiser = "tv";       // tv | wavelet | torch
+  std::string model;                 // --denoiser torch: TorchScript file (examples/export_denoiser.py)
+  std::string model_sigma_arg;       // how the model takes sigma: tensor | float | none ("": the file's metadata)
   std::string init = "pinv";         // pinv (a few distributed CG iterations on AᵀA x = Aᵀy) | backprojection
   int init_iterations = 15;
   double sigma = 0.004;              // denoiser strength
@@ -75,7 +77,10 @@ void visit_options(Config& c, Visitor&& v) {
   v.real("noise", c.noise, 0, inf, false, "standard deviation of the Gaussian noise");
   v.integer("iterations", c.iterations, 1, 10'000'000, "number of iterations");
   v.choice("algorithm", c.algorithm, {"pgd", "fista", "hqs"}, "reconstruction algorithm");
-  v.choice("denoiser", c.denoiser, {"tv", "wavelet"}, "denoiser of the prior");
+  v.choice("denoiser", c.denoiser, {"tv", "wavelet", "torch"}, "denoiser of the prior (torch: a network, --model)");
+  v.text("model", c.model, "--denoiser torch: the TorchScript file (examples/export_denoiser.py)");
+  v.text("model-sigma-arg", c.model_sigma_arg,
+         "how the model takes sigma: tensor | float | none (default: the file's metadata, else tensor)");
   v.choice("init", c.init, {"pinv", "backprojection"},
            "start: pinv (early-stopped distributed least squares) | backprojection");
   v.integer("init-iterations", c.init_iterations, 1, 100'000, "CG iterations of the pinv start");
@@ -290,6 +295,11 @@ inline void check(Config& cfg) {
   visit_options(cfg, detail::CheckOptions{});
   DISTINV_REQUIRE(!cfg.image.empty() || cfg.size >= 16, "--size: expected at least 16 for the built-in image, got ",
                   cfg.size);
+  DISTINV_REQUIRE(cfg.denoiser != "torch" || !cfg.model.empty(), "--denoiser torch: expected --model FILE.pt, got none");
+  DISTINV_REQUIRE(cfg.denoiser == "torch" || (cfg.model.empty() && cfg.model_sigma_arg.empty()),
+                  "--model and --model-sigma-arg: expected with --denoiser torch only, got --denoiser ", cfg.denoiser);
+  if (!cfg.model_sigma_arg.empty())
+    detail::CheckOptions{}.choice("model-sigma-arg", cfg.model_sigma_arg, {"tensor", "float", "none"}, "");
 }
 
 inline Config parse(int argc, char** argv) {

@@ -1,9 +1,10 @@
 // examples/distinv-pnp/main.cpp: distinv-pnp, distributed plug-and-play reconstruction of a
 // colour image seen through N Gaussian blurs with Gaussian noise. The operators are shared out over the ranks; the TV or
-// wavelet denoiser runs tile by tile over the ranks.
+// wavelet denoiser, or a network (--denoiser torch, when built with distinv::torch), runs tile by tile over the ranks.
 //   distinv-pnp                               built-in test image, one process
 //   distinv-pnp --threads 4 --operators 8     4 ranks as threads
 //   mpiexec -n 2 distinv-pnp --image photo.png
+//   mpiexec -n 2 distinv-pnp --denoiser torch --model drunet.pt --sigma 0.03
 // Writes result.png, montage.png (clean | measurement 1 | reconstruction), convergence.svg
 // and metrics.json into --output. Bad input: one line on stderr, exit code 2. Before anything
 // large is allocated the ranks check that they were given the same settings, that the run's
@@ -25,6 +26,9 @@
 #include "distinv/physics/blur.hpp"
 #include "distinv/physics/gaussian_blur.hpp"
 #include "distinv/physics/stacked.hpp"
+#ifdef DISTINV_DEMO_TORCH  // defined by CMake when distinv::torch (LibTorch) is built
+#include "distinv/torch.hpp"
+#endif
 #include "budget.hpp"
 #include "config.hpp"
 #include "example_support.hpp"
@@ -37,6 +41,11 @@ namespace {
 using T = float;
 using Image = distinv::Tensor4<T>;
 using pnp::Config;
+#ifdef DISTINV_DEMO_TORCH
+constexpr bool with_torch = true;
+#else
+constexpr bool with_torch = false;
+#endif
 
 std::vector<distinv::physics::Blur<T>> make_blurs(int n) {
   using distinv::physics::gaussian_blur;
@@ -54,6 +63,7 @@ std::vector<distinv::physics::Blur<T>> make_blurs(int n) {
 /// The tiles' halo: --receptive-field, or the denoiser's receptive field.
 distinv::Index halo_of(Config const& cfg) {
   if (cfg.receptive_field >= 0) return cfg.receptive_field;
+  if (cfg.denoiser == "torch") return 32;  // in the model file's metadata, read later; for the estimate only
   return cfg.denoiser == "wavelet" ? distinv::optim::receptive_field_of(distinv::optim::WaveletDenoiser<T>{})
                                    : distinv::optim::receptive_field_of(distinv::optim::TVDenoiser<T>{});
 }
@@ -176,10 +186,19 @@ void reconstruct(Ctx& ctx, Config const& cfg, Image const& clean, pnp::Fingerpri
                   psnr_result, psnr_result - psnr_measurement, total / std::max<std::size_t>(1, res.history.size()),
                   (out->folder() / "{result.png, montage.png, convergence.svg, metrics.json}").string().c_str());
   };
-  if (cfg.denoiser == "wavelet")
+  if (cfg.denoiser == "torch") {
+#ifdef DISTINV_DEMO_TORCH
+    // each rank loads its own module, with its share of the cores
+    distinv::libtorch::TorchDenoiserOptions opt{.receptive_field = cfg.receptive_field,
+                                             .intra_op_threads = distinv::libtorch::threads_per_rank(ctx)};
+    if (!cfg.model_sigma_arg.empty()) opt.sigma_arg = distinv::libtorch::parse_sigma_arg(cfg.model_sigma_arg);
+    run(distinv::optim::PnP{distinv::libtorch::load_denoiser<T>(ctx, cfg.model, opt)});
+#endif
+  } else if (cfg.denoiser == "wavelet") {
     run(distinv::optim::PnP{distinv::optim::WaveletDenoiser<T>{}});
-  else
+  } else {
     run(distinv::optim::PnP{distinv::optim::TVDenoiser<T>{}});
+  }
 }
 
 Image load(Config const& cfg, pnp::Bytes budget) {
@@ -208,6 +227,8 @@ int main(int argc, char** argv) {
   std::string backend;
   try {
     cfg = pnp::parse(argc, argv);
+    DISTINV_REQUIRE(with_torch || cfg.denoiser != "torch", "--denoiser torch: this distinv-pnp was built without ",
+                    "LibTorch (run scripts/install-torch.sh, then configure and build again)");
     auto const [mpi_world, mpi_local] = mpiexec_processes();
     backend = cfg.backend;
     if (backend == "auto") backend = cfg.threads > 0 ? "threads" : mpi_world != 0 ? "mpi" : "single";

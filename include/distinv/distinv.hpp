@@ -16,8 +16,10 @@
 // physics
 #include "distinv/physics/blur.hpp"
 #include "distinv/physics/circular_normal.hpp"
+#include "distinv/physics/fused_normal.hpp"
 #include "distinv/physics/denoising.hpp"
 #include "distinv/physics/downsampling.hpp"
+#include "distinv/physics/filters.hpp"
 #include "distinv/physics/gaussian_blur.hpp"
 #include "distinv/physics/inpainting.hpp"
 #include "distinv/physics/pseudo_inverse.hpp"

@@ -10,6 +10,7 @@
 #include <random>
 #include <vector>
 
+#include "distinv/config.hpp"
 #include "distinv/comm/threads.hpp"
 #include "distinv/cuda.hpp"
 #include "distinv/distinv.hpp"
@@ -41,9 +42,9 @@ std::vector<physics::Blur<T>> host_blurs(bool mixed, double noise = 0) {
 }
 
 template <class T>
-std::vector<cuda::Blur<T>> device_copies(std::vector<physics::Blur<T>> const& host) {
-  std::vector<cuda::Blur<T>> ops;
-  for (auto const& op : host) ops.emplace_back(op);
+std::vector<physics::Blur<T, device::Cuda>> device_copies(std::vector<physics::Blur<T>> const& host) {
+  std::vector<physics::Blur<T, device::Cuda>> ops;
+  for (auto const& op : host) ops.emplace_back(op, device::Cuda{});
   return ops;
 }
 
@@ -157,7 +158,7 @@ TEST_CASE_TEMPLATE("cuda generic: tiled prior and 20 PnP-PGD iterations on the d
   });
 }
 
-#if defined(DISTINV_HAS_NCCL) && DISTINV_HAS_NCCL
+#if DISTINV_HAS_NCCL
 static_assert(CommBackend<comm::WithNccl<comm::SingleProcess>>);
 
 TEST_CASE_TEMPLATE("cuda generic: a context reducing device signals with NCCL equals the host", T, float, double) {

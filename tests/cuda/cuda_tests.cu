@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "distinv/config.hpp"
 #include "distinv/comm/single_process.hpp"
 #include "distinv/comm/threads.hpp"
 #include "distinv/core/kernels/for_each.hpp"
@@ -22,6 +23,8 @@
 #include "distinv/core/tensor.hpp"
 #include "distinv/cuda.hpp"
 #include "distinv/optim/denoisers/tv.hpp"
+#include "distinv/physics/blur.hpp"
+#include "distinv/physics/circular_normal.hpp"
 #include "distinv/optim/denoisers/wavelet.hpp"
 #include "distinv/tiling/create_strategy.hpp"
 #include "distinv/tiling/process.hpp"
@@ -29,6 +32,10 @@
 using namespace distinv;
 using cuda::DeviceTensor;
 using kernels::Padding;
+using physics::BlurMethod;
+/// The device blur on `stream` (device 0).
+template <class T>
+using DeviceBlur = physics::Blur<T, device::Cuda>;
 
 namespace {
 
@@ -65,14 +72,15 @@ Index source(Padding m, Index i, Index n) {
   }
 }
 
-// deepinv conv2d on the host: pad (kh/2, kh-1-kh/2) x (kw/2, kw-1-kw/2) (none for valid), then
-// correlate with the flipped filter; filter (Bf, Cf, kh, kw) broadcast over (B, C).
+// deepinv 0.5 conv2d on the host: pad (kh//2 - (kh-1)%2, kh//2) x (kw//2 - (kw-1)%2, kw//2)
+// (none for valid), i.e. the centre kh//2 for even kernels too, then correlate with the flipped
+// filter; filter (Bf, Cf, kh, kw) broadcast over (B, C).
 template <class T>
 Tensor4<T> ref_conv(Tensor4<T> const& x, Tensor4<T> const& f, Padding m) {
   Index const B = x.dimension(0), C = x.dimension(1), H = x.dimension(2), W = x.dimension(3);
   Index const Bf = f.dimension(0), Cf = f.dimension(1), kh = f.dimension(2), kw = f.dimension(3);
   bool const valid = m == Padding::valid;
-  Index const pt = valid ? 0 : kh / 2, pl = valid ? 0 : kw / 2;
+  Index const pt = valid ? 0 : kh / 2 - (kh - 1) % 2, pl = valid ? 0 : kw / 2 - (kw - 1) % 2;
   Index const Ho = valid ? H - kh + 1 : H, Wo = valid ? W - kw + 1 : W;
   Tensor4<T> y(B, C, Ho, Wo);
   for (Index b = 0; b < B; ++b)
@@ -195,34 +203,34 @@ TEST_CASE_TEMPLATE("cuda: Blur matches the naive host convolution for every padd
       auto const hx = random_tensor<T, 4>(c.x, 5), hf = random_tensor<T, 4>(c.f, 6);
       auto const ref = ref_conv(hx, hf, m);
       auto x = cuda::to_device(hx, stream);
-      cuda::Blur<T> direct(hf, m, stream, cuda::BlurMethod::direct);
+      DeviceBlur<T> direct(hf, m, BlurMethod::direct, device::Cuda{0, stream});
       auto const y = direct.A(x).to_host(stream);
       CHECK(shape_of(y) == shape_of(ref));
       CHECK(max_abs_diff(y, ref) < conv_tol<T>());
       if (m == Padding::circular) {
-        cuda::Blur<T> fft(hf, m, stream);
-        CHECK(fft.uses_fft());
+        DeviceBlur<T> fft(hf, m, BlurMethod::automatic, device::Cuda{0, stream});
+        CHECK(fft.uses_fft(c.x[2], c.x[3]));
         CHECK(max_abs_diff(fft.A(x).to_host(stream), ref) < conv_tol<T>());
       }
     }
   Tensor4<T> f(1, 2, 3, 3);
   f.setConstant(T(1));
-  cuda::Blur<T> bad(f, Padding::zeros, stream);
+  DeviceBlur<T> bad(f, Padding::zeros, BlurMethod::automatic, device::Cuda{0, stream});
   DeviceTensor<T, 4> x3(Shape<4>{1, 3, 8, 8});
   CHECK_THROWS_AS(bad.A(x3), Error);  // 2 filter channels for 3 signal channels
-  CHECK_THROWS_AS(cuda::Blur<T>(f, Padding::reflect, stream, cuda::BlurMethod::fft), Error);
+  CHECK_THROWS_AS(DeviceBlur<T>(f, Padding::reflect, BlurMethod::fft, device::Cuda{0, stream}), Error);
 }
 
 TEST_CASE_TEMPLATE("cuda: Blur passes the dot test <A x, y> = <x, A^T y> on the device", T, float, double) {
   cuda::Stream stream;
   cuda::Reducer reducer;
   for (Padding m : {Padding::valid, Padding::circular, Padding::reflect, Padding::replicate, Padding::zeros})
-    for (auto method : {cuda::BlurMethod::direct, cuda::BlurMethod::automatic})
+    for (auto method : {BlurMethod::direct, BlurMethod::automatic})
       for (auto const& c : blur_cases) {
         if (m == Padding::valid && (c.f[2] > c.x[2] || c.f[3] > c.x[3])) continue;
         CAPTURE(kernels::padding_name(m));
         CAPTURE(to_string(c.f));
-        cuda::Blur<T> A(random_tensor<T, 4>(c.f, 7), m, stream, method);
+        DeviceBlur<T> A(random_tensor<T, 4>(c.f, 7), m, method, device::Cuda{0, stream});
         auto x = cuda::to_device(random_tensor<T, 4>(c.x, 8), stream);
         auto y = cuda::to_device(random_tensor<T, 4>(A.output_shape(c.x), 9), stream);
         auto const Ax = A.A(x);
@@ -242,7 +250,8 @@ TEST_CASE_TEMPLATE("cuda: cuFFT circular blur equals the direct one (A, A^T, A^T
   for (auto const& c : blur_cases) {
     CAPTURE(to_string(c.f));
     auto const hf = random_tensor<T, 4>(c.f, 10);
-    cuda::Blur<T> fft(hf, Padding::circular, stream), direct(hf, Padding::circular, stream, cuda::BlurMethod::direct);
+    DeviceBlur<T> fft(hf, Padding::circular, BlurMethod::automatic, device::Cuda{0, stream}),
+        direct(hf, Padding::circular, BlurMethod::direct, device::Cuda{0, stream});
     auto x = cuda::to_device(random_tensor<T, 4>(c.x, 11), stream);
     CHECK(max_abs_diff(fft.A(x).to_host(stream), direct.A(x).to_host(stream)) < conv_tol<T>());
     CHECK(max_abs_diff(fft.A_adjoint(x).to_host(stream), direct.A_adjoint(x).to_host(stream)) < conv_tol<T>());
@@ -259,11 +268,12 @@ TEST_CASE_TEMPLATE("cuda: cuFFT circular blur equals the direct one (A, A^T, A^T
 TEST_CASE_TEMPLATE("cuda: CircularNormal fused normal equations equal the plain sums", T, float, double) {
   cuda::Stream stream;
   Shape<4> const s{2, 2, 12, 10};
-  std::vector<cuda::Blur<T>> ops;
+  std::vector<DeviceBlur<T>> ops;
   std::vector<DeviceTensor<T, 4>> ys;
   Shape<4> const fshapes[] = {{1, 1, 5, 5}, {2, 1, 3, 4}, {1, 2, 6, 3}};
   for (int i = 0; i < 3; ++i) {
-    ops.emplace_back(random_tensor<T, 4>(fshapes[i], 20 + unsigned(i)), Padding::circular, stream);
+    ops.emplace_back(random_tensor<T, 4>(fshapes[i], 20 + unsigned(i)), Padding::circular, BlurMethod::automatic,
+                     device::Cuda{0, stream});
     ys.push_back(cuda::to_device(random_tensor<T, 4>(s, 30 + unsigned(i)), stream));
   }
   auto x = cuda::to_device(random_tensor<T, 4>(s, 40), stream);
@@ -275,21 +285,22 @@ TEST_CASE_TEMPLATE("cuda: CircularNormal fused normal equations equal the plain 
   }
   Tensor4<T> const grad = host_sum(AtA, Aty, T(-1));
 
-  cuda::CircularNormal<T> normal(s, stream);
+  // filters of (2, 1) and (1, 2) planes: the weight S needs (2, 2) planes
+  physics::CircularNormal<T, device::Cuda> normal(s, {2, 2}, device::Cuda{0, stream});
   for (int i = 0; i < 3; ++i) normal.add(ops[std::size_t(i)], ys[std::size_t(i)]);
-  CHECK(normal.weights().size() == std::size_t(4 * 12 * 6));
-  CHECK(normal.rhs().size() == std::size_t(2 * 4 * 12 * 6));
-  CHECK(max_abs_diff(normal.A_adjoint_A(x).to_host(stream), AtA) < 10 * conv_tol<T>());
+  CHECK(normal.spectrum_sum().size() == std::size_t(4 * 12 * 6));
+  CHECK(normal.data_term().size() == std::size_t(2 * 4 * 12 * 6));
+  CHECK(max_abs_diff(normal.normal(x).to_host(stream), AtA) < 10 * conv_tol<T>());
   CHECK(max_abs_diff(normal.A_adjoint_y().to_host(stream), Aty) < 10 * conv_tol<T>());
   CHECK(max_abs_diff(normal.grad(x).to_host(stream), grad) < 10 * conv_tol<T>());
 
   // without measurements: the normal operator only; the rhs stays zero
-  cuda::CircularNormal<T> only(s, stream);
-  for (auto const& A : ops) only.add(A);
+  physics::CircularNormal<T, device::Cuda> only(s, {2, 2}, device::Cuda{0, stream});
+  for (auto const& A : ops) only.add_operator(A);
   CHECK(max_abs_diff(only.grad(x).to_host(stream), AtA) < 10 * conv_tol<T>());
   Tensor4<T> f(1, 1, 3, 3);
   f.setConstant(T(1));
-  CHECK_THROWS_AS(only.add(cuda::Blur<T>(f, Padding::zeros, stream)), Error);
+  CHECK_THROWS_AS(only.add_operator(DeviceBlur<T>(f, Padding::zeros, BlurMethod::automatic, device::Cuda{0, stream})), Error);
   DeviceTensor<T, 4> wrong(Shape<4>{2, 2, 12, 11});
   CHECK_THROWS_AS(only.grad(wrong), Error);
 
@@ -304,10 +315,10 @@ TEST_CASE_TEMPLATE("cuda: CircularNormal fused normal equations equal the plain 
       ranks.emplace_back([&, r] {
         cuda::Stream st;
         cuda::HostStaged<comm::Threads> comm(comm::Threads(world, r), st);
-        cuda::CircularNormal<T> local(s, st);
+        physics::CircularNormal<T, device::Cuda> local(s, {2, 2}, device::Cuda{0, st});
         local.add(ops[std::size_t(r)], ys[std::size_t(r)]);
-        comm.all_reduce(local.weights(), ReduceOp::sum);
-        comm.all_reduce(local.rhs(), ReduceOp::sum);
+        comm.all_reduce(local.spectrum_sum(), ReduceOp::sum);
+        comm.all_reduce(local.data_term(), ReduceOp::sum);
         auto xr = cuda::to_device(random_tensor<T, 4>(s, 40), st);
         worst[std::size_t(r)] = max_abs_diff(local.grad(xr).to_host(st), grad);
         comm.barrier();
@@ -376,7 +387,7 @@ TEST_CASE("cuda: HostStaged collectives over SingleProcess and Threads") {
   for (int r = 0; r < P; ++r) CHECK(ok[std::size_t(r)] == 1);
 }
 
-#if defined(DISTINV_HAS_NCCL) && DISTINV_HAS_NCCL
+#if DISTINV_HAS_NCCL
 TEST_CASE("cuda: comm::Nccl on one rank (unique id through SingleProcess)") {
   static_assert(cuda::DeviceCommBackend<comm::Nccl>);
   cuda::Stream st;

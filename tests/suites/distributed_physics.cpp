@@ -117,19 +117,19 @@ TEST_CASE("distributed stack: mean reduction, distribute(), A_dagger, compute_sq
     physics::StackedLinearPhysics<physics::Blur<T>> const mild_ref(mild);
     auto const ym = mild_ref.A(x);
     auto const xd = distribute(mild_ref, ctx).A_dagger(ym, DaggerOptions{.local_only = false, .max_iter = 200, .tol = 1e-12});
-    CHECK(rel_diff(xd, physics::A_dagger(mild_ref, ym, optim::CgOptions{200, 1e-12})) < 1e-9);
+    CHECK(rel_diff(xd, physics::A_dagger(mild_ref, ym, linalg::CgOptions{200, 1e-12})) < 1e-9);
     CHECK(rel_diff(xd, x) < 1e-6);  // exact data: the least-squares solution is x itself
     // Local approximation: the mean of the operators' own pseudo-inverses.
     Tensor4<T> mean = zeros_like(x);
-    for (auto const& op : ops) mean += physics::A_dagger(op, y[std::size_t(&op - ops.data())], optim::CgOptions{});
+    for (auto const& op : ops) mean += physics::A_dagger(op, y[std::size_t(&op - ops.data())], linalg::CgOptions{});
     CHECK(rel_diff(A.A_dagger(y), Tensor4<T>(mean * T(1.0 / 3))) < 1e-8);
 
     // ‖A‖²: exact by the distributed power method, bounded above by Σ ‖A_i‖².
     double const exact = A.compute_sqnorm(x, SqnormOptions{.local_only = false, .max_iter = 500, .tol = 1e-10});
     double sum = 0;
-    for (auto const& op : ops) sum += physics::compute_sqnorm(op, x, optim::PowerOptions{500, 1e-10});
-    CHECK(exact == doctest::Approx(optim::power_method([&](Tensor4<T> const& v) { return ref.A_adjoint_A(v); }, x,
-                                                       optim::PowerOptions{500, 1e-10}).eigenvalue).epsilon(1e-6));
+    for (auto const& op : ops) sum += physics::compute_sqnorm(op, x, linalg::PowerOptions{500, 1e-10});
+    CHECK(exact == doctest::Approx(linalg::power_method([&](Tensor4<T> const& v) { return ref.A_adjoint_A(v); }, x,
+                                                       linalg::PowerOptions{500, 1e-10}).eigenvalue).epsilon(1e-6));
     CHECK(A.compute_sqnorm(x, SqnormOptions{.local_only = true, .max_iter = 500, .tol = 1e-10}) ==
           doctest::Approx(sum).epsilon(1e-6));
     CHECK(exact <= sum * (1 + 1e-9));

@@ -1,7 +1,8 @@
 // PNG input/output of io/png.hpp: round trips, 16-bit / palette / grey+alpha inputs written
 // here through libpng directly, and the errors (missing, not a PNG, truncated, corrupt,
 // unwritable), with no file left behind after a failed write. Built only when libpng is there.
-#ifdef DISTINV_HAS_PNG
+#include "distinv/config.hpp"
+#if DISTINV_HAS_PNG
 #include <doctest/doctest.h>
 
 #include <cmath>

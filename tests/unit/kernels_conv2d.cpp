@@ -12,6 +12,7 @@
 
 #include "distinv/core/kernels/conv2d.hpp"
 #include "distinv/core/kernels/for_each.hpp"
+#include "distinv/host/for_each.hpp"
 #include "distinv/core/kernels/patch.hpp"
 
 namespace k = distinv::kernels;
@@ -59,12 +60,13 @@ Index ref_source(Padding m, Index i, Index n) {
   }
 }
 
-// deepinv conv2d: pad (kh/2, kh-1-kh/2) x (kw/2, kw-1-kw/2), correlate with the flipped filter.
+// deepinv 0.5 conv2d (physics/functional/convolution.py): pad (kh//2 - (kh-1)%2, kh//2) x
+// (kw//2 - (kw-1)%2, kw//2), correlate with the flipped filter: the centre is kh//2, even or odd.
 template <class T>
 std::vector<T> ref_conv(std::vector<T> const& x, Index B, Index C, Index H, Index W, std::vector<T> const& f,
                         Index Bf, Index Cf, Index kh, Index kw, Padding m) {
-  Index const pt = m == Padding::valid ? 0 : kh / 2, pb = m == Padding::valid ? 0 : kh - 1 - kh / 2;
-  Index const pl = m == Padding::valid ? 0 : kw / 2, pr = m == Padding::valid ? 0 : kw - 1 - kw / 2;
+  Index const pt = m == Padding::valid ? 0 : kh / 2 - (kh - 1) % 2, pb = m == Padding::valid ? 0 : kh / 2;
+  Index const pl = m == Padding::valid ? 0 : kw / 2 - (kw - 1) % 2, pr = m == Padding::valid ? 0 : kw / 2;
   Index const Hp = H + pt + pb, Wp = W + pl + pr, Ho = Hp - kh + 1, Wo = Wp - kw + 1;
   std::vector<T> y(static_cast<std::size_t>(B * C * Ho * Wo));
   for (Index b = 0; b < B; ++b)
@@ -89,16 +91,32 @@ std::vector<T> ref_conv(std::vector<T> const& x, Index B, Index C, Index H, Inde
   return y;
 }
 
-template <class T>
-std::vector<T> run_conv(k::Conv2dGeometry const& g, std::vector<T> const& x, std::vector<T> const& f) {
+// The functors run as the device runs them (strips of 1 output) and as the host does (strips
+// of 8, with the interior fast path); both must give the same values.
+template <class T, int Strip>
+std::vector<T> run_conv_strip(k::Conv2dGeometry const& g, std::vector<T> const& x, std::vector<T> const& f) {
   std::vector<T> y(std::size_t(g.planes * g.Ho * g.Wo));
-  k::for_each_index(Index(y.size()), k::Conv2d<T>{g, x.data(), f.data(), y.data()});
+  distinv::host::Serial{}.grid(g.planes * g.Ho, k::strips_of<Strip>(g.Wo),
+                               k::Conv2d<T, Strip>{g, x.data(), f.data(), y.data()});
   return y;
 }
 template <class T>
-std::vector<T> run_adjoint(k::Conv2dGeometry const& g, std::vector<T> const& y, std::vector<T> const& f) {
+std::vector<T> run_conv(k::Conv2dGeometry const& g, std::vector<T> const& x, std::vector<T> const& f) {
+  auto const y = run_conv_strip<T, 1>(g, x, f);
+  REQUIRE(max_diff(run_conv_strip<T, 8>(g, x, f), y) <= 10 * tol<T>());
+  return y;
+}
+template <class T, int Strip>
+std::vector<T> run_adjoint_strip(k::Conv2dGeometry const& g, std::vector<T> const& y, std::vector<T> const& f) {
   std::vector<T> x(std::size_t(g.planes * g.H * g.W));
-  k::for_each_index(Index(x.size()), k::Conv2dAdjoint<T>{g, y.data(), f.data(), x.data()});
+  distinv::host::Serial{}.grid(g.planes * g.H, k::strips_of<Strip>(g.W),
+                               k::Conv2dAdjoint<T, Strip>{g, y.data(), f.data(), x.data()});
+  return x;
+}
+template <class T>
+std::vector<T> run_adjoint(k::Conv2dGeometry const& g, std::vector<T> const& y, std::vector<T> const& f) {
+  auto const x = run_adjoint_strip<T, 1>(g, y, f);
+  REQUIRE(max_diff(run_adjoint_strip<T, 8>(g, y, f), x) <= 10 * tol<T>());
   return x;
 }
 
@@ -154,9 +172,9 @@ TEST_CASE("kernels: conv2d by hand (zeros padding, odd and even filters)") {
   std::vector<double> x{1, 2, 3, 4}, f3{1, 2, 3}, f2{1, 2};
   auto g3 = k::make_conv2d_geometry(1, 1, 1, 4, 1, 1, 1, 3, Padding::zeros);
   CHECK(run_conv(g3, x, f3) == std::vector<double>{4, 10, 16, 17});
-  // even filter [1 2]: padding (1 before, 0 after) so y[i] = x[i] + 2 x[i-1]
+  // even filter [1 2]: deepinv 0.5 pads (0 before, 1 after), centre 1, so y[i] = x[i+1] + 2 x[i]
   auto g2 = k::make_conv2d_geometry(1, 1, 1, 4, 1, 1, 1, 2, Padding::zeros);
-  CHECK(run_conv(g2, x, f2) == std::vector<double>{1, 4, 7, 10});
+  CHECK(run_conv(g2, x, f2) == std::vector<double>{4, 7, 10, 8});
   auto gv = k::make_conv2d_geometry(1, 1, 1, 4, 1, 1, 1, 3, Padding::valid);
   CHECK(gv.Wo == 2);
   CHECK(run_conv(gv, x, f3) == std::vector<double>{10, 16});
@@ -255,7 +273,8 @@ TEST_CASE_TEMPLATE("kernels: spectral pipeline (circular filter, products, norma
   auto const K = dft_r2c(kt, B, H, W);
   auto spectral = [&](typename k::SpectralMultiply<T>::Op op, std::vector<T> const& in) {
     auto X = dft_r2c(in, P, H, W);
-    k::for_each_index(P * ps, k::SpectralMultiply<T>{ps, g.filter, K.data(), X.data(), scale, op});
+    k::SpectralMultiply<T> const mul{ps, g.filter, K.data(), scale, op};
+    for (Index e = 0; e < P * ps; ++e) mul(e, X[std::size_t(e)]);
     return dft_c2r(X, P, H, W);
   };
   using SM = k::SpectralMultiply<T>;
@@ -275,10 +294,16 @@ TEST_CASE_TEMPLATE("kernels: spectral pipeline (circular filter, products, norma
   std::vector<T> S(std::size_t(P * ps), T(0));
   std::vector<k::Complex<T>> Bsp(std::size_t(P * ps), k::Complex<T>{T(0), T(0)});
   auto const Y1 = dft_r2c(y, P, H, W), Y2 = dft_r2c(y2, P, H, W);
-  k::for_each_index(P * ps, k::AccumulateNormal<T>{ps, g.filter, K.data(), Y1.data(), S.data(), Bsp.data()});
-  k::for_each_index(P * ps, k::AccumulateNormal<T>{ps, g.filter, K2.data(), Y2.data(), S.data(), Bsp.data()});
+  // S and B have one plane per signal plane here: S's planes map onto the filters like the signal's.
+  for (auto const* Kp : {&K, &K2}) k::for_each_index(P * ps, k::AccumulateWeight<T>{ps, g.filter, Kp->data(), S.data()});
+  k::AccumulateNormal<T> const add1{ps, g.filter, K.data(), Bsp.data()}, add2{ps, g.filter, K2.data(), Bsp.data()};
+  for (Index e = 0; e < P * ps; ++e) {
+    add1(e, Y1[std::size_t(e)]);
+    add2(e, Y2[std::size_t(e)]);
+  }
   auto X = dft_r2c(x, P, H, W);
-  k::for_each_index(P * ps, k::NormalResidual<T>{S.data(), Bsp.data(), X.data(), scale});
+  k::NormalResidual<T> const residual{ps, k::FilterBroadcast{C, B, C}, S.data(), Bsp.data(), scale};
+  for (Index e = 0; e < P * ps; ++e) residual(e, X[std::size_t(e)]);
   auto const fused = dft_c2r(X, P, H, W);
   std::vector<T> plain(x.size(), T(0));
   auto const r1 = run_conv(g, x, f), r2 = run_conv(g, x, f2);

@@ -7,6 +7,7 @@
 #include <random>
 #include <vector>
 
+#include "distinv/core/kernels/conv2d.hpp"
 #include "distinv/core/kernels/for_each.hpp"
 #include "distinv/core/kernels/padding.hpp"
 #include "distinv/core/kernels/pointwise.hpp"
@@ -71,8 +72,13 @@ TEST_CASE_TEMPLATE("kernels: complex products and the spectral normal residual m
   std::vector<T> S{T(2), T(0.5), T(3)};
   std::vector<k::Complex<T>> B{{T(1), T(-1)}, {T(0), T(2)}, {T(-1), T(0.5)}};
   std::vector<k::Complex<T>> X{{T(1), T(1)}, {T(-2), T(4)}, {T(0.5), T(0)}}, X2 = X;
-  k::for_each_index(3, k::NormalResidual<T>{S.data(), B.data(), X.data(), T(0.5)});
-  k::for_each_index(3, k::NormalResidual<T>{S.data(), nullptr, X2.data(), T(2)});
+  // (one plane of 3 coefficients, S with the same plane)
+  k::NormalResidual<T> const with_b{3, k::FilterBroadcast{}, S.data(), B.data(), T(0.5)};
+  k::NormalResidual<T> const without_b{3, k::FilterBroadcast{}, S.data(), nullptr, T(2)};
+  for (Index e = 0; e < 3; ++e) {
+    with_b(e, X[std::size_t(e)]);
+    without_b(e, X2[std::size_t(e)]);
+  }
   // hand-computed: 0.5 * (S X - B)
   CHECK(X[0].re == T(0.5));  // 0.5 * (2 - 1)
   CHECK(X[0].im == T(1.5));  // 0.5 * (2 + 1)

@@ -4,6 +4,7 @@
 
 #include <numeric>
 
+#include "distinv/config.hpp"
 #include "distinv/physics/blur.hpp"
 #include "distinv/physics/gaussian_blur.hpp"
 #include "physics_helpers.hpp"
@@ -32,13 +33,14 @@ constexpr Padding all_paddings[] = {Padding::circular, Padding::valid, Padding::
 
 TEST_CASE_TEMPLATE("Blur pins the convolution convention on hand-computed examples", T, float, double) {
   // x(i, j) = 4 i + j + 1 on 4 x 4. Expected values from the formula
-  // y[i,j] = sum_{m,n} f[m,n] x[i + (h-1)//2 - m, j + (w-1)//2 - n] (zero outside), evaluated
-  // in plain Python (deepinv's conv2d: flipped kernel, pad h//2 before and (h-1)//2 after).
+  // y[i,j] = sum_{m,n} f[m,n] x[i + h//2 - m, j + w//2 - n] (zero outside), evaluated in plain
+  // Python: deepinv 0.5's conv2d (flipped kernel, pad (h-1)//2 before and h//2 after) centres
+  // an even kernel at h//2 too, so the 2x2 kernel's tap (1, 1) sits on the output pixel.
   Tensor4<T> x(1, 1, 4, 4);
   for (Index i = 0; i < 4; ++i)
     for (Index j = 0; j < 4; ++j) x(0, 0, i, j) = T(4 * i + j + 1);
   double const want3[4][4] = {{17, 20, 23, 17}, {39, 43, 51, 31}, {67, 75, 83, 47}, {43, 52, 57, 23}};
-  double const want2[4][4] = {{1, 4, 7, 10}, {8, 26, 36, 46}, {24, 66, 76, 86}, {40, 106, 116, 126}};
+  double const want2[4][4] = {{26, 36, 46, 32}, {66, 76, 86, 56}, {106, 116, 126, 80}, {94, 101, 108, 64}};
   Blur<T> b3(kernel_of<T>({{1, 2, 0}, {0, 1, -1}, {3, 0, 2}}), Padding::zeros);
   Blur<T> b2(kernel_of<T>({{1, 2}, {3, 4}}), Padding::zeros);
   auto y3 = b3.A(x);
@@ -100,7 +102,7 @@ TEST_CASE_TEMPLATE("Blur with reflect and replicate padding matches the padding 
   CHECK(Blur<T>(k, Padding::zeros).A(x)(0, 0, 0, 3) == T(3));
 }
 
-#ifdef DISTINV_HAS_FFTW
+#if DISTINV_HAS_FFTW
 TEST_CASE_TEMPLATE("circular Blur: FFT path equals direct path, odd, even and oversized kernels", T, float, double) {
   std::uint64_t seed = 7;
   for (auto ks : {std::array<Index, 2>{3, 3}, {4, 6}, {5, 2}, {13, 11}, {20, 9}})

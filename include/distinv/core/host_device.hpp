@@ -9,3 +9,13 @@
 #else
 #define DISTINV_HOST_DEVICE
 #endif
+
+// DISTINV_UNROLL(n): asks the compiler to unroll the next loop n times (GCC / nvcc / clang).
+#define DISTINV_PRAGMA(x) _Pragma(#x)
+#if defined(__CUDACC__) || defined(__clang__)
+#define DISTINV_UNROLL(n) DISTINV_PRAGMA(unroll n)
+#elif defined(__GNUC__)
+#define DISTINV_UNROLL(n) DISTINV_PRAGMA(GCC unroll n)
+#else
+#define DISTINV_UNROLL(n)
+#endif

@@ -2,8 +2,9 @@
 // core/signal.hpp: what the generic layers (distributed physics, data fidelity, tiling,
 // solvers) ask of a signal type, so that the same templates run over host Eigen tensors and
 // CUDA device tensors. A type is a Signal when signal_traits<X> is specialised for it; the
-// traits create (zeros_of, filled_of), move to and from the host, apply element-wise maps
-// (map2, sum2) and all-reduce / broadcast through a host CommBackend. Arithmetic (+, -, * by a
+// traits name its space (space_type, core/space.hpp), create (zeros_of, filled_of), move to
+// and from the host, apply element-wise maps (map2, sum2) and all-reduce / broadcast through
+// a host CommBackend. Arithmetic (+, -, * by a
 // scalar, +=, -=) comes from the type itself. Host tensors are specialised here; device
 // tensors in distinv/cuda/signal.cuh, which also gives them shape_of, dot, norm, psnr, ...
 #include <cmath>
@@ -17,6 +18,7 @@
 #include "distinv/core/concepts.hpp"
 #include "distinv/core/host_device.hpp"
 #include "distinv/core/tensor.hpp"
+#include "distinv/device.hpp"
 
 namespace distinv {
 
@@ -28,6 +30,7 @@ template <class T, int R>
 struct signal_traits<Tensor<T, R>> {
   using tensor_type = Tensor<T, R>;
   using host_type = Tensor<T, R>;
+  using space_type = device::Host;
   static constexpr bool on_device = false;
 
   static tensor_type zeros(Shape<R> const& s) { return distinv::zeros<T>(s); }
@@ -81,6 +84,10 @@ concept DeviceSignal = Signal<X> && signal_traits<std::remove_cvref_t<X>>::on_de
 
 template <Signal X>
 using host_tensor_t = typename signal_traits<std::remove_cvref_t<X>>::host_type;
+
+/// The space (core/space.hpp) a signal type lives in: device::Host for host tensors.
+template <Signal X>
+using space_of_t = typename signal_traits<std::remove_cvref_t<X>>::space_type;
 
 /// A zero signal of type X and the given shape.
 template <Signal X>

@@ -3,8 +3,10 @@
 // all_reduce / broadcast / all_gatherv on DeviceSpans, barrier); HostStaged<Comm> models it
 // over any host CommBackend (SingleProcess, Threads, Mpi) by copying through a pinned host
 // buffer that it owns. comm::Nccl (distinv/cuda/nccl.hpp) models it with NCCL. Every
-// collective is blocking: it returns when the result is in the device buffer.
-// Compiles with the host compiler.
+// collective is blocking: it returns when the result is in the device buffer. The free
+// functions all_reduce / broadcast(comm, DeviceSpan) reduce device memory over a host
+// backend (its NCCL communicator, a CUDA-aware MPI, or pinned staging). Compiles with the
+// host compiler.
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -147,5 +149,53 @@ class HostStaged {
   cudaStream_t stream_;
   detail::PinnedBuffer send_, recv_;
 };
+
+namespace detail {
+/// This host thread's pinned staging memory.
+inline PinnedBuffer& thread_staging() {
+  thread_local PinnedBuffer buffer;
+  return buffer;
+}
+}  // namespace detail
+
+/// In-place all-reduce of device memory over a host backend's ranks (see the header comment).
+template <CommBackend Comm, class T>
+void all_reduce(Comm const& comm, DeviceSpan<T> buf, ReduceOp op) {
+  if constexpr (requires { comm.device_comm(); }) {
+    comm.device_comm().all_reduce(buf, op);
+    return;
+  }
+  if (comm.size() == 1 || buf.empty()) return;  // every rank has the same size
+  if constexpr (requires { comm.device_aware(); }) {
+    if (comm.device_aware() && op != ReduceOp::mean) {  // mean divides on the host
+      synchronize(nullptr);
+      comm.all_reduce(std::span<T>(buf.data(), buf.size()), op);
+      return;
+    }
+  }
+  T* h = detail::thread_staging().template get<T>(buf.size());
+  check(cudaMemcpy(h, buf.data(), buf.size() * sizeof(T), cudaMemcpyDeviceToHost), "cudaMemcpy");
+  comm.all_reduce(std::span<T>(h, buf.size()), op);
+  check(cudaMemcpy(buf.data(), h, buf.size() * sizeof(T), cudaMemcpyHostToDevice), "cudaMemcpy");
+}
+
+/// Broadcast of device memory from `root` over a host backend's ranks.
+template <CommBackend Comm, class T>
+void broadcast(Comm const& comm, DeviceSpan<T> buf, int root) {
+  if constexpr (requires { comm.device_comm(); }) {
+    comm.device_comm().broadcast(buf, root);
+    return;
+  }
+  if (comm.size() == 1 || buf.empty()) {
+    comm.broadcast(std::span<T>{}, root);  // checks the root, keeps the ranks in step
+    return;
+  }
+  T* h = detail::thread_staging().template get<T>(buf.size());
+  if (comm.rank() == root)
+    check(cudaMemcpy(h, buf.data(), buf.size() * sizeof(T), cudaMemcpyDeviceToHost), "cudaMemcpy");
+  comm.broadcast(std::span<T>(h, buf.size()), root);
+  if (comm.rank() != root)
+    check(cudaMemcpy(buf.data(), h, buf.size() * sizeof(T), cudaMemcpyHostToDevice), "cudaMemcpy");
+}
 
 }  // namespace distinv::cuda

@@ -18,6 +18,7 @@
 
 #include "distinv/core/tensor.hpp"
 #include "distinv/cuda/error.hpp"
+#include "distinv/fft/engine.hpp"
 
 namespace distinv::device {
 
@@ -40,6 +41,19 @@ struct Cuda {
 };
 
 }  // namespace distinv::device
+
+namespace distinv::cuda {
+struct Cufft;  // cuda/fft.cuh
+}  // namespace distinv::cuda
+
+namespace distinv::fft {
+/// GPUs transform with cuFFT (declared here, with the device, so that every translation unit
+/// sees the same default).
+template <>
+struct default_engine<device::Cuda> {
+  using type = cuda::Cufft;
+};
+}  // namespace distinv::fft
 
 namespace distinv::cuda {
 

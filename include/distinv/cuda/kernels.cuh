@@ -1,6 +1,6 @@
 #pragma once
 // cuda/kernels.cuh: the CUDA launchers of the host/device functors of core/kernels/ and the
-// device reductions. for_each(n, f, stream) runs f(e) for e < n in a grid-stride kernel;
+// device reductions; cuda::Launch is the launcher object (the twin of host::Launch). for_each(n, f, stream) runs f(e) for e < n in a grid-stride kernel;
 // Reducer sums f(e) in double with a fixed two-pass block reduction (same grid for the same n,
 // so the result does not change from run to run). The math lives in the functors; the
 // __global__ bodies here only index. Needs nvcc (include from .cu files).
@@ -74,6 +74,16 @@ void for_each(Index n, F const& f, cudaStream_t stream = nullptr) {
   check(cudaGetLastError(), "cuda::for_each kernel launch");
 }
 
+namespace detail {
+/// f(e / cols, e % cols): a grid functor run by the 1-D launcher.
+template <class F>
+struct GridOf {
+  F f;
+  Index cols;
+  DISTINV_HOST_DEVICE void operator()(Index e) const { f(e / cols, e % cols); }
+};
+}  // namespace detail
+
 /// Device sums in double. Owns its scratch (partials on the device, one pinned result), so a
 /// Reducer is reused across calls without allocating; not for concurrent use by two threads.
 class Reducer {
@@ -122,6 +132,24 @@ inline Reducer& thread_reducer() {
   if (!r) r = std::make_unique<Reducer>();
   return *r;
 }
+
+/// The device launcher, the twin of host::Launch (host/for_each.hpp): index functors queued
+/// on `stream`; `sum` waits for its result (deterministic for a given n: fixed grid).
+struct Launch {
+  cudaStream_t stream = nullptr;
+  template <class F>
+  void operator()(Index n, F const& f) const {
+    for_each(n, f, stream);
+  }
+  template <class F>
+  void grid(Index rows, Index cols, F const& f) const {
+    if (rows > 0 && cols > 0) for_each(rows * cols, detail::GridOf<F>{f, cols}, stream);
+  }
+  template <class F>
+  double sum(Index n, F const& f) const {
+    return thread_reducer().sum(n, f, stream);
+  }
+};
 
 // ---- tensor-level wrappers (shapes checked, queued on `stream`) ---------------------------
 

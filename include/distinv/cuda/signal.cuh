@@ -49,59 +49,8 @@ struct Sum2Term {
   T const* b;
   DISTINV_HOST_DEVICE double operator()(Index e) const noexcept { return double(f(a[e], b[e])); }
 };
-template <class T>
-struct Fill {
-  T value;
-  T* out;
-  DISTINV_HOST_DEVICE void operator()(Index e) const noexcept { out[e] = value; }
-};
 
-/// This host thread's pinned staging memory.
-inline cuda::detail::PinnedBuffer& thread_staging() {
-  thread_local cuda::detail::PinnedBuffer buffer;
-  return buffer;
-}
 }  // namespace detail
-
-/// In-place all-reduce of device memory over a host backend's ranks (see the header comment).
-template <CommBackend Comm, class T>
-void all_reduce(Comm const& comm, DeviceSpan<T> buf, ReduceOp op) {
-  if constexpr (requires { comm.device_comm(); }) {
-    comm.device_comm().all_reduce(buf, op);
-    return;
-  }
-  if (comm.size() == 1 || buf.empty()) return;  // every rank has the same size
-  if constexpr (requires { comm.device_aware(); }) {
-    if (comm.device_aware() && op != ReduceOp::mean) {  // mean divides on the host
-      synchronize(nullptr);
-      comm.all_reduce(std::span<T>(buf.data(), buf.size()), op);
-      return;
-    }
-  }
-  T* h = detail::thread_staging().template get<T>(buf.size());
-  check(cudaMemcpy(h, buf.data(), buf.size() * sizeof(T), cudaMemcpyDeviceToHost), "cudaMemcpy");
-  comm.all_reduce(std::span<T>(h, buf.size()), op);
-  check(cudaMemcpy(buf.data(), h, buf.size() * sizeof(T), cudaMemcpyHostToDevice), "cudaMemcpy");
-}
-
-/// Broadcast of device memory from `root` over a host backend's ranks.
-template <CommBackend Comm, class T>
-void broadcast(Comm const& comm, DeviceSpan<T> buf, int root) {
-  if constexpr (requires { comm.device_comm(); }) {
-    comm.device_comm().broadcast(buf, root);
-    return;
-  }
-  if (comm.size() == 1 || buf.empty()) {
-    comm.broadcast(std::span<T>{}, root);  // checks the root, keeps the ranks in step
-    return;
-  }
-  T* h = detail::thread_staging().template get<T>(buf.size());
-  if (comm.rank() == root)
-    check(cudaMemcpy(h, buf.data(), buf.size() * sizeof(T), cudaMemcpyDeviceToHost), "cudaMemcpy");
-  comm.broadcast(std::span<T>(h, buf.size()), root);
-  if (comm.rank() != root)
-    check(cudaMemcpy(buf.data(), h, buf.size() * sizeof(T), cudaMemcpyHostToDevice), "cudaMemcpy");
-}
 
 // ---- arithmetic, eager, on the default stream ---------------------------------------------
 
@@ -155,12 +104,13 @@ template <class T, int R>
 struct signal_traits<cuda::DeviceTensor<T, R>> {
   using tensor_type = cuda::DeviceTensor<T, R>;
   using host_type = Tensor<T, R>;
+  using space_type = device::Cuda;
   static constexpr bool on_device = true;
 
   static tensor_type zeros(Shape<R> const& s) { return tensor_type::zeros(s); }
   static tensor_type filled(Shape<R> const& s, T value) {
     tensor_type t(s);
-    cuda::for_each(t.size(), cuda::detail::Fill<T>{value, t.data()});
+    cuda::for_each(t.size(), kernels::Fill<T>{value, t.data()});
     return t;
   }
   static host_type to_host(tensor_type const& x) { return x.to_host(); }

@@ -10,10 +10,13 @@
 //   cuFFT)
 //                  FFT pair with no communication, whatever the number of operators.
 // Cached paths need DistributedMeasurements (versioned); a plain TensorList takes the general path.
+#include <algorithm>
 #include <any>
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -21,8 +24,7 @@
 #include "distinv/distributed/measurements.hpp"
 #include "distinv/distributed/stacked_physics.hpp"
 #include "distinv/optim/data_fidelity.hpp"
-#include "distinv/physics/blur.hpp"
-#include "distinv/physics/circular_normal.hpp"
+#include "distinv/physics/fused_normal.hpp"
 
 namespace distinv {
 
@@ -38,10 +40,17 @@ concept VersionedMeasurements = requires(M const& m) {
   m.id();
   m.local();
 };
-/// Operators whose L2 normal equations fuse into one Fourier multiplier (host Blur with FFTW,
-/// device Blur with cuFFT).
+/// Operators whose normal equations fuse into one operator for the whole stack
+/// (physics/fused_normal.hpp: circular blurs with an FFT engine).
 template <class Op>
-concept FusableBlur = physics::fused_normal<Op>::available;
+concept FusableOperator = physics::fused_normal<Op>::available;
+/// The space an operator type's fused normal equations live in: the context's device when
+/// it is that space (a device index, a stream), a default one otherwise.
+template <class Space, class Ctx>
+Space space_of_context(Ctx const& ctx) {
+  if constexpr (std::is_same_v<typename Ctx::device_type, Space>) return ctx.device();
+  else return Space{};
+}
 }  // namespace detail
 
 template <class Ctx, class Fidelity>
@@ -91,8 +100,10 @@ class DistributedDataFidelity {
                                      Physics const& physics, bool gather = true) {
     using tensor_type = typename Physics::tensor_type;
     using Op = typename Physics::operator_type;
-    constexpr bool l2_cached = std::is_same_v<Fidelity, optim::L2> && detail::VersionedMeasurements<Measurements>;
-    if constexpr (l2_cached && detail::FusableBlur<Op>) {
+    // A fidelity of the normal-equation form (∇ = AᵀA x − Aᵀy) over versioned measurements
+    // caches Aᵀy, and fuses the whole stack where its operators allow.
+    constexpr bool l2_cached = optim::has_normal_form<Fidelity> && detail::VersionedMeasurements<Measurements>;
+    if constexpr (l2_cached && detail::FusableOperator<Op>) {
       if (gather && options_.fused)
         if (auto const normal = fused_normal(x, y, physics)) {  // null: not every operator is circular
           tensor_type g = normal->grad(x);  // one FFT pair
@@ -153,24 +164,34 @@ class DistributedDataFidelity {
   }
 
 
-  /// S = Σ|K_i|² and B = Σ conj(K_i)·Y_i summed over the ranks, built once per measurement
-  /// set (two collectives: the agreement that every operator is circular, then the sums); null
-  /// when some operator is not circular. Later calls with the same set communicate nothing.
+  /// The fused normal equations of the stack (for circular blurs S = Σ|K_i|² and
+  /// B = Σ conj(K_i)·F y_i) summed over the ranks, built once per measurement set (two
+  /// collectives: the agreement that every operator can join and on the weight's planes, then
+  /// the sums); null when some operator cannot join. Later calls with the same set communicate
+  /// nothing.
   template <class Physics, class Measurements>
   auto fused_normal(typename Physics::tensor_type const& x, Measurements const& y, Physics const& physics) {
-    using Fused = physics::fused_normal<typename Physics::operator_type>;
+    using Op = typename Physics::operator_type;
+    using Fused = physics::fused_normal<Op>;
     using Normal = typename Fused::type;
     return std::any_cast<std::shared_ptr<Normal const>>(cached(fused_cache_, y, physics, x, [&] {
-      std::int64_t usable = 1;
-      for (auto const& op : physics.local_operators())
-        if (!Fused::usable(op)) usable = 0;
-      if (ctx_->all_reduce_value(usable, ReduceOp::min) == 0) return std::shared_ptr<Normal const>();
-      auto n = std::make_shared<Normal>(shape_of(x));
-      ctx_->collectively("fused L2 gradient setup", [&] {
+      std::array<std::int64_t, 3> agree{0, 1, 1};  // [some operator cannot join, Bf, Cf], max-reduced
+      for (auto const& op : physics.local_operators()) {
+        if (!Fused::usable(op)) agree[0] = 1;
+        auto const w = Fused::weight_planes(op);
+        agree[1] = std::max<std::int64_t>(agree[1], w[0]);
+        agree[2] = std::max<std::int64_t>(agree[2], w[1]);
+      }
+      ctx_->all_reduce(std::span<std::int64_t>(agree), ReduceOp::max);
+      if (agree[0] != 0) return std::shared_ptr<Normal const>();
+      auto n = ctx_->collectively("fused L2 gradient setup", [&] {
+        auto normal = std::make_shared<Normal>(Fused::make(shape_of(x), {Index(agree[1]), Index(agree[2])},
+                                                           detail::space_of_context<typename Op::space_type>(*ctx_)));
         auto const mine = entries(y, physics, "fused L2 gradient setup");
-        for (std::size_t k = 0; k < mine.size(); ++k) n->add(physics.local_operators()[k], *mine[k]);
+        for (std::size_t k = 0; k < mine.size(); ++k) normal->add(physics.local_operators()[k], *mine[k]);
+        return normal;
       });
-      Fused::all_reduce(*ctx_, *n);
+      Fused::all_reduce(ctx_->comm(), *n);
       return std::shared_ptr<Normal const>(std::move(n));
     }));
   }

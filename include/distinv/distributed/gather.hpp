@@ -78,7 +78,7 @@ struct Naive {
 struct Concatenated {
   static constexpr std::string_view name() { return "concatenated"; }
   template <class Ctx, class TensorT>
-  static TensorList<TensorT> gather(Ctx const& ctx, Index n, std::vector<Index> const& mine,
+  static TensorList<TensorT> gather(Ctx const& ctx, Index n, std::vector<Index> const& /*mine: the order is the sharding's*/,
                                     std::vector<TensorT> const& local) {
     constexpr int R = TensorT::NumDimensions;
     using T = typename TensorT::Scalar;

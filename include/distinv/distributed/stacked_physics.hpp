@@ -15,8 +15,8 @@
 #include "distinv/core/tensor_list.hpp"
 #include "distinv/distributed/detail/agreed_sum.hpp"
 #include "distinv/distributed/gather.hpp"
-#include "distinv/optim/cg.hpp"
-#include "distinv/optim/power_method.hpp"
+#include "distinv/linalg/cg.hpp"
+#include "distinv/linalg/power_method.hpp"
 #include "distinv/physics/concepts.hpp"
 #include "distinv/physics/pseudo_inverse.hpp"
 
@@ -213,7 +213,7 @@ class DistributedStackedLinearPhysics : public DistributedStackedPhysics<Ctx, Op
   /// equations; an approximation). Otherwise the least-squares solution of the whole stack by
   /// CG on AᵀA x = Aᵀ y, every iteration using the distributed A_adjoint_A.
   tensor_type A_dagger(list_type const& y, DaggerOptions const& opt = {}) const {
-    optim::CgOptions cg{opt.max_iter, opt.tol};
+    linalg::CgOptions cg{opt.max_iter, opt.tol};
     if (opt.local_only) {
       tensor_type s = detail::agreed_sum<tensor_type>(this->context(), "A_dagger", [&] {
         auto mine = this->local_entries(y, "A_dagger");
@@ -223,14 +223,14 @@ class DistributedStackedLinearPhysics : public DistributedStackedPhysics<Ctx, Op
     }
     // With Reduction::mean both sides carry the same 1/N: the solution is unchanged.
     tensor_type b = A_adjoint(y);
-    return optim::conjugate_gradient([&](tensor_type const& x) { return A_adjoint_A(x); }, b, b, cg).x;  // x0 = Aᵀy
+    return linalg::conjugate_gradient([&](tensor_type const& x) { return A_adjoint_A(x); }, b, b, cg).x;  // x0 = Aᵀy
   }
 
   /// ‖A‖²: local_only: Σ_i ‖A_i‖² (power method per operator, then one sum; an upper
   /// bound); otherwise the power method on the distributed AᵀA (exact, one all-reduce per
   /// iteration).
   double compute_sqnorm(tensor_type const& x0, SqnormOptions const& opt = {}) const {
-    optim::PowerOptions pw{opt.max_iter, opt.tol};
+    linalg::PowerOptions pw{opt.max_iter, opt.tol};
     if (opt.local_only) {
       double local = this->context().collectively("compute_sqnorm", [&] {
         double s = 0;
@@ -239,7 +239,7 @@ class DistributedStackedLinearPhysics : public DistributedStackedPhysics<Ctx, Op
       });
       return this->context().all_reduce_value(local);
     }
-    return optim::power_method([&](tensor_type const& x) { return A_adjoint_A(x); }, x0, pw).eigenvalue;
+    return linalg::power_method([&](tensor_type const& x) { return A_adjoint_A(x); }, x0, pw).eigenvalue;
   }
 };
 

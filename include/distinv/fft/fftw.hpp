@@ -1,21 +1,31 @@
 #pragma once
-// fft/fftw.hpp: host 2-D real FFT plans over FFTW3 (float and double), their aligned buffers
-// and a small per-object plan cache. Plans are made once per (H, W) and executed with FFTW's
-// new-array functions, which are thread-safe; planning and plan destruction are not, so they
-// run under one process-wide lock (FFTW's planner is itself global state). Needs
-// distinv::fftw (DISTINV_HAS_FFTW); without it this header declares nothing.
-#ifdef DISTINV_HAS_FFTW
+// fft/fftw.hpp: the host FFT engine fft::Fftw (see fft/engine.hpp) over FFTW3, float and
+// double: FftwPlan<T> runs the batched transforms plane by plane in parallel (oneTBB), each
+// task on its own aligned buffers, with FFTW's new-array execute functions (thread-safe);
+// planning and plan destruction are not thread-safe in FFTW, so they take one process-wide
+// lock (FFTW's planner is itself global state). Also sets default_engine<device::Host>: Fftw
+// when the build has FFTW (distinv/config.hpp), else fft::None — then this header declares no
+// engine. The only place that includes <fftw3.h>.
+#include "distinv/config.hpp"
+#include "distinv/device.hpp"
+#include "distinv/fft/engine.hpp"
+#if DISTINV_HAS_FFTW
 #include <fftw3.h>
 
+#include <algorithm>
 #include <complex>
 #include <cstddef>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 
+#include <tbb/parallel_for.h>
+
 #include "distinv/core/error.hpp"
+#include "distinv/core/kernels/pointwise.hpp"
 #include "distinv/core/tensor.hpp"
 
 namespace distinv::fft {
@@ -165,5 +175,104 @@ class PlanCache {
   std::map<std::pair<Index, Index>, std::shared_ptr<Plan2d<T> const>> plans_;
 };
 
+/// The batched plan of fft::Fftw: `planes` H x W planes, one FFTW plan pair shared by all.
+template <class T>
+class FftwPlan {
+ public:
+  using complex_type = kernels::Complex<T>;
+
+  FftwPlan(Index rows, Index cols, Index planes, device::Host const& = {})
+      : plan_(std::make_shared<Plan2d<T> const>(rows, cols)), planes_(planes) {
+    DISTINV_REQUIRE(planes > 0, "fft::FftwPlan: expected at least one plane, got ", planes);
+  }
+  Index rows() const noexcept { return plan_->rows(); }
+  Index cols() const noexcept { return plan_->cols(); }
+  Index planes() const noexcept { return planes_; }
+  Index plane_spectrum() const noexcept { return Index(plan_->spectrum_size()); }
+  Index spectrum_size() const noexcept { return planes_ * plane_spectrum(); }
+
+  /// out = F⁻¹(f(F in)) plane by plane; f(e, complex_type& v) for every spectrum index e.
+  /// `out` may be `in`.
+  template <class F>
+  void filter(T const* in, T* out, F const& f) const {
+    each_plane([&](Index p, complex_type* buf, T* tmp) {
+      forward(in + p * real_size(), buf, tmp);
+      Index const base = p * plane_spectrum();
+      for (Index k = 0; k < plane_spectrum(); ++k) f(base + k, buf[k]);
+      inverse(buf, out + p * real_size(), tmp);
+    });
+  }
+  /// f(e, complex_type const& v) for every coefficient of F in.
+  template <class F>
+  void analyse(T const* in, F const& f) const {
+    each_plane([&](Index p, complex_type* buf, T* tmp) {
+      forward(in + p * real_size(), buf, tmp);
+      Index const base = p * plane_spectrum();
+      for (Index k = 0; k < plane_spectrum(); ++k) f(base + k, std::as_const(buf[k]));
+    });
+  }
+  /// out = F⁻¹(g), g(e) the coefficient of spectrum index e.
+  template <class G>
+  void synthesise(G const& g, T* out) const {
+    each_plane([&](Index p, complex_type* buf, T* tmp) {
+      Index const base = p * plane_spectrum();
+      for (Index k = 0; k < plane_spectrum(); ++k) buf[k] = g(base + k);
+      inverse(buf, out + p * real_size(), tmp);
+    });
+  }
+
+ private:
+  Index real_size() const noexcept { return Index(plan_->real_size()); }
+  /// body(p, spectrum buffer, real scratch) for every plane, planes in parallel.
+  template <class Body>
+  void each_plane(Body&& body) const {
+    tbb::parallel_for(Index(0), planes_, [&](Index p) {
+      auto buf = make_buffer<T, complex_type>(plan_->spectrum_size());
+      Buffer<T> tmp;
+      body(p, buf.get(), scratch(tmp));
+    });
+  }
+  // FFTW plans were made on aligned arrays: unaligned planes go through `tmp`.
+  T* scratch(Buffer<T>& tmp) const {
+    tmp = make_buffer<T>(plan_->real_size());
+    return tmp.get();
+  }
+  void forward(T const* src, complex_type* buf, T* tmp) const {
+    if (!simd_aligned(src)) {
+      std::copy_n(src, real_size(), tmp);
+      src = tmp;
+    }
+    plan_->forward(src, reinterpret_cast<std::complex<T>*>(buf));
+  }
+  void inverse(complex_type* buf, T* dst, T* tmp) const {
+    if (simd_aligned(dst)) return plan_->inverse(reinterpret_cast<std::complex<T>*>(buf), dst);
+    plan_->inverse(reinterpret_cast<std::complex<T>*>(buf), tmp);
+    std::copy_n(tmp, real_size(), dst);
+  }
+
+  std::shared_ptr<Plan2d<T> const> plan_;
+  Index planes_;
+};
+
+/// The host FFT engine (FFTW3).
+struct Fftw {
+  static constexpr bool available = true;
+  static constexpr std::string_view name() { return "fftw"; }
+  template <class T>
+  using plan = FftwPlan<T>;
+};
+
+template <>
+struct default_engine<device::Host> {
+  using type = Fftw;
+};
+
+}  // namespace distinv::fft
+#else
+namespace distinv::fft {
+template <>
+struct default_engine<device::Host> {
+  using type = None;
+};
 }  // namespace distinv::fft
 #endif  // DISTINV_HAS_FFTW

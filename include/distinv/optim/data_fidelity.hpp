@@ -10,7 +10,7 @@
 
 #include "distinv/core/host_device.hpp"
 #include "distinv/core/signal.hpp"
-#include "distinv/optim/cg.hpp"
+#include "distinv/linalg/cg.hpp"
 
 namespace distinv::optim {
 
@@ -61,6 +61,12 @@ struct PoissonProxTerm {
 };
 }  // namespace detail
 
+/// A fidelity of the normal-equation form, f(x) = ½‖A x − y‖², ∇f = AᵀA x − Aᵀy (it says so
+/// with `static constexpr bool normal_form = true`): the distributed layer may cache Aᵀy, fuse
+/// the stack's normal operator, and solve its prox by conjugate gradient (pnp_hqs).
+template <class F>
+concept has_normal_form = requires { requires F::normal_form; };
+
 /// fn, grad and prox of x ↦ d(A x, y) from the distance `Derived` provides.
 template <class Derived>
 struct DataFidelity {
@@ -79,6 +85,8 @@ struct DataFidelity {
 
 struct L2 : DataFidelity<L2> {
   static constexpr std::string_view name() { return "l2"; }
+  /// ∇ f(x) = Aᵀ(A x − y) = AᵀA x − Aᵀy (see has_normal_form).
+  static constexpr bool normal_form = true;
   template <Signal X>
   double d(X const& u, X const& y) const {
     return 0.5 * sum2(u, y, distinv::detail::SquaredDifference{}, "data fidelity: measurement vs prediction");
@@ -95,10 +103,10 @@ struct L2 : DataFidelity<L2> {
   }
   /// argmin_z ½‖z − x‖² + γ·½‖A z − y‖² = (I + γAᵀA)⁻¹(x + γAᵀy), by conjugate gradient.
   template <class P, Signal X>
-  X prox(X const& x, X const& y, P const& physics, double gamma, CgOptions cg = {}) const {
+  X prox(X const& x, X const& y, P const& physics, double gamma, linalg::CgOptions cg = {}) const {
     using T = scalar_t<X>;
     X b = x + physics.A_adjoint(y) * T(gamma);
-    return conjugate_gradient([&](X const& z) { return X(z + physics.A_adjoint_A(z) * T(gamma)); }, b, x, cg).x;
+    return linalg::conjugate_gradient([&](X const& z) { return X(z + physics.A_adjoint_A(z) * T(gamma)); }, b, x, cg).x;
   }
 };
 

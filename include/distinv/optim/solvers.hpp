@@ -19,7 +19,7 @@
 
 #include "distinv/core/signal.hpp"
 #include "distinv/core/tensor_list.hpp"
-#include "distinv/optim/cg.hpp"
+#include "distinv/linalg/cg.hpp"
 #include "distinv/optim/data_fidelity.hpp"
 
 namespace distinv::optim {
@@ -165,11 +165,11 @@ SolverResult<typename Bundle::tensor_type> fista(Bundle& b, SolverOptions<typena
 /// (AᵀA + I/γ) x = Aᵀy + z/γ by conjugate gradient on the distributed normal operator.
 template <class Bundle>
 SolverResult<typename Bundle::tensor_type> pnp_hqs(Bundle& b, SolverOptions<typename Bundle::tensor_type> const& opt,
-                                                   CgOptions cg = {.max_iter = 30, .tol = 1e-6}) {
+                                                   linalg::CgOptions cg = {.max_iter = 30, .tol = 1e-6}) {
   using TensorT = typename Bundle::tensor_type;
   using T = typename TensorT::Scalar;
-  static_assert(std::is_same_v<typename std::remove_cvref_t<decltype(b.data_fidelity)>::fidelity_type, L2>,
-                "pnp_hqs: the data step is solved for the L2 data fidelity only");
+  static_assert(has_normal_form<typename std::remove_cvref_t<decltype(b.data_fidelity)>::fidelity_type>,
+                "pnp_hqs: the data step is solved for a fidelity of the normal-equation form (L2) only");
   detail::check_options(b, opt);
   double const step = detail::default_step(b, b.signal.data(), opt.step, opt.step_scale);
   T const inv_gamma = T(1.0 / step);
@@ -177,7 +177,7 @@ SolverResult<typename Bundle::tensor_type> pnp_hqs(Bundle& b, SolverOptions<type
   TensorT const aty = b.physics.A_adjoint(TensorList<TensorT>(b.measurements.local()));
   auto normal = [&](TensorT const& v) { return TensorT(b.physics.A_adjoint_A(v) + v * inv_gamma); };
   return detail::iterate(b, opt, step, [&](TensorT const& z) {
-    return conjugate_gradient(normal, TensorT(aty + z * inv_gamma), z, cg).x;
+    return linalg::conjugate_gradient(normal, TensorT(aty + z * inv_gamma), z, cg).x;
   });
 }
 

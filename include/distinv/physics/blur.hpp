@@ -1,79 +1,120 @@
 #pragma once
-// physics/blur.hpp: Blur<T>, deepinv's Blur: a true 2-D convolution (kernel flipped) of every
-// (b, c) plane with one kernel (h, w), centred at ((h-1)/2, (w-1)/2) (= (h//2, w//2) for odd
-// sizes; deepinv's conv2d convention for even sizes), under a Padding. Models LinearPhysics;
-// A_adjoint is the exact adjoint for every padding. Circular padding runs through FFTW when
-// distinv::fftw is linked and the kernel is big enough (BlurMethod::automatic), otherwise a
-// direct oneTBB convolution. Plans and kernel spectra are cached inside the object.
+// physics/blur.hpp: Blur<T, Space, Fft>, deepinv's Blur: a true 2-D convolution (filter
+// flipped) of every (b, c) plane by a filter (Bf, Cf, kh, kw) broadcast over (B, C) (a (kh, kw)
+// kernel is the (1, 1, kh, kw) filter), under a Padding, centred at (kh//2, kw//2) for odd and
+// even sizes as deepinv 0.5's conv2d / filter_fft (kernel_centre, core/kernels/padding.hpp). Models LinearPhysics; A_adjoint is the exact adjoint for every
+// padding. One template for every space (core/space.hpp): Blur<float> on the host,
+// Blur<float, device::Cuda> on a GPU (from a .cu file, with distinv/cuda.hpp); the direct path
+// runs the Conv2d functors on the space's launcher, circular padding may run through the space's
+// FFT engine (fft/engine.hpp: FFTW on the host when the build has it, cuFFT on GPUs, none).
+// Plans and filter spectra are cached per grid size and shared by copies (thread-safe).
 #include <array>
-#include <complex>
 #include <cstddef>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <tuple>
 #include <utility>
-#include <vector>
-
-#include <tbb/parallel_for.h>
 
 #include "distinv/core/error.hpp"
+#include "distinv/core/kernels/conv2d.hpp"
+#include "distinv/core/signal.hpp"
+#include "distinv/core/space.hpp"
 #include "distinv/core/tensor.hpp"
 #include "distinv/fft/fftw.hpp"
+#include "distinv/host/space.hpp"
 #include "distinv/physics/concepts.hpp"
-#include "distinv/physics/convolution.hpp"
 #include "distinv/physics/noise.hpp"
 #include "distinv/physics/padding.hpp"
 
 namespace distinv::physics {
 
 /// How Blur computes a circular convolution: automatic picks the faster path (see
-/// Blur::uses_fft); direct and fft force one (fft needs DISTINV_HAS_FFTW and circular padding).
+/// Blur::uses_fft); direct and fft force one (fft needs an FFT engine and circular padding).
 enum class BlurMethod { automatic, direct, fft };
 
-/// Kernel area above which automatic circular blurs use the FFT. Measured with
-/// benchmarks/bench_blur.cpp (float RGB, 2 shared cores, generic x86-64 build, FFTW_ESTIMATE):
-/// the direct path costs ~0.23 / 1.3 / 3.9 ms per tap at 512² / 1024² / 2048², one FFT
-/// pass (r2c, product, c2r per plane) ~10-20 / 75-130 / 380-500 ms: crossover between ~50 and
+/// Filter area above which automatic circular blurs use the FFT. Measured with
+/// benchmarks/bench_blur.cpp (float RGB, 2 cores, generic x86-64 build, FFTW_ESTIMATE): the
+/// direct path costs ~0.23 / 1.3 / 3.9 ms per tap at 512² / 1024² / 2048², one FFT pass
+/// (r2c, product, c2r per plane) ~10-20 / 75-130 / 380-500 ms: crossover between ~50 and
 /// ~130 taps at every size, so 9x9 and smaller stay direct, 11x11 and larger go to the FFT.
 inline constexpr Index blur_fft_min_kernel_area = 100;
 
-template <class T>
-class Blur : public WithNoise<Blur<T>, T> {
+/// Outputs per strip of the direct path: 32 on the host (the accumulators fill the SIMD
+/// registers and GCC vectorises across the strip; 8 or 16 made it vectorise across the taps,
+/// 3-4x slower), 1 on a device (one thread per output).
+template <class Space>
+inline constexpr int blur_strip = space_traits<Space>::on_device ? 1 : 32;
+
+template <class T, class Space = device::Host, class Fft = fft::default_engine_t<Space>>
+class Blur : public WithNoise<Blur<T, Space, Fft>, T> {
  public:
   using scalar_type = T;
-  using tensor_type = Tensor4<T>;
-  using kernel_type = Tensor<T, 2>;
-  using complex_type = std::complex<T>;
+  using space_type = Space;
+  using fft_type = Fft;
+  using tensor_type = space_tensor_t<Space, T, 4>;
+  using filter_type = Tensor4<T>;  ///< (Bf, Cf, kh, kw), host memory
+  using complex_type = kernels::Complex<T>;
+  using spectrum_type = space_buffer_t<Space, complex_type>;
 
-  explicit Blur(kernel_type kernel, Padding padding = Padding::circular, BlurMethod method = BlurMethod::automatic)
-      : kernel_(std::move(kernel)), padding_(padding), method_(method) {
-    DISTINV_REQUIRE(kernel_.dimension(0) > 0 && kernel_.dimension(1) > 0,
-                    "Blur: expected a non-empty kernel, got ", kernel_.dimension(0), " x ", kernel_.dimension(1));
+  /// A (kh, kw) kernel applied to every plane.
+  explicit Blur(Tensor<T, 2> const& kernel, Padding padding = Padding::circular,
+                BlurMethod method = BlurMethod::automatic, Space space = {})
+      : Blur(as_filter(kernel), padding, method, std::move(space)) {}
+
+  /// A (Bf, Cf, kh, kw) filter, Bf in {1, B} and Cf in {1, C} of the signals it is applied to.
+  Blur(filter_type filter, Padding padding, BlurMethod method = BlurMethod::automatic, Space space = {})
+      : host_filter_(std::move(filter)), padding_(padding), method_(method), space_(std::move(space)) {
+    for (int d = 0; d < 4; ++d)
+      DISTINV_REQUIRE(host_filter_.dimension(d) > 0, "Blur: expected a non-empty (Bf, Cf, kh, kw) filter, got ",
+                      distinv::to_string(shape_of(host_filter_)));
     if (method_ == BlurMethod::fft) {
       DISTINV_REQUIRE(padding_ == Padding::circular, "Blur: BlurMethod::fft needs circular padding, got ",
                       padding_name(padding_));
-#ifndef DISTINV_HAS_FFTW
-      fail("Blur: BlurMethod::fft needs FFTW (link distinv::fftw)");
-#endif
+      DISTINV_REQUIRE(Fft::available, "Blur: BlurMethod::fft needs an FFT engine, and this build has none (",
+                      Fft::name(), "): build with FFTW, or use BlurMethod::direct");
     }
-    Index const kh = kernel_.dimension(0), kw = kernel_.dimension(1);
-    flipped_ = kernel_type(kh, kw);
-    for (Index m = 0; m < kh; ++m)
-      for (Index n = 0; n < kw; ++n) flipped_(kh - 1 - m, kw - 1 - n) = kernel_(m, n);
-#ifdef DISTINV_HAS_FFTW
-    cache_ = std::make_shared<FftCache>();
-#endif
+    filter_ = upload(host_filter_);
   }
 
-  kernel_type const& kernel() const noexcept { return kernel_; }
+  /// The same blur in another space (e.g. the device copy of a host blur), noise included.
+  template <class S2, class F2>
+  Blur(Blur<T, S2, F2> const& other, Space space)
+      : Blur(other.filter(), other.padding(), Fft::available ? other.method() : BlurMethod::direct, std::move(space)) {
+    this->set_noise(other.noise());
+  }
+
+  Blur(Blur const& o) : Blur(o.host_filter_, o.padding_, o.method_, o.space_) {
+    this->set_noise(o.noise());
+    cache_ = o.cache_;  // copies share plans and spectra
+  }
+  Blur& operator=(Blur const& o) {
+    if (this != &o) *this = Blur(o);
+    return *this;
+  }
+  Blur(Blur&&) noexcept = default;
+  Blur& operator=(Blur&&) noexcept = default;
+
+  filter_type const& filter() const noexcept { return host_filter_; }
+  /// The (kh, kw) kernel of a (1, 1, kh, kw) filter.
+  Tensor<T, 2> kernel() const {
+    DISTINV_REQUIRE(host_filter_.dimension(0) == 1 && host_filter_.dimension(1) == 1,
+                    "Blur::kernel: the filter has ", host_filter_.dimension(0), " x ", host_filter_.dimension(1),
+                    " planes; use filter()");
+    Tensor<T, 2> k(kh(), kw());
+    std::copy_n(host_filter_.data(), k.size(), k.data());
+    return k;
+  }
+  Index kh() const noexcept { return host_filter_.dimension(2); }
+  Index kw() const noexcept { return host_filter_.dimension(3); }
   Padding padding() const noexcept { return padding_; }
   BlurMethod method() const noexcept { return method_; }
+  Space const& space() const noexcept { return space_; }
 
   /// (B, C, H, W) → (B, C, H-h+1, W-w+1) for valid, the same shape otherwise.
   Shape<4> output_shape(Shape<4> const& in) const {
-    check_input(in);
-    if (padding_ != Padding::valid) return in;
-    return {in[0], in[1], in[2] - kernel_.dimension(0) + 1, in[3] - kernel_.dimension(1) + 1};
+    auto const g = geometry(in);
+    return {in[0], in[1], g.Ho, g.Wo};
   }
   /// The input shape whose output is `out` (the shape of A_adjoint(y)).
   Shape<4> input_shape(Shape<4> const& out) const {
@@ -81,66 +122,46 @@ class Blur : public WithNoise<Blur<T>, T> {
                     "Blur: expected a non-empty measurement, got ", distinv::to_string(out));
     Shape<4> in = out;
     if (padding_ == Padding::valid) {
-      in[2] += kernel_.dimension(0) - 1;
-      in[3] += kernel_.dimension(1) - 1;
+      in[2] += kh() - 1;
+      in[3] += kw() - 1;
     }
-    check_input(in);
+    geometry(in);
     return in;
   }
 
   /// True when A and A_adjoint on H x W planes run through the FFT (circular padding only).
-  bool uses_fft([[maybe_unused]] Index rows, [[maybe_unused]] Index cols) const noexcept {
-#ifdef DISTINV_HAS_FFTW
-    if (padding_ != Padding::circular || method_ == BlurMethod::direct) return false;
-    return method_ == BlurMethod::fft || kernel_.size() > blur_fft_min_kernel_area;
-#else
-    return false;
-#endif
+  bool uses_fft(Index, Index) const noexcept {
+    if constexpr (!Fft::available) {
+      return false;
+    } else {
+      if (padding_ != Padding::circular || method_ == BlurMethod::direct) return false;
+      return method_ == BlurMethod::fft || kh() * kw() > blur_fft_min_kernel_area;
+    }
   }
 
   tensor_type A(tensor_type const& x) const {
-    Shape<4> const in = shape_of(x), out = output_shape(in);
-#ifdef DISTINV_HAS_FFTW
-    if (uses_fft(in[2], in[3])) return spectral(x, Spectral::forward);
-#endif
-    detail::Pads const pd = pads();
-    Index const planes = in[0] * in[1];
-    Index const hp = in[2] + pd.top + pd.bottom, wp = in[3] + pd.left + pd.right;
-    tensor_type y(out);
-    if (padding_ == Padding::valid) {
-      detail::correlate_valid(x.data(), planes, hp, wp, flipped_.data(), flipped_.dimension(0), flipped_.dimension(1),
-                              y.data());
+    auto const g = geometry(shape_of(x));
+    tensor_type y(Shape<4>{shape_of(x)[0], shape_of(x)[1], g.Ho, g.Wo});
+    if (uses_fft(g.H, g.W)) {
+      spectral(g, x, y, kernels::SpectralMultiply<T>::forward);
     } else {
-      std::vector<T> xp(static_cast<std::size_t>(planes * hp * wp));
-      detail::pad_planes(x.data(), planes, in[2], in[3], pd, padding_, xp.data());
-      detail::correlate_valid(xp.data(), planes, hp, wp, flipped_.data(), flipped_.dimension(0),
-                              flipped_.dimension(1), y.data());
+      constexpr int S = blur_strip<Space>;
+      launcher().grid(g.planes * g.Ho, kernels::strips_of<S>(g.Wo),
+                      kernels::Conv2d<T, S>{g, x.data(), filter_.data(), y.data()});
     }
     return y;
   }
 
   tensor_type A_adjoint(tensor_type const& y) const {
     Shape<4> const out = shape_of(y), in = input_shape(out);
-#ifdef DISTINV_HAS_FFTW
-    if (uses_fft(in[2], in[3])) return spectral(y, Spectral::adjoint);
-#endif
-    Index const kh = kernel_.dimension(0), kw = kernel_.dimension(1);
-    Index const planes = out[0] * out[1];
-    // Full correlation of the zero-padded y with the (unflipped) kernel gives the padded-grid
-    // image; folding the padded region back is the adjoint of the padding.
-    detail::Pads const full{kh - 1, kh - 1, kw - 1, kw - 1};
-    Index const hz = out[2] + 2 * (kh - 1), wz = out[3] + 2 * (kw - 1);
-    std::vector<T> yz(static_cast<std::size_t>(planes * hz * wz));
-    detail::pad_planes(y.data(), planes, out[2], out[3], full, Padding::zeros, yz.data());
+    auto const g = geometry(in);
     tensor_type x(in);
-    if (padding_ == Padding::valid) {
-      detail::correlate_valid(yz.data(), planes, hz, wz, kernel_.data(), kh, kw, x.data());
+    if (uses_fft(g.H, g.W)) {
+      spectral(g, y, x, kernels::SpectralMultiply<T>::adjoint);
     } else {
-      detail::Pads const pd = pads();
-      Index const hp = in[2] + pd.top + pd.bottom, wp = in[3] + pd.left + pd.right;
-      std::vector<T> xp(static_cast<std::size_t>(planes * hp * wp));
-      detail::correlate_valid(yz.data(), planes, hz, wz, kernel_.data(), kh, kw, xp.data());
-      detail::fold_planes(xp.data(), planes, in[2], in[3], pd, padding_, x.data());
+      constexpr int S = blur_strip<Space>;
+      launcher().grid(g.planes * g.H, kernels::strips_of<S>(g.W),
+                      kernels::Conv2dAdjoint<T, S>{g, y.data(), filter_.data(), x.data()});
     }
     return x;
   }
@@ -149,130 +170,112 @@ class Blur : public WithNoise<Blur<T>, T> {
 
   /// Aᵀ A x; one FFT pair (multiplication by |K|²) on the FFT path.
   tensor_type A_adjoint_A(tensor_type const& x) const {
-#ifdef DISTINV_HAS_FFTW
-    Shape<4> const in = shape_of(x);
-    check_input(in);
-    if (uses_fft(in[2], in[3])) return spectral(x, Spectral::normal);
-#endif
-    return A_adjoint(A(x));
+    auto const g = geometry(shape_of(x));
+    if (!uses_fft(g.H, g.W)) return A_adjoint(A(x));
+    tensor_type out(shape_of(x));
+    spectral(g, x, out, kernels::SpectralMultiply<T>::normal);
+    return out;
   }
+  /// A Aᵀ y; one FFT pair on the FFT path (circular: A Aᵀ = Aᵀ A, multiplication by |K|²).
   tensor_type A_A_adjoint(tensor_type const& y) const {
-#ifdef DISTINV_HAS_FFTW
-    Shape<4> const out = shape_of(y);
-    if (padding_ == Padding::circular && uses_fft(out[2], out[3])) {
-      check_input(out);
-      return spectral(y, Spectral::normal);
-    }
-#endif
-    return A(A_adjoint(y));
+    if (padding_ != Padding::circular) return A(A_adjoint(y));
+    auto const g = geometry(shape_of(y));
+    if (!uses_fft(g.H, g.W)) return A(A_adjoint(y));
+    tensor_type out(shape_of(y));
+    spectral(g, y, out, kernels::SpectralMultiply<T>::normal);
+    return out;
   }
 
-#ifdef DISTINV_HAS_FFTW
-  /// FFT of the kernel laid out circularly on an H x W grid (tap (m, n) at
-  /// ((m - (h-1)/2) mod H, (n - (w-1)/2) mod W)), H x (W/2+1) row-major, unnormalised, so that
-  /// circular A = IFFT(K · FFT x). Computed once per (H, W) and cached; thread-safe.
-  std::shared_ptr<std::vector<complex_type> const> spectrum(Index rows, Index cols) const {
+  /// The half spectra (Bf * Cf planes of H x (W/2+1), row-major) of the filter laid out as a
+  /// circular kernel on an H x W grid, unnormalised, so that circular A = F⁻¹(K · F x). In the
+  /// blur's space; computed once per grid and cached; thread-safe.
+  std::shared_ptr<spectrum_type const> spectrum(Index rows, Index cols) const
+    requires(Fft::available)
+  {
     DISTINV_REQUIRE(rows > 0 && cols > 0, "Blur::spectrum: expected a positive grid, got ", rows, " x ", cols);
-    auto plan = cache_->plans.get(rows, cols);
     std::lock_guard lock(cache_->mutex);
     auto& slot = cache_->spectra[{rows, cols}];
     if (!slot) {
-      Index const kh = kernel_.dimension(0), kw = kernel_.dimension(1);
-      auto grid = fft::make_buffer<T>(plan->real_size());
-      std::fill(grid.get(), grid.get() + plan->real_size(), T(0));
-      for (Index m = 0; m < kh; ++m)
-        for (Index n = 0; n < kw; ++n) {
-          Index const r = detail::padded_source(m - (kh - 1) / 2, rows, Padding::circular);
-          Index const c = detail::padded_source(n - (kw - 1) / 2, cols, Padding::circular);
-          grid[std::size_t(r * cols + c)] += kernel_(m, n);
-        }
-      auto sp = fft::make_buffer<T, complex_type>(plan->spectrum_size());
-      plan->forward(grid.get(), sp.get());
-      slot = std::make_shared<std::vector<complex_type> const>(sp.get(), sp.get() + plan->spectrum_size());
+      Index const q = host_filter_.dimension(0) * host_filter_.dimension(1);
+      space_buffer_t<Space, T> grid(std::size_t(q * rows * cols));
+      launcher()(q * rows * cols, kernels::CircularFilter<T>{rows, cols, kh(), kw(), filter_.data(), grid.data()});
+      auto const& p = this->plan_locked(rows, cols, q);
+      auto s = std::make_shared<spectrum_type>(std::size_t(p.spectrum_size()));
+      p.analyse(grid.data(), kernels::StoreSpectrum<T>{s->data()});
+      slot = std::move(s);
     }
     return slot;
   }
-  /// The FFTW plans of an H x W grid, from this operator's cache.
-  std::shared_ptr<fft::Plan2d<T> const> plan(Index rows, Index cols) const { return cache_->plans.get(rows, cols); }
-#endif
+  /// The FFT plan of `planes` H x W planes, from this operator's cache.
+  fft::plan_t<Fft, T> const& plan(Index rows, Index cols, Index planes) const
+    requires(Fft::available)
+  {
+    std::lock_guard lock(cache_->mutex);
+    return this->plan_locked(rows, cols, planes);
+  }
 
- private:
-  void check_input(Shape<4> const& in) const {
-    Index const kh = kernel_.dimension(0), kw = kernel_.dimension(1);
+  /// The convolution geometry of signals of shape `in` (checks the shapes).
+  kernels::Conv2dGeometry geometry(Shape<4> const& in) const {
+    Index const Bf = host_filter_.dimension(0), Cf = host_filter_.dimension(1);
     DISTINV_REQUIRE(in[0] > 0 && in[1] > 0 && in[2] > 0 && in[3] > 0,
                     "Blur: expected a non-empty (B, C, H, W) image, got ", distinv::to_string(in));
+    DISTINV_REQUIRE((Bf == 1 || Bf == in[0]) && (Cf == 1 || Cf == in[1]), "Blur: a filter of shape ",
+                    distinv::to_string(shape_of(host_filter_)), " does not broadcast over a signal of shape ",
+                    distinv::to_string(in));
     if (padding_ == Padding::valid)
-      DISTINV_REQUIRE(in[2] >= kh && in[3] >= kw, "Blur (valid padding): expected an image of at least ", kh, " x ",
-                      kw, " (the kernel), got ", in[2], " x ", in[3]);
+      DISTINV_REQUIRE(in[2] >= kh() && in[3] >= kw(), "Blur (valid padding): expected an image of at least ", kh(),
+                      " x ", kw(), " (the kernel), got ", in[2], " x ", in[3]);
     if (padding_ == Padding::reflect)
-      DISTINV_REQUIRE(kh / 2 < in[2] && kw / 2 < in[3], "Blur (reflect padding): expected an image larger than ",
-                      kh / 2, " x ", kw / 2, " (the pad widths), got ", in[2], " x ", in[3]);
-  }
-  /// deepinv's pad widths: (h//2 top, (h-1)//2 bottom), same for columns; none for valid.
-  detail::Pads pads() const {
-    if (padding_ == Padding::valid) return {};
-    Index const kh = kernel_.dimension(0), kw = kernel_.dimension(1);
-    return {kh / 2, (kh - 1) / 2, kw / 2, (kw - 1) / 2};
+      DISTINV_REQUIRE(kh() / 2 < in[2] && kw() / 2 < in[3], "Blur (reflect padding): expected an image larger than ",
+                      kh() / 2, " x ", kw() / 2, " (the pad widths), got ", in[2], " x ", in[3]);
+    return kernels::make_conv2d_geometry(in[0], in[1], in[2], in[3], Bf, Cf, kh(), kw(), padding_);
   }
 
-#ifdef DISTINV_HAS_FFTW
-  enum class Spectral { forward, adjoint, normal };
-  struct FftCache {
-    fft::PlanCache<T> plans;
+ private:
+  using launcher_type = decltype(space_traits<Space>::launcher(std::declval<Space const&>()));
+  using plan_type = fft::plan_t<Fft, T>;
+
+  struct Cache {
     std::mutex mutex;
-    std::map<std::pair<Index, Index>, std::shared_ptr<std::vector<complex_type> const>> spectra;
+    std::map<std::tuple<Index, Index, Index>, std::unique_ptr<plan_type const>> plans;
+    std::map<std::pair<Index, Index>, std::shared_ptr<spectrum_type const>> spectra;
   };
 
-  /// Every (b, c) plane: IFFT(m · FFT(plane)) with m = K, conj(K) or |K|², in parallel.
-  tensor_type spectral(tensor_type const& x, Spectral mode) const {
-    Index const rows = x.dimension(2), cols = x.dimension(3), planes = x.dimension(0) * x.dimension(1);
-    auto const plan = this->plan(rows, cols);
-    auto const spec = spectrum(rows, cols);
-    tensor_type y(shape_of(x));
-    T const scale = T(1) / T(rows * cols);
-    std::size_t const n = plan->real_size(), ns = plan->spectrum_size();
-    tbb::parallel_for(Index(0), planes, [&](Index p) {
-      auto buf = fft::make_buffer<T, complex_type>(ns);
-      fft::Buffer<T> tmp;
-      T const* src = x.data() + p * rows * cols;
-      if (!fft::simd_aligned(src)) {
-        tmp = fft::make_buffer<T>(n);
-        std::copy(src, src + n, tmp.get());
-        src = tmp.get();
-      }
-      plan->forward(src, buf.get());
-      complex_type const* k = spec->data();
-      complex_type* b = buf.get();
-      switch (mode) {
-        case Spectral::forward:
-          for (std::size_t i = 0; i < ns; ++i) b[i] *= k[i] * scale;
-          break;
-        case Spectral::adjoint:
-          for (std::size_t i = 0; i < ns; ++i) b[i] *= std::conj(k[i]) * scale;
-          break;
-        case Spectral::normal:
-          for (std::size_t i = 0; i < ns; ++i) b[i] *= std::norm(k[i]) * scale;
-          break;
-      }
-      T* dst = y.data() + p * rows * cols;
-      if (fft::simd_aligned(dst)) {
-        plan->inverse(b, dst);
-      } else {
-        if (!tmp) tmp = fft::make_buffer<T>(n);
-        plan->inverse(b, tmp.get());
-        std::copy(tmp.get(), tmp.get() + n, dst);
-      }
-    });
-    return y;
+  static filter_type as_filter(Tensor<T, 2> const& k) {
+    filter_type f(1, 1, k.dimension(0), k.dimension(1));
+    std::copy_n(k.data(), k.size(), f.data());
+    return f;
+  }
+  space_buffer_t<Space, T> upload(filter_type const& f) const {
+    space_buffer_t<Space, T> b(std::size_t(f.size()));
+    space_traits<Space>::upload(f.data(), b.data(), f.size(), space_);
+    return b;
+  }
+  launcher_type launcher() const { return space_traits<Space>::launcher(space_); }
+
+  plan_type const& plan_locked(Index rows, Index cols, Index planes) const {
+    auto& slot = cache_->plans[{rows, cols, planes}];
+    if (!slot) slot = std::make_unique<plan_type const>(rows, cols, planes, space_);
+    return *slot;
   }
 
-  std::shared_ptr<FftCache> cache_;  // shared by copies: same kernel, same spectra
-#endif
+  /// out = F⁻¹(op(K) · F in) / (H W) on every plane; in and out have the signal's shape.
+  void spectral(kernels::Conv2dGeometry const& g, tensor_type const& in, tensor_type& out,
+                typename kernels::SpectralMultiply<T>::Op op) const {
+    if constexpr (Fft::available) {
+      auto const K = spectrum(g.H, g.W);
+      auto const& p = plan(g.H, g.W, g.planes);
+      p.filter(in.data(), out.data(),
+               kernels::SpectralMultiply<T>{p.plane_spectrum(), g.filter, K->data(), T(1) / T(g.H * g.W), op});
+    }
+  }
 
-  kernel_type kernel_;
-  kernel_type flipped_;
+  filter_type host_filter_;
+  space_buffer_t<Space, T> filter_;  ///< the filter in the blur's space
   Padding padding_;
   BlurMethod method_;
+  Space space_;
+  std::shared_ptr<Cache> cache_ = std::make_shared<Cache>();
 };
 
 static_assert(LinearPhysics<Blur<float>>);

@@ -1,186 +1,140 @@
 #pragma once
-// physics/circular_normal.hpp: CircularNormal<T>, the fused normal operator and L2 gradient
-// of a stack of circular blurs on (B, C, H, W) signals:
-//   S = Σ_i |K_i|²  (H x (W/2+1), real),   Bhat = Σ_i conj(K_i) · FFT(y_i)  (B, C, H, W/2+1),
-//   normal(x) = IFFT(S · FFT x) = Σ_i A_iᵀA_i x,  grad(x) = IFFT(S · FFT x − Bhat) = Σ_i A_iᵀ(A_i x − y_i),
-// one FFT pair per plane whatever the number of operators. S and Bhat are exposed as raw real
-// spans so that a distributed caller all-reduces them in place. Needs distinv::fftw; without
-// it the template is only declared and has_circular_normal is false.
-// fused_normal<Op> tells generic code (the distributed data fidelity) whether an operator type
-// has such fused normal equations, and how to build and all-reduce them; distinv/cuda
-// specialises it for the device Blur.
-namespace distinv::physics {
-template <class T>
-class CircularNormal;
-#ifdef DISTINV_HAS_FFTW
-inline constexpr bool has_circular_normal = true;
-#else
-inline constexpr bool has_circular_normal = false;
-#endif
-
-/// No fused normal equations (the primary template). A specialisation has `available = true`,
-/// `type` (constructible from the signal shape, with add(op, y) and grad(x)), `usable(op)` (this
-/// operator can join) and `all_reduce(ctx, normal)` (sums the accumulated terms over the ranks).
-template <class Op>
-struct fused_normal {
-  static constexpr bool available = false;
-};
-}  // namespace distinv::physics
-
-#ifdef DISTINV_HAS_FFTW
-#include <algorithm>
-#include <complex>
+// physics/circular_normal.hpp: CircularNormal<T, Space, Fft>, the fused normal operator and L2
+// gradient of a stack of circular blurs on (B, C, H, W) signals, in Fourier space:
+//   S = Σ_i |K_i|²  (weight planes of H x (W/2+1), real),  B = Σ_i conj(K_i) · F y_i  (B·C planes),
+//   normal(x) = F⁻¹(S · F x) = Σ_i A_iᵀA_i x,   grad(x) = F⁻¹(S · F x − B) = Σ_i A_iᵀ(A_i x − y_i),
+// one FFT pair whatever the number of operators. S has one plane when every filter is a
+// single (kh, kw) kernel (the default), else Bs x Cs planes broadcast like a filter
+// (weight_planes). S and B are exposed as spans of the space (spectrum_sum, data_term) so that
+// a distributed caller all-reduces them in place. Needs an FFT engine (Fft::available).
+#include <array>
 #include <cstddef>
 #include <memory>
-#include <span>
-#include <vector>
-
-#include <tbb/parallel_for.h>
+#include <utility>
 
 #include "distinv/core/error.hpp"
+#include "distinv/core/kernels/conv2d.hpp"
+#include "distinv/core/space.hpp"
 #include "distinv/core/tensor.hpp"
-#include "distinv/fft/fftw.hpp"
 #include "distinv/physics/blur.hpp"
 
 namespace distinv::physics {
 
-template <class T>
+template <class T, class Space = device::Host, class Fft = fft::default_engine_t<Space>>
+  requires(Fft::available)
 class CircularNormal {
  public:
   using scalar_type = T;
-  using tensor_type = Tensor4<T>;
-  using complex_type = std::complex<T>;
+  using blur_type = Blur<T, Space, Fft>;
+  using tensor_type = typename blur_type::tensor_type;
+  using complex_type = kernels::Complex<T>;
+  template <class E>
+  using span_type = typename space_traits<Space>::template span<E>;
 
-  /// For signals of shape (B, C, H, W); S and Bhat start at zero.
-  explicit CircularNormal(Shape<4> signal_shape) : shape_(signal_shape) {
+  /// For signals of shape (B, C, H, W); S has weight_planes = (Bs, Cs) planes, Bs in {1, B},
+  /// Cs in {1, C} (one plane unless some filter differs per batch entry or channel). S and B
+  /// start at zero.
+  explicit CircularNormal(Shape<4> signal_shape, std::array<Index, 2> weight_planes = {1, 1}, Space space = {})
+      : shape_(signal_shape), weights_(weight_planes), space_(std::move(space)) {
     DISTINV_REQUIRE(shape_[0] > 0 && shape_[1] > 0 && shape_[2] > 0 && shape_[3] > 0,
                     "CircularNormal: expected a non-empty (B, C, H, W) shape, got ", distinv::to_string(shape_));
-    plan_ = std::make_shared<fft::Plan2d<T> const>(shape_[2], shape_[3]);
-    spectrum_.assign(plan_->spectrum_size(), T(0));
-    data_ = fft::make_buffer<T, complex_type>(planes() * plan_->spectrum_size());
-    std::fill(data_.get(), data_.get() + planes() * plan_->spectrum_size(), complex_type(0));
+    DISTINV_REQUIRE((weights_[0] == 1 || weights_[0] == shape_[0]) && (weights_[1] == 1 || weights_[1] == shape_[1]),
+                    "CircularNormal: expected weight planes (1 or B, 1 or C) for signals ", distinv::to_string(shape_),
+                    ", got (", weights_[0], ", ", weights_[1], ")");
+    plan_ = std::make_unique<fft::plan_t<Fft, T> const>(shape_[2], shape_[3], planes(), space_);
+    S_ = space_buffer_t<Space, T>(std::size_t(weight_planes_count() * plane_size()));
+    B_ = space_buffer_t<Space, complex_type>(std::size_t(planes() * plane_size()));
+    reset();
   }
   CircularNormal(CircularNormal&&) noexcept = default;
   CircularNormal& operator=(CircularNormal&&) noexcept = default;
 
   Shape<4> signal_shape() const noexcept { return shape_; }
+  std::array<Index, 2> weight_planes() const noexcept { return weights_; }
   std::size_t operator_count() const noexcept { return count_; }
 
   /// S += |K|² (the normal operator only; y_i not known or not needed).
-  void add_operator(Blur<T> const& op) {
-    auto const k = checked_spectrum(op);
-    for (std::size_t i = 0; i < spectrum_.size(); ++i) spectrum_[i] += std::norm((*k)[i]);
+  void add_operator(blur_type const& op) {
+    accumulate_weight(op);
     ++count_;
   }
-  /// S += |K|², Bhat += conj(K) · FFT(y): one operator and its measurement y (shape of x).
-  void add(Blur<T> const& op, tensor_type const& y) {
+  /// S += |K|², B += conj(K) · F y: one operator and its measurement y (shape of x).
+  void add(blur_type const& op, tensor_type const& y) {
     DISTINV_REQUIRE(shape_of(y) == shape_, "CircularNormal::add: expected a measurement of shape ",
                     distinv::to_string(shape_), ", got ", distinv::to_string(shape_of(y)));
-    auto const k = checked_spectrum(op);
-    std::size_t const ns = plan_->spectrum_size(), n = plan_->real_size();
-    tbb::parallel_for(Index(0), Index(planes()), [&](Index p) {
-      auto buf = fft::make_buffer<T, complex_type>(ns);
-      plan_->forward(aligned_input(y.data() + p * Index(n), n).get(), buf.get());
-      complex_type* d = data_.get() + std::size_t(p) * ns;
-      for (std::size_t i = 0; i < ns; ++i) d[i] += std::conj((*k)[i]) * buf[i];
-    });
-    for (std::size_t i = 0; i < spectrum_.size(); ++i) spectrum_[i] += std::norm((*k)[i]);
+    auto const g = accumulate_weight(op);
+    auto const K = op.spectrum(shape_[2], shape_[3]);
+    plan_->analyse(y.data(), kernels::AccumulateNormal<T>{plane_size(), g.filter, K->data(), B_.data()});
     ++count_;
   }
-  /// Sets S and Bhat back to zero.
+  /// Sets S and B back to zero.
   void reset() {
-    std::fill(spectrum_.begin(), spectrum_.end(), T(0));
-    std::fill(data_.get(), data_.get() + planes() * plan_->spectrum_size(), complex_type(0));
+    launcher()(Index(S_.size()), kernels::Fill<T>{T(0), S_.data()});
+    launcher()(Index(2 * B_.size()), kernels::Fill<T>{T(0), reinterpret_cast<T*>(B_.data())});
     count_ = 0;
   }
 
-  /// S, H*(W/2+1) reals (row-major), to all-reduce in place.
-  std::span<T> spectrum_sum() noexcept { return spectrum_; }
-  std::span<T const> spectrum_sum() const noexcept { return spectrum_; }
-  /// Bhat as 2*B*C*H*(W/2+1) reals (interleaved re, im), to all-reduce in place.
-  std::span<T> data_term() noexcept {
-    return {reinterpret_cast<T*>(data_.get()), 2 * planes() * plan_->spectrum_size()};
-  }
-  std::span<T const> data_term() const noexcept {
-    return {reinterpret_cast<T const*>(data_.get()), 2 * planes() * plan_->spectrum_size()};
-  }
+  /// S, (Bs · Cs) · H · (W/2+1) reals (row-major), to all-reduce in place.
+  span_type<T> spectrum_sum() noexcept { return {S_.data(), S_.size()}; }
+  span_type<T const> spectrum_sum() const noexcept { return {S_.data(), S_.size()}; }
+  /// B as 2 · B · C · H · (W/2+1) reals (interleaved re, im), to all-reduce in place.
+  span_type<T> data_term() noexcept { return {reinterpret_cast<T*>(B_.data()), 2 * B_.size()}; }
+  span_type<T const> data_term() const noexcept { return {reinterpret_cast<T const*>(B_.data()), 2 * B_.size()}; }
 
   /// Σ_i A_iᵀA_i x.
   tensor_type normal(tensor_type const& x) const { return apply(x, false); }
   /// Σ_i A_iᵀ(A_i x − y_i).
   tensor_type grad(tensor_type const& x) const { return apply(x, true); }
-
- private:
-  std::size_t planes() const noexcept { return std::size_t(shape_[0] * shape_[1]); }
-
-  std::shared_ptr<std::vector<complex_type> const> checked_spectrum(Blur<T> const& op) const {
-    DISTINV_REQUIRE(op.padding() == Padding::circular, "CircularNormal: expected a circular Blur, got padding ",
-                    padding_name(op.padding()));
-    return op.spectrum(shape_[2], shape_[3]);
+  /// Σ_i A_iᵀ y_i.
+  tensor_type A_adjoint_y() const {
+    tensor_type out(shape_);
+    plan_->synthesise(kernels::ScaledSpectrum<T>{B_.data(), scale()}, out.data());
+    return out;
   }
 
-  /// `src` itself when FFTW-aligned, else an aligned copy (the deleter-less view is a no-op).
-  struct Input {
-    T const* ptr;
-    fft::Buffer<T> own;
-    T const* get() const { return ptr; }
-  };
-  static Input aligned_input(T const* src, std::size_t n) {
-    if (fft::simd_aligned(src)) return {src, nullptr};
-    auto b = fft::make_buffer<T>(n);
-    std::copy(src, src + n, b.get());
-    T const* p = b.get();
-    return {p, std::move(b)};
+ private:
+  Index planes() const noexcept { return shape_[0] * shape_[1]; }
+  Index plane_size() const noexcept { return shape_[2] * (shape_[3] / 2 + 1); }
+  Index weight_planes_count() const noexcept { return weights_[0] * weights_[1]; }
+  T scale() const noexcept { return T(1) / T(shape_[2] * shape_[3]); }
+  auto launcher() const { return space_traits<Space>::launcher(space_); }
+  /// Which S plane serves signal plane p.
+  kernels::FilterBroadcast weight_broadcast() const { return {shape_[1], weights_[0], weights_[1]}; }
+
+  /// S += |K|² of a circular blur; returns its geometry on the signal.
+  kernels::Conv2dGeometry accumulate_weight(blur_type const& op) {
+    DISTINV_REQUIRE(op.padding() == Padding::circular, "CircularNormal: expected a circular Blur, got padding ",
+                    padding_name(op.padding()));
+    auto const g = op.geometry(shape_);
+    Index const Bf = op.filter().dimension(0), Cf = op.filter().dimension(1);
+    DISTINV_REQUIRE((Bf == 1 || Bf == weights_[0]) && (Cf == 1 || Cf == weights_[1]),
+                    "CircularNormal: a filter of ", Bf, " x ", Cf, " planes needs weight planes (", Bf, ", ", Cf,
+                    "), this one was built with (", weights_[0], ", ", weights_[1], ")");
+    auto const K = op.spectrum(shape_[2], shape_[3]);
+    // S plane q = (bs, cs) takes filter plane (bs or 0, cs or 0).
+    launcher()(Index(S_.size()),
+               kernels::AccumulateWeight<T>{plane_size(), kernels::FilterBroadcast{weights_[1], Bf, Cf}, K->data(),
+                                            S_.data()});
+    return g;
   }
 
   tensor_type apply(tensor_type const& x, bool with_data) const {
     DISTINV_REQUIRE(shape_of(x) == shape_, "CircularNormal: expected a signal of shape ", distinv::to_string(shape_),
                     ", got ", distinv::to_string(shape_of(x)));
-    std::size_t const ns = plan_->spectrum_size(), n = plan_->real_size();
-    T const scale = T(1) / T(n);
     tensor_type out(shape_);
-    tbb::parallel_for(Index(0), Index(planes()), [&](Index p) {
-      auto buf = fft::make_buffer<T, complex_type>(ns);
-      plan_->forward(aligned_input(x.data() + p * Index(n), n).get(), buf.get());
-      complex_type* b = buf.get();
-      T const* s = spectrum_.data();
-      if (with_data) {
-        complex_type const* d = data_.get() + std::size_t(p) * ns;
-        for (std::size_t i = 0; i < ns; ++i) b[i] = (b[i] * s[i] - d[i]) * scale;
-      } else {
-        for (std::size_t i = 0; i < ns; ++i) b[i] *= s[i] * scale;
-      }
-      T* dst = out.data() + p * Index(n);
-      if (fft::simd_aligned(dst)) {
-        plan_->inverse(b, dst);
-      } else {
-        auto tmp = fft::make_buffer<T>(n);
-        plan_->inverse(b, tmp.get());
-        std::copy(tmp.get(), tmp.get() + n, dst);
-      }
-    });
+    plan_->filter(x.data(), out.data(),
+                  kernels::NormalResidual<T>{plane_size(), weight_broadcast(), S_.data(),
+                                             with_data ? B_.data() : nullptr, scale()});
     return out;
   }
 
   Shape<4> shape_;
-  std::shared_ptr<fft::Plan2d<T> const> plan_;
-  std::vector<T> spectrum_;
-  fft::Buffer<T, complex_type> data_;
+  std::array<Index, 2> weights_;
+  Space space_;
+  std::unique_ptr<fft::plan_t<Fft, T> const> plan_;
+  space_buffer_t<Space, T> S_;
+  space_buffer_t<Space, complex_type> B_;
   std::size_t count_ = 0;
 };
 
-/// Circular host blurs fuse through FFTW.
-template <class T>
-struct fused_normal<Blur<T>> {
-  static constexpr bool available = true;
-  using type = CircularNormal<T>;
-  static bool usable(Blur<T> const& op) { return op.padding() == Padding::circular; }
-  template <class Ctx>
-  static void all_reduce(Ctx const& ctx, type& n) {
-    ctx.all_reduce(n.spectrum_sum());
-    ctx.all_reduce(n.data_term());
-  }
-};
-
 }  // namespace distinv::physics
-#endif  // DISTINV_HAS_FFTW

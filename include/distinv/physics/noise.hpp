@@ -1,7 +1,8 @@
 #pragma once
 // physics/noise.hpp: noise models of deepinv (GaussianNoise, PoissonNoise, none), drawn from
 // the std::mt19937_64 the caller passes (so a seed reproduces a measurement), and WithNoise,
-// the mixin that gives an operator its NoiseModel and forward(x, rng) = noise(A(x)).
+// the mixin that gives an operator its NoiseModel and forward(x, rng) = noise(A(x)) (host or
+// device signals; the noise is always drawn on the host).
 // Draws run in row-major element order, independent of the thread count. STL + core only.
 #include <cmath>
 #include <random>
@@ -10,6 +11,7 @@
 #include <variant>
 
 #include "distinv/core/error.hpp"
+#include "distinv/core/signal.hpp"
 #include "distinv/core/tensor.hpp"
 
 namespace distinv::physics {
@@ -77,11 +79,21 @@ class WithNoise {
   void set_noise(NoiseModel<T> noise) { noise_ = std::move(noise); }
   NoiseModel<T> const& noise() const noexcept { return noise_; }
 
-  /// y = noise(A(x)), the noise drawn from rng.
-  Tensor4<T> forward(Tensor4<T> const& x, std::mt19937_64& rng) const {
-    Tensor4<T> y = static_cast<Derived const&>(*this).A(x);
-    apply_noise(noise_, y, rng);
-    return y;
+  /// y = noise(A(x)), the noise drawn from rng. For a device signal the noise is drawn on the
+  /// host from the same generator (the same values as the host operator draws) and copied over;
+  /// that is for simulating measurements, not for iterations.
+  template <Signal X>
+  X forward(X const& x, std::mt19937_64& rng) const {
+    X y = static_cast<Derived const&>(*this).A(x);
+    if (std::holds_alternative<NoNoise>(noise_)) return y;
+    if constexpr (DeviceSignal<X>) {
+      auto h = to_host(y);
+      apply_noise(noise_, h, rng);
+      return from_host<X>(std::move(h));
+    } else {
+      apply_noise(noise_, y, rng);
+      return y;
+    }
   }
 
  private:

@@ -13,6 +13,8 @@
 namespace distinv::physics {
 
 /// One definition for host and device code: core/kernels/padding.hpp.
+using kernels::kernel_centre;
+using kernels::kernel_pads;
 using kernels::Padding;
 using kernels::padding_name;
 using kernels::padding_names;

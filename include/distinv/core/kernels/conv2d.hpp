@@ -1,10 +1,15 @@
 #pragma once
 // core/kernels/conv2d.hpp: 2-D convolution of (B, C, H, W) planes by a filter (Bf, Cf, kh, kw)
-// with Bf in {1, B}, Cf in {1, C} (broadcast), as index functors for host and device.
-// Convention of deepinv's conv2d: the filter is flipped, the input is padded by (kh/2 before,
-// kh - 1 - kh/2 after) rows and likewise columns, so the output keeps the size (valid: no
-// padding, output (H - kh + 1, W - kw + 1)). Equivalently y[i] = sum_a k[a] x[i - a + c] with
-// c = (kh - 1) - kh/2 (= kh/2 for odd kh). Conv2dAdjoint is the exact transpose, padding folded.
+// with Bf in {1, B}, Cf in {1, C} (broadcast), written once for host and device: grid functors
+// (row, strip) that compute `Strip` consecutive outputs of one row (the host launches strips
+// of 32, which the compiler vectorises; the device launches strips of 1), plus the circular
+// filter and the spectral functors of the FFT path.
+// Convention of deepinv's conv2d: the filter is flipped, the input is padded by
+// kernel_pads(kh) = ((kh-1)/2 before, kh/2 after) rows and likewise columns, so the output keeps
+// the size (valid: no padding, output (H - kh + 1, W - kw + 1)). Equivalently
+// y[i] = sum_a k[a] x[i - a + c] with c = kernel_centre(kh) = kh/2, odd or even kh
+// (core/kernels/padding.hpp). Conv2dAdjoint is the exact transpose, padding folded back.
+// No CUDA header here.
 #include <cstddef>
 
 #include "distinv/core/host_device.hpp"
@@ -51,35 +56,85 @@ inline Conv2dGeometry make_conv2d_geometry(Index B, Index C, Index H, Index W, I
   } else {
     g.Ho = H;
     g.Wo = W;
-    g.top = kh / 2;
-    g.left = kw / 2;
+    g.top = kernel_pads(kh).before;
+    g.left = kernel_pads(kw).before;
   }
   return g;
 }
 
-/// y = conv(x, k): element e of y (planes * Ho * Wo elements).
-template <class T>
+namespace detail {
+/// out[0 .. n) = acc[0 .. n), n <= Strip: a fixed-length copy for full strips, so that the
+/// accumulators stay in registers.
+template <int Strip, class T>
+DISTINV_HOST_DEVICE inline void store(T const (&acc)[Strip], T* out, Index n) noexcept {
+  if (n == Strip) {
+    for (int s = 0; s < Strip; ++s) out[s] = acc[s];
+  } else {
+    for (int s = 0; s < Strip; ++s)
+      if (s < n) out[s] = acc[s];
+  }
+}
+}  // namespace detail
+
+/// Number of strips of `Strip` outputs that cover a row of n outputs.
+template <int Strip>
+DISTINV_HOST_DEVICE constexpr Index strips_of(Index n) noexcept {
+  return (n + Strip - 1) / Strip;
+}
+
+/// Longest filter row (taps) for which a host strip gathers its padded input window into a
+/// local buffer; longer rows take the per-output path.
+inline constexpr Index conv_window_taps = 64;
+
+/// y = conv(x, k). Grid functor: (row, strip) = (p * Ho + i, s) computes y[p, i, s*Strip ..)
+/// (planes * Ho rows, strips_of<Strip>(Wo) strips). The input row a tap row reads is found
+/// once through the padding; a strip (Strip > 1) then correlates a contiguous window of it —
+/// the row itself away from the column borders, a padded copy of the window near them — with
+/// the outputs in registers. Strip == 1 (one output, the device) reads through the padding.
+template <class T, int Strip>
 struct Conv2d {
   Conv2dGeometry g;
   T const* x;  // planes * H * W
   T const* k;  // (Bf * Cf) * kh * kw
   T* y;        // planes * Ho * Wo
-  DISTINV_HOST_DEVICE void operator()(Index e) const noexcept {
-    Index const j = e % g.Wo, i = (e / g.Wo) % g.Ho, p = e / (g.Wo * g.Ho);
-    T const* xp = x + p * g.H * g.W;
+  DISTINV_HOST_DEVICE void operator()(Index row, Index strip) const noexcept {
+    Index const i = row % g.Ho, p = row / g.Ho, j0 = strip * Strip;
+    Index const n = g.Wo - j0 < Strip ? g.Wo - j0 : Strip;
     T const* kp = k + g.filter(p) * g.kh * g.kw;
-    T acc = T(0);
+    bool const inside = j0 - g.left >= 0 && j0 + Strip - 1 - g.left + g.kw - 1 < g.W;
+    T acc[Strip];
+    for (int s = 0; s < Strip; ++s) acc[s] = T(0);
     for (Index a = 0; a < g.kh; ++a) {  // flipped filter row a reads padded row i + a
       Index const r = pad_index(g.mode, i + a - g.top, g.H);
       if (r < 0) continue;
-      T const* krow = kp + (g.kh - 1 - a) * g.kw;
-      for (Index b = 0; b < g.kw; ++b) {
-        Index const s = pad_index(g.mode, j + b - g.left, g.W);
-        if (s < 0) continue;
-        acc += krow[g.kw - 1 - b] * xp[r * g.W + s];
+      T const* xr = x + (p * g.H + r) * g.W;
+      T const* kr = kp + (g.kh - 1 - a) * g.kw;
+      if constexpr (Strip > 1) {
+        if (inside || g.kw - 1 <= conv_window_taps) {
+          T win[Strip + conv_window_taps];
+          T const* xs = xr + j0 - g.left;
+          if (!inside) {
+            for (Index t = 0; t < Strip + g.kw - 1; ++t) {
+              Index const c = pad_index(g.mode, j0 + t - g.left, g.W);
+              win[t] = c < 0 ? T(0) : xr[c];
+            }
+            xs = win;
+          }
+          DISTINV_UNROLL(4)
+          for (Index b = 0; b < g.kw; ++b) {
+            T const kv = kr[g.kw - 1 - b];
+            for (int s = 0; s < Strip; ++s) acc[s] += kv * xs[s + b];
+          }
+          continue;
+        }
       }
+      for (int s = 0; s < n; ++s)
+        for (Index b = 0; b < g.kw; ++b) {
+          Index const c = pad_index(g.mode, j0 + s + b - g.left, g.W);
+          if (c >= 0) acc[s] += kr[g.kw - 1 - b] * xr[c];
+        }
     }
-    y[e] = acc;
+    detail::store(acc, y + row * g.Wo + j0, n);
   }
 };
 
@@ -91,46 +146,96 @@ DISTINV_HOST_DEVICE inline Index padded_candidate(Index t, Index u, Index top, I
   return z < top ? z : n + z;  // z >= top: position top + n + (z - top)
 }
 
-/// x = conv^T(y): element e of x (planes * H * W elements). x[u] sums, over the padded
-/// positions r whose source is u, the transposed valid correlation sum_a kf[a] y[r - a].
-template <class T>
+/// x = conv^T(y). Grid functor: (row, strip) = (p * H + u, s) computes x[p, u, s*Strip ..)
+/// (planes * H rows, strips_of<Strip>(W) strips). x[u, v] sums, over the padded positions
+/// (r, q) whose source is (u, v), the transposed correlation sum_{a,b} kf[a, b] y[r - a, q - b]
+/// (kf the flipped filter). Every v has the position q = v + left, whose terms a strip
+/// (Strip > 1) gathers as a correlation of a window of y's row (zero outside it); the
+/// padding positions whose source is v (only near the column borders) are found once per v
+/// and added one by one. Strip == 1 (the device) walks every position per output.
+template <class T, int Strip>
 struct Conv2dAdjoint {
   Conv2dGeometry g;
   T const* y;  // planes * Ho * Wo
   T const* k;  // (Bf * Cf) * kh * kw
   T* x;        // planes * H * W
-  DISTINV_HOST_DEVICE void operator()(Index e) const noexcept {
-    Index const v = e % g.W, u = (e / g.W) % g.H, p = e / (g.W * g.H);
-    T const* yp = y + p * g.Ho * g.Wo;
-    T const* kp = k + g.filter(p) * g.kh * g.kw;
-    Index const Hp = g.Ho + g.kh - 1, Wp = g.Wo + g.kw - 1;  // padded input plane
-    T acc = T(0);
+  DISTINV_HOST_DEVICE void operator()(Index row, Index strip) const noexcept {
+    Index const u = row % g.H, p = row / g.H, v0 = strip * Strip;
+    Index const n = g.W - v0 < Strip ? g.W - v0 : Strip;
+    Index const Hp = g.Ho + g.kh - 1;  // padded input rows
+    bool const strips = Strip > 1 && g.kw - 1 <= conv_window_taps;
+    T acc[Strip];
+    for (int s = 0; s < Strip; ++s) acc[s] = T(0);
     for (Index tr = 0; tr <= Hp - g.H; ++tr) {
       Index const r = padded_candidate(tr, u, g.top, g.H);
       if (pad_index(g.mode, r - g.top, g.H) != u) continue;
-      for (Index tc = 0; tc <= Wp - g.W; ++tc) {
-        Index const s = padded_candidate(tc, v, g.left, g.W);
-        if (pad_index(g.mode, s - g.left, g.W) != v) continue;
-        // zpad[r, s] = sum_{a, b} kf[a, b] y[r - a, s - b], kf[a, b] = k[kh-1-a, kw-1-b]
-        for (Index a = 0; a < g.kh; ++a) {
-          Index const i = r - a;
-          if (i < 0 || i >= g.Ho) continue;
-          T const* krow = kp + (g.kh - 1 - a) * g.kw;
-          for (Index b = 0; b < g.kw; ++b) {
-            Index const j = s - b;
-            if (j < 0 || j >= g.Wo) continue;
-            acc += krow[g.kw - 1 - b] * yp[i * g.Wo + j];
-          }
+      if (strips) {
+        add_window_terms(acc, p, r, v0);
+        if (v0 >= g.kw && v0 + Strip <= g.W - g.kw) continue;  // no padding position reads these columns
+        for (int s = 0; s < n; ++s)
+          if (v0 + s < g.kw || v0 + s >= g.W - g.kw) add_column_terms(acc[s], p, r, v0 + s, 1);
+      } else {
+        for (int s = 0; s < n; ++s) add_column_terms(acc[s], p, r, v0 + s, 0);
+      }
+    }
+    detail::store(acc, x + row * g.W + v0, n);
+  }
+
+ private:
+  DISTINV_HOST_DEVICE T const* filter_of(Index p) const noexcept { return k + g.filter(p) * g.kh * g.kw; }
+
+  /// acc[s] += the terms of the positions (r, v0 + s + left) of the strip: a correlation of
+  /// y's rows r - a with a window of Strip + kw - 1 columns (zero outside y).
+  DISTINV_HOST_DEVICE void add_window_terms(T (&acc)[Strip], Index p, Index r, Index v0) const noexcept {
+    Index const w0 = v0 + g.left - (g.kw - 1);  // y column of the window's start
+    bool const inside = w0 >= 0 && v0 + Strip - 1 + g.left < g.Wo;
+    for (Index a = 0; a < g.kh; ++a) {
+      Index const i = r - a;
+      if (i < 0 || i >= g.Ho) continue;
+      T const* yr = y + (p * g.Ho + i) * g.Wo;
+      T const* kr = filter_of(p) + (g.kh - 1 - a) * g.kw;
+      T win[Strip + conv_window_taps];
+      T const* ws = yr + w0;
+      if (!inside) {
+        for (Index t = 0; t < Strip + g.kw - 1; ++t) {
+          Index const j = w0 + t;
+          win[t] = j >= 0 && j < g.Wo ? yr[j] : T(0);
+        }
+        ws = win;
+      }
+      DISTINV_UNROLL(4)
+      for (Index b = 0; b < g.kw; ++b) {  // y[v + left - b] = ws[s + kw - 1 - b]
+        T const kv = kr[g.kw - 1 - b];
+        T const* wb = ws + (g.kw - 1 - b);
+        for (int s = 0; s < Strip; ++s) acc[s] += kv * wb[s];
+      }
+    }
+  }
+
+  /// acc += the terms of the padded positions (r, q) whose source is column v, from column
+  /// candidate `first` on (0: every position, 1: all but q = v + left).
+  DISTINV_HOST_DEVICE void add_column_terms(T& acc, Index p, Index r, Index v, Index first) const noexcept {
+    Index const Wp = g.Wo + g.kw - 1;
+    for (Index tc = first; tc <= Wp - g.W; ++tc) {
+      Index const q = padded_candidate(tc, v, g.left, g.W);
+      if (pad_index(g.mode, q - g.left, g.W) != v) continue;
+      for (Index a = 0; a < g.kh; ++a) {
+        Index const i = r - a;
+        if (i < 0 || i >= g.Ho) continue;
+        T const* yr = y + (p * g.Ho + i) * g.Wo;
+        T const* kr = filter_of(p) + (g.kh - 1 - a) * g.kw;
+        for (Index b = 0; b < g.kw; ++b) {
+          Index const j = q - b;
+          if (j >= 0 && j < g.Wo) acc += kr[g.kw - 1 - b] * yr[j];
         }
       }
     }
-    x[e] = acc;
   }
 };
 
 /// The circular-convolution kernel of a filter on an H x W grid (input of an R2C FFT):
 /// out[q, m, n] = sum of k[q, a, b] over (a - ch) mod H == m and (b - cw) mod W == n, with the
-/// centre ch = (kh - 1) - kh/2, cw likewise, so that circular conv(x, k) = out (*) x.
+/// centre ch = kernel_centre(kh) = kh/2, cw likewise, so that circular conv(x, k) = out (*) x.
 /// Element e of out ((Bf * Cf) * H * W elements).
 template <class T>
 struct CircularFilter {
@@ -139,7 +244,7 @@ struct CircularFilter {
   T* out;
   DISTINV_HOST_DEVICE void operator()(Index e) const noexcept {
     Index const n = e % W, m = (e / W) % H, q = e / (W * H);
-    Index const ch = (kh - 1) - kh / 2, cw = (kw - 1) - kw / 2;
+    Index const ch = kernel_centre(kh), cw = kernel_centre(kw);
     T const* kq = k + q * kh * kw;
     T acc = T(0);
     for (Index a = 0; a < kh; ++a) {
@@ -151,51 +256,94 @@ struct CircularFilter {
   }
 };
 
-/// Spectral product on half spectra (planes * Hs * Ws elements, Ws = W/2 + 1), filter spectra
-/// broadcast over planes: X = scale * K X (op forward), conj(K) X (adjoint), |K|^2 X (normal).
+// ---- spectral functors of the FFT engines (fft/engine.hpp): f(e, coefficient) --------------
+
+/// Keeps the spectrum: K[e] = v (for analyse).
+template <class T>
+struct StoreSpectrum {
+  Complex<T>* K;
+  DISTINV_HOST_DEVICE void operator()(Index e, Complex<T> const& v) const noexcept { K[e] = v; }
+};
+
+/// Spectral product on half spectra, filter spectra broadcast over planes (for filter):
+/// v = scale * K v (forward), scale * conj(K) v (adjoint), scale * |K|^2 v (normal).
 template <class T>
 struct SpectralMultiply {
   enum Op { forward, adjoint, normal };
-  Index plane_size;  // Hs * Ws
+  Index plane_size;  // H * (W/2 + 1)
   FilterBroadcast filter;
   Complex<T> const* K;
-  Complex<T>* X;
   T scale;
   Op op;
-  DISTINV_HOST_DEVICE void operator()(Index e) const noexcept {
+  DISTINV_HOST_DEVICE void operator()(Index e, Complex<T>& x) const noexcept {
     Index const p = e / plane_size;
     Complex<T> const kv = K[filter(p) * plane_size + e % plane_size];
     Complex<T> v;
-    if (op == forward) v = cmul(kv, X[e]);
-    else if (op == adjoint) v = cmul_conj(kv, X[e]);
+    if (op == forward) v = cmul(kv, x);
+    else if (op == adjoint) v = cmul_conj(kv, x);
     else {
       T const m = squared_magnitude(kv);
-      v = {m * X[e].re, m * X[e].im};
+      v = {m * x.re, m * x.im};
     }
-    X[e] = {scale * v.re, scale * v.im};
+    x = {scale * v.re, scale * v.im};
   }
 };
 
-/// Normal-equation spectra of one operator, accumulated: S[e] += |K|^2 and, if Y is given,
-/// B[e] += conj(K) Y[e] (planes * plane_size elements, filter spectra broadcast).
+/// The data term of one more operator (for analyse of its measurement Y): B[e] += conj(K) Y[e],
+/// filter spectra broadcast over planes.
 template <class T>
 struct AccumulateNormal {
   Index plane_size;
   FilterBroadcast filter;
   Complex<T> const* K;
-  Complex<T> const* Y;  // may be null
-  T* S;
-  Complex<T>* B;  // may be null when Y is
-  DISTINV_HOST_DEVICE void operator()(Index e) const noexcept {
-    Index const p = e / plane_size;
-    Complex<T> const kv = K[filter(p) * plane_size + e % plane_size];
-    S[e] += squared_magnitude(kv);
-    if (Y) {
-      Complex<T> const t = cmul_conj(kv, Y[e]);
-      B[e].re += t.re;
-      B[e].im += t.im;
-    }
+  Complex<T>* B;
+  DISTINV_HOST_DEVICE void operator()(Index e, Complex<T> const& y) const noexcept {
+    Complex<T> const t = cmul_conj(K[filter(e / plane_size) * plane_size + e % plane_size], y);
+    B[e].re += t.re;
+    B[e].im += t.im;
   }
+};
+
+/// The weight of one more operator: S[e] += |K|^2 (element e of S, whose planes `filter` maps
+/// onto the operator's filter planes). Element functor.
+template <class T>
+struct AccumulateWeight {
+  Index plane_size;
+  FilterBroadcast filter;
+  Complex<T> const* K;
+  T* S;
+  DISTINV_HOST_DEVICE void operator()(Index e) const noexcept {
+    S[e] += squared_magnitude(K[filter(e / plane_size) * plane_size + e % plane_size]);
+  }
+};
+
+/// Spectral normal residual (for filter): v = scale (S[e] v - B[e]), S real (sum |K_i|^2, its
+/// planes broadcast over the signal's by `weights`), B complex (sum conj(K_i) Y_i) or null
+/// (then v = scale S[e] v).
+template <class T>
+struct NormalResidual {
+  Index plane_size;
+  FilterBroadcast weights;
+  T const* S;
+  Complex<T> const* B;
+  T scale;
+  DISTINV_HOST_DEVICE void operator()(Index e, Complex<T>& x) const noexcept {
+    T const s = S[weights(e / plane_size) * plane_size + e % plane_size];
+    Complex<T> v{s * x.re, s * x.im};
+    if (B) {
+      v.re -= B[e].re;
+      v.im -= B[e].im;
+    }
+    x = {scale * v.re, scale * v.im};
+  }
+};
+
+/// scale * B[e] (for synthesise: sum_i A_i^T y_i from the data term).
+template <class T>
+struct ScaledSpectrum {
+  Complex<T> const* B;
+  T scale;
+  DISTINV_HOST_DEVICE Complex<T> operator()(Index e) const noexcept { return {scale * B[e].re, scale * B[e].im}; }
 };
 
 }  // namespace distinv::kernels

@@ -34,6 +34,22 @@ inline Padding parse_padding(std::string_view name) {
   fail("unknown padding '", name, "': expected one of circular, valid, reflect, replicate, zeros (or constant)");
 }
 
+/// Pad widths of one axis of a same-size convolution by a kernel of length k >= 1.
+struct AxisPads {
+  Index before = 0, after = 0;
+};
+
+/// deepinv's kernel centre on an axis of length k (deepinv 0.5, physics/functional/
+/// convolution.py: conv2d pads (k//2 - (k-1)%2, k//2), filter_fft rolls the taps by -(k//2)):
+/// tap k/2 lands on the output pixel, y[i] = sum_m f[m] x[i - m + k/2]. For odd k, the middle;
+/// for even k, the tap right of the middle.
+DISTINV_HOST_DEVICE constexpr Index kernel_centre(Index k) noexcept { return k / 2; }
+/// The padding of a same-size convolution (flipped kernel, then a valid correlation) with that
+/// centre: k - 1 - k/2 = (k-1)/2 before the first index, k/2 after the last.
+DISTINV_HOST_DEVICE constexpr AxisPads kernel_pads(Index k) noexcept {
+  return {k - 1 - kernel_centre(k), kernel_centre(k)};
+}
+
 /// Source index of index i on an axis of length n >= 1 under `mode`, or -1 for none.
 DISTINV_HOST_DEVICE inline Index pad_index(Padding mode, Index i, Index n) noexcept {
   if (i >= 0 && i < n) return i;

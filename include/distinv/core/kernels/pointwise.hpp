@@ -96,22 +96,12 @@ struct SquareTerm {
   DISTINV_HOST_DEVICE double operator()(Index e) const noexcept { return double(a[e]) * double(a[e]); }
 };
 
-/// Spectral normal residual: X[e] = scale (S[e] X[e] - B[e]) with S real (e.g. sum |K_i|^2)
-/// and B complex (e.g. sum conj(K_i) Y_i). B may be null (then X[e] = scale S[e] X[e]).
+/// out[e] = value
 template <class T>
-struct NormalResidual {
-  T const* S;
-  Complex<T> const* B;
-  Complex<T>* X;
-  T scale;
-  DISTINV_HOST_DEVICE void operator()(Index e) const noexcept {
-    Complex<T> v{S[e] * X[e].re, S[e] * X[e].im};
-    if (B) {
-      v.re -= B[e].re;
-      v.im -= B[e].im;
-    }
-    X[e] = {scale * v.re, scale * v.im};
-  }
+struct Fill {
+  T value;
+  T* out;
+  DISTINV_HOST_DEVICE void operator()(Index e) const noexcept { out[e] = value; }
 };
 
 }  // namespace distinv::kernels

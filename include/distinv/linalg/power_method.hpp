@@ -1,5 +1,5 @@
 #pragma once
-// optim/power_method.hpp: the power method for the largest eigenvalue of a symmetric positive
+// linalg/power_method.hpp: the power method for the largest eigenvalue of a symmetric positive
 // semi-definite operator given as a callable x -> A x (deepinv's compute_norm, used with
 // A = AᵀA for ‖A‖²). Stops when the Rayleigh quotient changes by less than tol (relative).
 #include <cmath>
@@ -9,7 +9,7 @@
 #include "distinv/core/error.hpp"
 #include "distinv/core/signal.hpp"
 
-namespace distinv::optim {
+namespace distinv::linalg {
 
 struct PowerOptions {
   int max_iter = 100;
@@ -55,4 +55,4 @@ PowerResult power_method(Apply&& apply, X const& x0, PowerOptions opt = {}) {
   return res;
 }
 
-}  // namespace distinv::optim
+}  // namespace distinv::linalg

@@ -1,5 +1,5 @@
 #pragma once
-// optim/cg.hpp: conjugate gradient for A x = b with A symmetric positive semi-definite, given
+// linalg/cg.hpp: conjugate gradient for A x = b with A symmetric positive semi-definite, given
 // as a callable x -> A x on signals (host or device) (deepinv's conjugate_gradient). Stops when
 // ‖b − A x‖ <= tol · ‖b‖ or after max_iter iterations. Inner products in double. Core only.
 #include <cmath>
@@ -9,7 +9,7 @@
 #include "distinv/core/error.hpp"
 #include "distinv/core/signal.hpp"
 
-namespace distinv::optim {
+namespace distinv::linalg {
 
 struct CgOptions {
   int max_iter = 100;
@@ -68,4 +68,4 @@ CgResult<X> conjugate_gradient(Apply&& apply, X const& b, X const& x0, CgOptions
   return res;
 }
 
-}  // namespace distinv::optim
+}  // namespace distinv::linalg

@@ -1,0 +1,44 @@
+#pragma once
+// cuda/space.cuh: the CUDA space, space_traits<device::Cuda> (see core/space.hpp): signals
+// are cuda::DeviceTensor, buffers cuda::DeviceBuffer (stream-ordered pool memory), the
+// launcher is cuda::Launch on the device's stream, transfers are synchronous cudaMemcpy.
+// The device's FFT engine (cuFFT) is set in cuda/fft.cuh. Needs nvcc.
+#include <cuda_runtime.h>
+
+#include "distinv/core/space.hpp"
+#include "distinv/cuda/device_tensor.hpp"
+#include "distinv/cuda/comm.hpp"
+#include "distinv/cuda/kernels.cuh"
+
+namespace distinv {
+
+template <>
+struct space_traits<device::Cuda> {
+  template <class T, int R>
+  using tensor = cuda::DeviceTensor<T, R>;
+  template <class E>
+  using buffer = cuda::DeviceBuffer<E>;
+  template <class E>
+  using span = cuda::DeviceSpan<E>;
+  static constexpr bool on_device = true;
+
+  static cuda::Launch launcher(device::Cuda const& d = {}) noexcept { return {d.stream}; }
+  template <class E>
+  static void upload(E const* host_src, E* dst, Index n, device::Cuda const& d = {}) {
+    if (n > 0) cuda::check(cudaMemcpyAsync(dst, host_src, std::size_t(n) * sizeof(E), cudaMemcpyHostToDevice, d.stream),
+                           "cudaMemcpyAsync");
+    cuda::synchronize(d.stream);
+  }
+  template <class E>
+  static void download(E const* src, E* host_dst, Index n, device::Cuda const& d = {}) {
+    if (n > 0) cuda::check(cudaMemcpyAsync(host_dst, src, std::size_t(n) * sizeof(E), cudaMemcpyDeviceToHost, d.stream),
+                           "cudaMemcpyAsync");
+    cuda::synchronize(d.stream);
+  }
+  template <CommBackend Comm, class E>
+  static void all_reduce(Comm const& comm, cuda::DeviceSpan<E> buf, ReduceOp op) {
+    cuda::all_reduce(comm, buf, op);
+  }
+};
+
+}  // namespace distinv

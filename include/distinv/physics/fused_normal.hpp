@@ -1,0 +1,44 @@
+#pragma once
+// physics/fused_normal.hpp: the trait fused_normal<Op>, which tells generic code (the
+// distributed data fidelity) whether an operator type has fused normal equations — one
+// Fourier multiplier for the whole stack, see physics/circular_normal.hpp — and how to build
+// and all-reduce them. Blur of any space with an FFT engine has them (for circular padding);
+// a user's operator plugs in by specialising the trait.
+#include <array>
+
+#include "distinv/core/space.hpp"
+#include "distinv/physics/blur.hpp"
+#include "distinv/physics/circular_normal.hpp"
+
+namespace distinv::physics {
+
+/// No fused normal equations (the primary template). A specialisation has `available = true`,
+/// `type` (built by make(signal_shape, weight_planes, space), with add(op, y) and grad(x)),
+/// `usable(op)` (this operator can join), `weight_planes(op)` (the (Bf, Cf) planes its
+/// weight needs; the caller takes the largest over all operators) and `all_reduce(comm, n)`
+/// (sums the accumulated terms over the ranks).
+template <class Op>
+struct fused_normal {
+  static constexpr bool available = false;
+};
+
+template <class T, class Space, class Fft>
+  requires(Fft::available)
+struct fused_normal<Blur<T, Space, Fft>> {
+  static constexpr bool available = true;
+  using type = CircularNormal<T, Space, Fft>;
+  static bool usable(Blur<T, Space, Fft> const& op) { return op.padding() == Padding::circular; }
+  static std::array<Index, 2> weight_planes(Blur<T, Space, Fft> const& op) {
+    return {op.filter().dimension(0), op.filter().dimension(1)};
+  }
+  static type make(Shape<4> const& signal_shape, std::array<Index, 2> weight_planes, Space const& space) {
+    return type(signal_shape, weight_planes, space);
+  }
+  template <class Comm>
+  static void all_reduce(Comm const& comm, type& n) {
+    space_traits<Space>::all_reduce(comm, n.spectrum_sum(), ReduceOp::sum);
+    space_traits<Space>::all_reduce(comm, n.data_term(), ReduceOp::sum);
+  }
+};
+
+}  // namespace distinv::physics
