@@ -15,7 +15,7 @@ readers=("$@")
 b="${DISTINV_FUZZ_DIR:-$root/build-fuzz}"
 "$root/scripts/install-deps.sh" clang libclang-rt-14-dev  # clang 14 and its libFuzzer (Debian 12)
 cmake -S "$root" -B "$b" -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-      -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" -DDISTINV_BUILD_FUZZERS=ON -DDISTINV_ENABLE_CUDA=OFF \
+      -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" -DDISTINV_BUILD_FUZZERS=ON -DDISTINV_ENABLE_CUDA=OFF -DDISTINV_ENABLE_TORCH=OFF \
       -DDISTINV_BUILD_BENCHMARKS=OFF -DDISTINV_BUILD_EXAMPLES=OFF >/dev/null
 cmake --build "$b" --target "${readers[@]/#/fuzz_}"
 status=0

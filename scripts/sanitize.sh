@@ -22,7 +22,8 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_
 configure() {  # folder, sanitizer flags
   cmake -S "$root" -B "$1" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" \
         -DCMAKE_CXX_FLAGS="-fno-omit-frame-pointer $2" \
-        -DDISTINV_ENABLE_CUDA=OFF -DDISTINV_BUILD_BENCHMARKS=OFF -DDISTINV_BUILD_EXAMPLES=OFF >/dev/null
+        -DDISTINV_ENABLE_CUDA=OFF -DDISTINV_ENABLE_TORCH=OFF -DDISTINV_BUILD_BENCHMARKS=OFF \
+        -DDISTINV_BUILD_EXAMPLES=OFF >/dev/null
 }
 stamp() { echo "sanitize: $* ($(date +%T))"; }
 
