@@ -126,7 +126,7 @@ void pnp_iteration(benchmark::State& st) {
     TensorList<cuda::DeviceTensor<float, 4>> dy;
     for (auto const& t : y) dy.push_back(cuda::to_device(t));
     auto b = make_distrib_bundle(ctx, FactoryConfig{dops, dy}, shape_of(truth),
-                                 optim::PnP{cuda::TVDenoiser<float>{20, 1.0}}, tiling);
+                                 optim::PnP{optim::TVDenoiser<float>{20, 1.0}}, tiling);
     optim::SolverOptions<cuda::DeviceTensor<float, 4>> opt{.max_iter = 1, .step = 0.5, .sigma = 0.02};
     device_loop(st, [&] { optim::pnp_pgd(b, opt); });
   } else {

@@ -77,6 +77,11 @@ class Timed {
   void all_gatherv(std::span<T const> send, std::span<T> recv, std::span<Index const> counts) const {
     timed([&] { comm_.all_gatherv(send, recv, counts); });
   }
+  template <class T>
+  void all_to_allv(std::span<T const> send, std::span<Index const> send_counts, std::span<T> recv,
+                   std::span<Index const> recv_counts) const {
+    timed([&] { comm_.all_to_allv(send, send_counts, recv, recv_counts); });
+  }
   void broadcast_bytes(std::vector<std::byte>& bytes, int root) const {
     timed([&] { comm_.broadcast_bytes(bytes, root); });
   }

@@ -1,13 +1,16 @@
-// bench_tiling: tiled vs untiled TV denoising of a 2048^2 RGB float image (one process).
-// Tiling: patch 256, halo = TV receptive field (= max_iter), reflect pad, batches of 8
-// patches. The ratio BM_tv_tiled / BM_tv_untiled is the tiling overhead (halo recomputation
-// ~ ((256 + 2*halo) / 256)^2 plus extraction and reduction); BM_tiling_identity is the bare
-// cost of cutting, batching and pasting back. Run: ./build/benchmarks/bench_tiling
+// bench_tiling: tiled vs untiled TV and wavelet denoising of a 2048^2 RGB float image (one
+// process). Tiling: patch 256, halo = TV receptive field (= max_iter), reflect pad, batches
+// of 8 patches. The ratio BM_tv_tiled / BM_tv_untiled is the tiling overhead (halo
+// recomputation ~ ((256 + 2*halo) / 256)^2 plus extraction and reduction);
+// BM_tiling_identity is the bare cost of cutting, batching and pasting back. BM_wavelet_*:
+// db4, 3 levels, soft; tiled with halo 56 (the receptive field 49 rounded up to the dyadic
+// grid of 8, so windows of 368 need no padding). Run: ./build/benchmarks/bench_tiling
 #include <benchmark/benchmark.h>
 
 #include <random>
 
 #include "distinv/optim/denoisers/tv.hpp"
+#include "distinv/optim/denoisers/wavelet.hpp"
 #include "distinv/tiling/overlap_tiling.hpp"
 #include "distinv/tiling/process.hpp"
 
@@ -28,8 +31,8 @@ Tensor4<float> const& image() {
   return x;
 }
 
-tiling::OverlapTilingStrategy<float, 4> strategy(Index halo) {
-  return tiling::OverlapTilingStrategy<float, 4>(shape_of(image()), tiling::TilingOptions{{256}, {halo}});
+tiling::OverlapTilingStrategy<4> strategy(Index halo) {
+  return tiling::OverlapTilingStrategy<4>(shape_of(image()), tiling::TilingOptions{{256}, {halo}});
 }
 
 void BM_tv_untiled(benchmark::State& st) {
@@ -46,6 +49,19 @@ void BM_tv_tiled(benchmark::State& st) {
   st.counters["Mpix/s"] = benchmark::Counter(3.0 * 2048 * 2048 * double(st.iterations()) / 1e6, benchmark::Counter::kIsRate);
 }
 
+void BM_wavelet_untiled(benchmark::State& st) {
+  optim::WaveletDenoiser<float> wd{};
+  for (auto _ : st) benchmark::DoNotOptimize(wd(image(), 0.1).data());
+  st.counters["Mpix/s"] = benchmark::Counter(3.0 * 2048 * 2048 * double(st.iterations()) / 1e6, benchmark::Counter::kIsRate);
+}
+
+void BM_wavelet_tiled(benchmark::State& st) {
+  optim::WaveletDenoiser<float> wd{};
+  auto s = strategy(st.range(0));
+  for (auto _ : st) benchmark::DoNotOptimize(tiling::process_tiled(s, image(), wd, 0.1, 8).data());
+  st.counters["Mpix/s"] = benchmark::Counter(3.0 * 2048 * 2048 * double(st.iterations()) / 1e6, benchmark::Counter::kIsRate);
+}
+
 void BM_tiling_identity(benchmark::State& st) {
   auto s = strategy(st.range(0));
   auto id = [](Tensor4<float> const& b, double) { return b; };
@@ -55,5 +71,7 @@ void BM_tiling_identity(benchmark::State& st) {
 
 BENCHMARK(BM_tv_untiled)->Arg(50)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
 BENCHMARK(BM_tv_tiled)->Arg(50)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
+BENCHMARK(BM_wavelet_untiled)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
+BENCHMARK(BM_wavelet_tiled)->Arg(56)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
 BENCHMARK(BM_tiling_identity)->Arg(50)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
 BENCHMARK_MAIN();

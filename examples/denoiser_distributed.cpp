@@ -67,8 +67,8 @@ int demo(Ctx& ctx, Args const& args, Denoiser const& denoiser, Index halo, Image
                 to_string(shape_of(clean)).c_str(), args.noise, psnr_in, args.denoiser.c_str(), long(args.patch_size),
                 long(args.patch_size), long(denoiser.receptive_field()), long(halo));
   // Tiles of patch_size with a halo, crop-and-paste (no blending), shared out over the ranks.
-  auto proc = distribute(denoiser, ctx, TilingConfig{.patch_size = args.patch_size, .receptive_field_size = halo,
-                                                     .overlap = false, .strategy = "overlap_tiling"});
+  auto proc = distribute<tiling::OverlapTilingStrategy<>>(
+      denoiser, ctx, TilingConfig{.patch_size = args.patch_size, .receptive_field_size = halo, .overlap = false});
   ctx.barrier();
   auto t0 = std::chrono::steady_clock::now();
   Image const denoised = proc(noisy, args.noise);  // on every rank
@@ -159,7 +159,9 @@ int main(int argc, char** argv) {
     if (args.mpi) fail("this build has no MPI backend (--mpi)");
 #endif
     clean = examples::load_image(args.image, args.size);
-    // The wavelet transform needs sides that are multiples of 2^levels: crop the rest.
+    // Wavelets are shift-variant: the tiled result equals the untiled one (checked below) only
+    // when every window lies on the dyadic grid of the whole image, so crop the sides to
+    // multiples of 2^levels (the denoiser itself takes any size).
     Index const H = clean.dimension(2) / wavelet_grid * wavelet_grid;
     Index const W = clean.dimension(3) / wavelet_grid * wavelet_grid;
     DISTINV_REQUIRE(H > 0 && W > 0, "image: expected at least ", wavelet_grid, " x ", wavelet_grid, " pixels, got ",

@@ -26,6 +26,7 @@
 #include "distinv/core/concepts.hpp"
 #include "distinv/core/error.hpp"
 #include "distinv/core/tensor.hpp"
+#include "distinv/tiling/with_strategy.hpp"
 
 namespace pnp {
 

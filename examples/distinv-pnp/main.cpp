@@ -116,11 +116,12 @@ void reconstruct(Ctx& ctx, Config const& cfg, Image const& clean, pnp::Fingerpri
   // number of ranks.
   auto const y = distinv::distribute(stack, ctx).forward(clean);
 
-  auto run = [&](auto prior) {
-    auto bundle = distinv::make_distrib_bundle(
+  // The tiling strategy is a type; its name (--strategy) is mapped onto it once, below.
+  auto run = [&]<class Strategy>(auto prior) {
+    auto bundle = distinv::make_distrib_bundle<distinv::gather::Concatenated, Strategy>(
         ctx, distinv::FactoryConfig{stack, y}, distinv::shape_of(clean), std::move(prior),
         distinv::TilingConfig{.patch_size = cfg.patch_size, .receptive_field_size = cfg.receptive_field,
-                              .overlap = cfg.overlap, .strategy = cfg.strategy});
+                              .overlap = cfg.overlap});
     Image const back = Image(bundle.physics.A_adjoint(y) * T(1.0 / cfg.operators));
     bundle.signal.update_(cfg.init == "backprojection"
                               ? back
@@ -186,19 +187,21 @@ void reconstruct(Ctx& ctx, Config const& cfg, Image const& clean, pnp::Fingerpri
                   psnr_result, psnr_result - psnr_measurement, total / std::max<std::size_t>(1, res.history.size()),
                   (out->folder() / "{result.png, montage.png, convergence.svg, metrics.json}").string().c_str());
   };
-  if (cfg.denoiser == "torch") {
+  distinv::tiling::with_strategy(cfg.strategy, [&]<class Strategy>() {
+    if (cfg.denoiser == "torch") {
 #ifdef DISTINV_DEMO_TORCH
-    // each rank loads its own module, with its share of the cores
-    distinv::libtorch::TorchDenoiserOptions opt{.receptive_field = cfg.receptive_field,
-                                             .intra_op_threads = distinv::libtorch::threads_per_rank(ctx)};
-    if (!cfg.model_sigma_arg.empty()) opt.sigma_arg = distinv::libtorch::parse_sigma_arg(cfg.model_sigma_arg);
-    run(distinv::optim::PnP{distinv::libtorch::load_denoiser<T>(ctx, cfg.model, opt)});
+      // each rank loads its own module, with its share of the cores
+      distinv::libtorch::TorchDenoiserOptions opt{.receptive_field = cfg.receptive_field,
+                                                  .intra_op_threads = distinv::libtorch::threads_per_rank(ctx)};
+      if (!cfg.model_sigma_arg.empty()) opt.sigma_arg = distinv::libtorch::parse_sigma_arg(cfg.model_sigma_arg);
+      run.template operator()<Strategy>(distinv::optim::PnP{distinv::libtorch::load_denoiser<T>(ctx, cfg.model, opt)});
 #endif
-  } else if (cfg.denoiser == "wavelet") {
-    run(distinv::optim::PnP{distinv::optim::WaveletDenoiser<T>{}});
-  } else {
-    run(distinv::optim::PnP{distinv::optim::TVDenoiser<T>{}});
-  }
+    } else if (cfg.denoiser == "wavelet") {
+      run.template operator()<Strategy>(distinv::optim::PnP{distinv::optim::WaveletDenoiser<T>{}});
+    } else {
+      run.template operator()<Strategy>(distinv::optim::PnP{distinv::optim::TVDenoiser<T>{}});
+    }
+  });
 }
 
 Image load(Config const& cfg, pnp::Bytes budget) {

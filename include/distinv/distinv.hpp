@@ -26,15 +26,16 @@
 #include "distinv/physics/stacked.hpp"
 // tiling, denoisers, priors, data fidelities, solvers
 #include "distinv/tiling/basic.hpp"
-#include "distinv/tiling/create_strategy.hpp"
 #include "distinv/tiling/overlap_tiling.hpp"
 #include "distinv/tiling/process.hpp"
+#include "distinv/tiling/with_strategy.hpp"
 #include "distinv/optim/data_fidelity.hpp"
 #include "distinv/optim/denoisers/gaussian.hpp"
 #include "distinv/optim/denoisers/tv.hpp"
 #include "distinv/optim/denoisers/wavelet.hpp"
 #include "distinv/optim/prior.hpp"
 #include "distinv/optim/solvers.hpp"
+#include "distinv/optim/threshold.hpp"
 // the distributed layer and the factory API
 #include "distinv/distributed/data_fidelity.hpp"
 #include "distinv/distributed/measurements.hpp"

@@ -5,9 +5,11 @@
 //                                     signal_shape, optim::PnP{denoiser}, TilingConfig{128, 32});
 // A DistributedBundle holds the distributed physics, measurements (each rank only its own),
 // data fidelity, signal and (optionally) the tiled prior. `distribute` turns one stack, data
-// fidelity or denoiser into its distributed counterpart.
+// fidelity or denoiser into its distributed counterpart. Both are typed by the tiling
+// strategy (default OverlapTilingStrategy); an application maps a strategy name onto the
+// type once, with tiling::with_strategy (tiling/with_strategy.hpp).
+#include <cstddef>
 #include <memory>
-#include <string>
 #include <type_traits>
 #include <vector>
 
@@ -19,7 +21,9 @@
 #include "distinv/optim/data_fidelity.hpp"
 #include "distinv/optim/denoisers/concepts.hpp"
 #include "distinv/optim/prior.hpp"
-#include "distinv/tiling/create_strategy.hpp"
+#include "distinv/tiling/concepts.hpp"
+#include "distinv/tiling/options.hpp"
+#include "distinv/tiling/overlap_tiling.hpp"
 
 namespace distinv {
 
@@ -36,14 +40,17 @@ FactoryConfig(Stack, List) -> FactoryConfig<Stack, optim::L2>;
 template <class Stack, class List, class Fidelity>
 FactoryConfig(Stack, List, Fidelity) -> FactoryConfig<Stack, Fidelity>;
 
-/// Spatial tiling of the prior. receptive_field_size < 0: the prior's own receptive field.
+/// Spatial tiling of the prior: the strategy's options and the batch bound. The strategy
+/// itself is a type (the template parameter of make_distrib_bundle and distribute), not a
+/// field: an application holding a name maps it with tiling::with_strategy.
+/// receptive_field_size < 0: the prior's own receptive field.
 struct TilingConfig {
   Index patch_size = 256;
   Index receptive_field_size = -1;
-  bool overlap = false;                     ///< true: windows every patch_size/2, blended (linear)
-  std::string strategy = "overlap_tiling";  ///< or "smart_tiling", "basic"
-  std::string pad_mode = "reflect";
-  Index max_batch_size = 0;                 ///< patches per processor call; 0 = all of a rank's
+  bool overlap = false;                             ///< true: windows every patch_size/2, blended (linear)
+  tiling::Padding pad_mode = tiling::Padding::reflect;  ///< not `valid`
+  Index max_batch_size = 0;                         ///< patches per processor call; 0 = as batch_bytes allows
+  std::size_t batch_bytes = tiling::default_batch_bytes;  ///< bytes of windows per processor call
 
   /// The strategy options for a prior of the given receptive field.
   tiling::TilingOptions options(Index prior_receptive_field) const {
@@ -51,23 +58,25 @@ struct TilingConfig {
     tiling::TilingOptions o;
     o.patch_size = {patch_size};
     o.receptive_field_size = {receptive_field_size >= 0 ? receptive_field_size : prior_receptive_field};
-    o.pad_mode = tiling::parse_pad_mode(pad_mode);
+    o.pad_mode = tiling::detail::tiling_padding(pad_mode, "TilingConfig");
     if (overlap) {
       o.stride = {std::max<Index>(1, patch_size / 2)};
       o.blend = tiling::Blend::linear;
     }
     return o;
   }
+  tiling::BatchLimit batch_limit() const { return {max_batch_size, batch_bytes}; }
 };
 
 /// The prior of a bundle made without one.
 struct NoPrior {};
 
-template <class Ctx, class Physics, class Fidelity, class Prior>
+template <class Ctx, class Physics, class Fidelity, class Prior,
+          tiling::SignalStrategy Strategy = tiling::OverlapTilingStrategy<4>>
 struct DistributedBundle {
   using tensor_type = typename Physics::tensor_type;
   using scalar_type = scalar_t<tensor_type>;
-  using strategy_type = typename tiling::strategy_maker<tensor_type>::type;
+  using strategy_type = Strategy;
   using prior_type = DistributedPrior<Ctx, Prior, strategy_type>;
   static constexpr bool has_prior = !std::is_same_v<Prior, NoPrior>;
 
@@ -89,14 +98,17 @@ auto operator_list(Stack const& s) {
 }  // namespace detail
 
 /// Builds every distributed component at once. Each rank keeps only its own operators and
-/// measurements; the prior (if any) is tiled with `tiling`.
-template <GatherPolicy Gather = gather::Concatenated, class Ctx, class Stack, class Fidelity, class Prior = NoPrior>
+/// measurements; the prior (if any) is tiled by a `Strategy` built with `tiling`'s options.
+template <GatherPolicy Gather = gather::Concatenated,
+          tiling::StrategyFromOptions Strategy = tiling::OverlapTilingStrategy<4>, class Ctx, class Stack,
+          class Fidelity, class Prior = NoPrior>
+  requires(Strategy::rank == 4)
 auto make_distrib_bundle(Ctx& ctx, FactoryConfig<Stack, Fidelity> const& config, Shape<4> const& signal_shape,
                          Prior prior = {}, TilingConfig const& tiling = {}) {
   auto ops = detail::operator_list(config.physics);
   using Op = typename decltype(ops)::value_type;
   using Physics = DistributedStackedLinearPhysics<Ctx, Op, Gather>;
-  using Bundle = DistributedBundle<Ctx, Physics, Fidelity, Prior>;
+  using Bundle = DistributedBundle<Ctx, Physics, Fidelity, Prior, Strategy>;
   Index const n = Index(ops.size());
   DISTINV_REQUIRE(Index(config.measurements.size()) == n, "make_distrib_bundle: expected ", n,
                   " measurements (one per operator), got ", config.measurements.size());
@@ -106,15 +118,8 @@ auto make_distrib_bundle(Ctx& ctx, FactoryConfig<Stack, Fidelity> const& config,
            DistributedDataFidelity<Ctx, Fidelity>(ctx, config.data_fidelity),
            DistributedSignal<Ctx, typename Bundle::tensor_type>(ctx, signal_shape),
            nullptr};
-  if constexpr (!std::is_same_v<Prior, NoPrior>) {
-    std::string const name = tiling.strategy;
-    b.prior = std::make_unique<typename Bundle::prior_type>(
-        ctx, std::move(prior),
-        [name, opt](Shape<4> const& s) {
-          return tiling::strategy_maker<typename Bundle::tensor_type>::make(name, s, opt);
-        },
-        tiling.max_batch_size);
-  }
+  if constexpr (!std::is_same_v<Prior, NoPrior>)
+    b.prior = std::make_unique<typename Bundle::prior_type>(ctx, std::move(prior), opt, tiling.batch_limit());
   return b;
 }
 
@@ -125,30 +130,13 @@ auto distribute(Fidelity fidelity, Ctx& ctx, DataFidelityOptions options = {}) {
   return DistributedDataFidelity<Ctx, Fidelity>(ctx, std::move(fidelity), options);
 }
 
-namespace detail {
-/// Scalar type of a denoiser such as TVDenoiser<double>; float for anything else.
-template <class D>
-struct denoiser_scalar {
-  using type = float;
-};
-template <template <class> class D, std::floating_point T>
-struct denoiser_scalar<D<T>> {
-  using type = T;
-};
-}  // namespace detail
-
-/// A denoiser applied tile by tile over the ranks, the strategy named in `tiling`; the halo
-/// defaults to the denoiser's receptive field.
-template <class Ctx, class Denoiser>
+/// A denoiser applied tile by tile over the ranks by a `Strategy` built with `tiling`'s
+/// options; the halo defaults to the denoiser's receptive field.
+template <tiling::StrategyFromOptions Strategy = tiling::OverlapTilingStrategy<4>, class Ctx, class Denoiser>
   requires(!std::is_base_of_v<optim::DataFidelity<Denoiser>, Denoiser>)
 auto distribute(Denoiser denoiser, Ctx& ctx, TilingConfig const& tiling) {
-  using T = typename detail::denoiser_scalar<Denoiser>::type;
-  using S = tiling::AnySignalStrategy<T, 4>;
   auto const opt = tiling.options(optim::receptive_field_of(denoiser));
-  std::string const name = tiling.strategy;
-  return DistributedProcessing<Ctx, Denoiser, S>(
-      ctx, std::move(denoiser), [name, opt](Shape<4> const& s) { return tiling::create_strategy<T, 4>(name, s, opt); },
-      tiling.max_batch_size);
+  return DistributedProcessing<Ctx, Denoiser, Strategy>(ctx, std::move(denoiser), opt, tiling.batch_limit());
 }
 
 }  // namespace distinv

@@ -144,7 +144,7 @@ TEST_CASE_TEMPLATE("cuda generic: tiled prior and 20 PnP-PGD iterations on the d
     auto hb = make_distrib_bundle(hctx, FactoryConfig{hops, y}, {1, 3, 48, 64},
                                   optim::PnP{optim::TVDenoiser<T>{6, 1.0}}, tiling);
     auto db = make_distrib_bundle(dctx, FactoryConfig{device_copies(hops), dy}, {1, 3, 48, 64},
-                                  optim::PnP{cuda::TVDenoiser<T>{6, 1.0}}, tiling);
+                                  optim::PnP{optim::TVDenoiser<T>{6, 1.0}}, tiling);
 
     auto const x = random_signal<T>({1, 3, 48, 64}, 9);
     CHECK(max_abs_diff(to_host(db.prior->prox(cuda::to_device(x), 0.05)), hb.prior->prox(x, 0.05)) < tol<T>());

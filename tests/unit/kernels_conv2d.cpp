@@ -1,4 +1,5 @@
-// Host tests of the convolution and patch functors of core/kernels/ (no GPU). References are
+// Host tests of the convolution functors of core/kernels/ (no GPU; the tiling functors are
+// tested in kernels_tiling.cpp). References are
 // written here independently: explicit numpy-style padding then a correlation with the
 // flipped filter (deepinv's conv2d), the explicit matrix transpose, and a naive DFT for the
 // spectral path (R2C half spectra, as cuFFT lays them out).
@@ -13,7 +14,6 @@
 #include "distinv/core/kernels/conv2d.hpp"
 #include "distinv/core/kernels/for_each.hpp"
 #include "distinv/host/for_each.hpp"
-#include "distinv/core/kernels/patch.hpp"
 
 namespace k = distinv::kernels;
 using k::Index;
@@ -317,41 +317,3 @@ TEST_CASE_TEMPLATE("kernels: spectral pipeline (circular filter, products, norma
   CHECK(max_diff(fused, plain) <= 100 * tol<T>());
 }
 
-TEST_CASE_TEMPLATE("kernels: patches copied in with padding and their interiors copied out rebuild the signal", T,
-                   float, double) {
-  Index const P = 2, H = 5, W = 7;
-  auto const x = random_vector<T>(P * H * W, 41);
-  // a window hanging over the top-left corner, reflect padding: rows -2..1 -> 2 1 0 1
-  Index const h = 4, w = 3;
-  std::vector<T> patch(std::size_t(P * h * w));
-  k::for_each_index(P * h * w, k::PatchCopyIn<T>{x.data(), patch.data(), H, W, -2, -1, h, w, Padding::reflect});
-  Index const rows[] = {2, 1, 0, 1}, cols[] = {1, 0, 1};
-  for (Index p = 0; p < P; ++p)
-    for (Index i = 0; i < h; ++i)
-      for (Index j = 0; j < w; ++j)
-        CHECK(patch[std::size_t((p * h + i) * w + j)] == x[std::size_t((p * H + rows[i]) * W + cols[j])]);
-  k::for_each_index(P * h * w, k::PatchCopyIn<T>{x.data(), patch.data(), H, W, 3, 5, h, w, Padding::zeros});
-  CHECK(patch[0] == x[std::size_t(3 * W + 5)]);
-  CHECK(patch[2] == T(0));               // column 7 is outside
-  CHECK(patch[std::size_t(2 * w)] == T(0));  // row 5 is outside
-
-  // tiles of 3 x 4 interiors with a halo of 1 (replicate padding), written back: the signal again
-  for (Padding m : {Padding::circular, Padding::reflect, Padding::replicate, Padding::zeros}) {
-    std::vector<T> out(x.size(), T(-7));
-    Index const th = 3, tw = 4, halo = 1, ph = th + 2 * halo, pw = tw + 2 * halo;
-    std::vector<T> tile(std::size_t(P * ph * pw));
-    for (Index y0 = 0; y0 < H; y0 += th)
-      for (Index x0 = 0; x0 < W; x0 += tw) {
-        k::for_each_index(P * ph * pw,
-                          k::PatchCopyIn<T>{x.data(), tile.data(), H, W, y0 - halo, x0 - halo, ph, pw, m});
-        Index const ih = std::min(th, H - y0), iw = std::min(tw, W - x0);
-        k::for_each_index(P * ih * iw, k::PatchCopyOut<T>{tile.data(), out.data(), H, W, y0 - halo, x0 - halo, ph,
-                                                          pw, halo, halo, ih, iw, false});
-      }
-    CHECK(max_diff(out, x) == 0);
-    // accumulate mode adds
-    k::for_each_index(P * 1 * 1,
-                      k::PatchCopyOut<T>{tile.data(), out.data(), H, W, 0, 0, ph, pw, 0, 0, 1, 1, true});
-    CHECK(out[0] == x[0] + tile[0]);
-  }
-}

@@ -1,8 +1,9 @@
-// Host tests of the TV and wavelet functors of core/kernels/ (what the CUDA denoisers launch),
-// run through kernels::for_each_index: the drivers tv_fgp / wavelet_transform /
-// wavelet_denoise equal the host optim::TVDenoiser, wavelet_forward / wavelet_inverse and
-// optim::WaveletDenoiser on random (B, C, H, W) batches; perfect reconstruction and energy
-// preservation of the kernel transform; single functor steps against explicit formulas.
+// Host tests of the TV and wavelet functors of core/kernels/ (what every denoiser launches),
+// run by the serial host launcher over the whole batch at once: the drivers tv_fgp /
+// wavelet_transform / wavelet_denoise equal optim::TVDenoiser, wavelet_forward /
+// wavelet_inverse and optim::WaveletDenoiser (which run them plane by plane, in parallel) on
+// random (B, C, H, W) batches; perfect reconstruction and energy preservation of the kernel
+// transform; single functor steps against explicit formulas.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "distinv/core/kernels/for_each.hpp"
+#include "distinv/host/for_each.hpp"
 #include "distinv/core/kernels/tv.hpp"
 #include "distinv/core/kernels/wavelet.hpp"
 #include "distinv/optim/denoisers/tv.hpp"
@@ -42,22 +44,16 @@ double max_abs_diff(T const* a, T const* b, Index n) {
   return m;
 }
 
-// The host launcher the drivers take (the CUDA one queues the same functors on a stream).
-struct HostLaunch {
-  template <class F>
-  void operator()(Index n, F const& f) const {
-    k::for_each_index(n, f);
-  }
-};
+// The launcher the drivers take here (the CUDA one queues the same functors on a stream).
+using HostLaunch = host::Serial;
 
 template <class T>
 Tensor4<T> kernel_tv(Tensor4<T> const& x, double lambda, int iters) {
   Index const planes = x.dimension(0) * x.dimension(1), H = x.dimension(2), W = x.dimension(3), n = planes * H * W;
   Tensor4<T> u(x.dimensions());
-  std::vector<T> work(std::size_t(4 * n), T(7));  // garbage: tv_fgp must reset it
-  k::tv_fgp(HostLaunch{}, x.data(), u.data(),
-            k::TvWork<T>{work.data(), work.data() + n, work.data() + 2 * n, work.data() + 3 * n}, planes, H, W, lambda,
-            iters);
+  std::vector<T> work(std::size_t(k::tv_work_size(planes, H, W)), T(7));  // garbage: tv_fgp must reset it
+  CHECK(k::tv_work_size(planes, H, W) >= 4 * n);
+  k::tv_fgp(HostLaunch{}, x.data(), u.data(), k::tv_work(work.data(), planes, H, W), planes, H, W, lambda, iters);
   return u;
 }
 
@@ -115,12 +111,19 @@ TEST_CASE_TEMPLATE("kernels: TV FGP functors equal optim::TVDenoiser", T, float,
 TEST_CASE_TEMPLATE("kernels: one TV primal and dual step match their formulas", T, float, double) {
   Index const H = 5, W = 6, n = 2 * H * W;
   auto const x = random_batch<T>(1, 2, H, W, 3);
-  auto const p = random_batch<T>(1, 8, H, W, 4);  // px, py, previous px, previous py: n = 2 H W each
-  T const* px = p.data();
-  T const* py = p.data() + n;
+  auto p = random_batch<T>(1, 8, H, W, 4);  // px, py, previous px, previous py: n = 2 H W each
+  // TvPrimal takes p in the range of grad, as FGP keeps it: px = 0 on the last column, py = 0
+  // on the last row, and W zeros before each field (what it reads before the first sample).
+  std::vector<T> pad(static_cast<std::size_t>(2 * (W + n)), T(0));
+  T* px = pad.data() + W;
+  T* py = pad.data() + 2 * W + n;
+  for (Index e = 0; e < n; ++e) {
+    px[e] = e % W == W - 1 ? T(0) : p.data()[e];
+    py[e] = (e / W) % H == H - 1 ? T(0) : p.data()[n + e];
+  }
   T const lam = T(0.7);
   std::vector<T> u(static_cast<std::size_t>(n));
-  k::for_each_index(n, k::TvPrimal<T>{x.data(), px, py, u.data(), H, W, lam});
+  k::for_each_index(n, k::TvPrimal<T>{x.data(), px, py, u.data(), W, lam});
   // div p = -grad^T p, built from its definition <grad v, p> = -<v, div p> on unit vectors
   for (Index e = 0; e < n; ++e) {
     Index const j = e % W, i = (e / W) % H;
@@ -136,7 +139,7 @@ TEST_CASE_TEMPLATE("kernels: one TV primal and dual step match their formulas", 
       oy(p.data() + 3 * n, p.data() + 4 * n);
   auto const rx0 = rx, ry0 = ry, ox0 = ox, oy0 = oy;
   T const step = T(2.5), beta = T(0.4);
-  k::for_each_index(n, k::TvDual<T>{u.data(), rx.data(), ry.data(), ox.data(), oy.data(), H, W, step, beta});
+  host::Serial{}.grid(2 * H, W, k::TvDual<T>{u.data(), rx.data(), ry.data(), ox.data(), oy.data(), H, W, step, beta});
   for (Index e = 0; e < n; ++e) {
     auto const z = std::size_t(e);
     Index const j = e % W, i = (e / W) % H;
@@ -183,7 +186,7 @@ TEST_CASE_TEMPLATE("kernels: Haar level functor matches the explicit pair sums",
   Index const H = 4, W = 6, n = H * W;
   auto const x = random_batch<T>(1, 1, H, W, 5);
   std::vector<T> out(static_cast<std::size_t>(n), T(9));
-  k::for_each_index(n, k::DwtLevel<T>{x.data(), out.data(), H, W, H, W, false, k::wavelet_taps(k::Wavelet::haar)});
+  host::Serial{}.grid(H, W, k::DwtLevel<T>{x.data(), out.data(), H, W, H, W, false, k::wavelet_taps(k::Wavelet::haar)});
   double const r = std::sqrt(0.5);
   for (Index i = 0; i < H; ++i)
     for (Index q = 0; q < W / 2; ++q) {
@@ -216,8 +219,8 @@ TEST_CASE_TEMPLATE("kernels: wavelet threshold and denoise equal optim::WaveletD
   std::vector<T> c{T(0.5), T(-0.5), T(0.2), T(-0.05), T(3), T(-3), T(0.31), T(-0.29),
                    T(1),   T(-1),   T(0.3), T(-0.3),  T(0), T(2),  T(-2),   T(0.1)};
   auto soft = c, hard = c;
-  k::for_each_index(H * W, k::WaveletThreshold<T>{soft.data(), H, W, 2, 2, T(0.3), true});
-  k::for_each_index(H * W, k::WaveletThreshold<T>{hard.data(), H, W, 2, 2, T(0.3), false});
+  host::Serial{}.grid(H, W, k::WaveletThreshold<T>{soft.data(), H, W, 2, 2, T(0.3), true});
+  host::Serial{}.grid(H, W, k::WaveletThreshold<T>{hard.data(), H, W, 2, 2, T(0.3), false});
   for (Index e = 0; e < H * W; ++e) {
     auto const z = std::size_t(e);
     bool const approx = e % W < 2 && e / W < 2;

@@ -11,6 +11,7 @@
 #include "distinv/core/kernels/for_each.hpp"
 #include "distinv/core/kernels/padding.hpp"
 #include "distinv/core/kernels/pointwise.hpp"
+#include "distinv/core/signal.hpp"
 #include "distinv/core/tensor.hpp"
 
 using namespace distinv;

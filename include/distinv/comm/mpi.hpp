@@ -1,7 +1,7 @@
 #pragma once
 // comm/mpi.hpp: MPI ranks. In-place MPI_Allreduce in pieces (one 64 MiB reduction is many
 // times slower than the same data in a few MiB pieces with OpenMPI), MPI_Allgatherv,
-// MPI_Bcast. MPI is initialised by the first Mpi session if nobody has, and finalised only
+// MPI_Alltoallv, MPI_Bcast. MPI is initialised by the first Mpi session if nobody has, and finalised only
 // by the session that initialised it. device_aware() tells whether this MPI takes CUDA device
 // pointers (Open MPI's MPIX_Query_cuda_support); device signals then skip host staging.
 // Its communicators return MPI errors (MPI_ERRORS_RETURN) and every call turns an error into
@@ -152,6 +152,16 @@ class Mpi {
                   "MPI_Allgatherv");
   }
 
+  template <class T>
+  void all_to_allv(std::span<T const> send, std::span<Index const> send_counts, std::span<T> recv,
+                   std::span<Index const> recv_counts) const {
+    auto const sc = int_counts("all_to_allv (send)", send_counts, send.size());
+    auto const rc = int_counts("all_to_allv (receive)", recv_counts, recv.size());
+    detail::check(MPI_Alltoallv(send.data(), sc.counts.data(), sc.displs.data(), detail::mpi_type<T>(), recv.data(),
+                                rc.counts.data(), rc.displs.data(), detail::mpi_type<T>(), *comm_),
+                  "MPI_Alltoallv");
+  }
+
   void broadcast_bytes(std::vector<std::byte>& bytes, int root) const {
     std::int64_t n = std::int64_t(bytes.size());
     broadcast(std::span<std::int64_t>(&n, 1), root);
@@ -194,6 +204,25 @@ class Mpi {
   void for_pieces(std::size_t n, F&& f) const {
     std::size_t const piece = std::max<std::size_t>(1, std::min<std::size_t>(piece_bytes_ / sizeof(T), INT_MAX));
     for (std::size_t off = 0; off < n; off += piece) f(off, int(std::min(piece, n - off)));
+  }
+  struct IntCounts {
+    std::vector<int> counts, displs;
+  };
+  /// Counts and displacements as MPI's ints, checked: one per rank, in int range, summing to n.
+  IntCounts int_counts(char const* what, std::span<Index const> counts, std::size_t n) const {
+    DISTINV_REQUIRE(counts.size() == std::size_t(size_), what, " on rank ", rank_, ": expected ", size_,
+                    " counts, got ", counts.size());
+    IntCounts out{std::vector<int>(counts.size()), std::vector<int>(counts.size())};
+    Index total = 0;
+    for (std::size_t q = 0; q < counts.size(); ++q) {
+      DISTINV_REQUIRE(counts[q] >= 0 && counts[q] <= INT_MAX && total <= INT_MAX, what,
+                      ": counts and displacements must lie in [0, INT_MAX], got ", counts[q], " at ", total);
+      out.counts[q] = int(counts[q]);
+      out.displs[q] = int(total);
+      total += counts[q];
+    }
+    DISTINV_REQUIRE(Index(n) == total, what, ": expected a buffer of ", total, " elements, got ", n);
+    return out;
   }
   void check_root(char const* what, int root) const {
     DISTINV_REQUIRE(root >= 0 && root < size_, what, ": expected a root in [0, ", size_, "), got ", root);

@@ -27,6 +27,16 @@ struct SingleProcess {
                     recv.size(), " receive elements");
     std::copy(send.begin(), send.end(), recv.begin());
   }
+  template <class T>
+  void all_to_allv(std::span<T const> send, std::span<Index const> send_counts, std::span<T> recv,
+                   std::span<Index const> recv_counts) const {
+    DISTINV_REQUIRE(send_counts.size() == 1 && recv_counts.size() == 1 && send_counts[0] == recv_counts[0] &&
+                        Index(send.size()) == send_counts[0] && recv.size() == send.size(),
+                    "all_to_allv: expected one send and one receive count equal to the buffer sizes, got ",
+                    send_counts.size(), " and ", recv_counts.size(), " counts for ", send.size(), " and ", recv.size(),
+                    " elements");
+    std::copy(send.begin(), send.end(), recv.begin());
+  }
   void broadcast_bytes(std::vector<std::byte>&, int root) const { broadcast(std::span<char>{}, root); }
   void barrier() const noexcept {}
 };

@@ -55,6 +55,8 @@ class ThreadsWorld {
     void const* data = nullptr;
     std::size_t count = 0;
     int root = 0;
+    Index const* counts = nullptr;       ///< all_to_allv: elements sent to each rank
+    Index const* recv_counts = nullptr;  ///< all_to_allv: elements expected from each rank
   };
   Slot& slot(int r) { return slots_[std::size_t(r)]; }
 
@@ -134,6 +136,33 @@ class Threads {
     world_->barrier();
   }
 
+  /// Each rank copies its blocks straight out of the senders' buffers (no staging).
+  template <class T>
+  void all_to_allv(std::span<T const> send, std::span<Index const> send_counts, std::span<T> recv,
+                   std::span<Index const> recv_counts) const {
+    check_exchange_counts(send.size(), send_counts, recv.size(), recv_counts);
+    world_->slot(rank_) = {send.data(), send.size(), 0, send_counts.data(), recv_counts.data()};
+    world_->barrier();
+    // Every rank checks every pair, so that a mismatch throws on every rank alike.
+    for (int q = 0; q < size(); ++q)
+      for (int r = 0; r < size(); ++r) {
+        Index const sent = world_->slot(q).counts[r], expected = world_->slot(r).recv_counts[q];
+        if (sent != expected) {
+          world_->barrier();  // nobody reads the buffers; leave together
+          fail("all_to_allv: rank ", q, " sends ", sent, " elements to rank ", r, ", which expects ", expected);
+        }
+      }
+    std::size_t off = 0;
+    for (int q = 0; q < size(); ++q) {
+      Index const* counts = world_->slot(q).counts;
+      Index start = 0;
+      for (int r = 0; r < rank_; ++r) start += counts[r];
+      std::copy_n(peer<T>(q) + start, counts[rank_], recv.data() + off);
+      off += std::size_t(counts[rank_]);
+    }
+    world_->barrier();
+  }
+
   void broadcast_bytes(std::vector<std::byte>& bytes, int root) const {
     check_root("broadcast_bytes", root);
     if (size() == 1) return;
@@ -160,8 +189,19 @@ class Threads {
     return {n * std::size_t(r) / p, n * std::size_t(r + 1) / p};
   }
   void publish(void const* data, std::size_t count, int root) const {
-    world_->slot(rank_) = {data, count, root};
+    world_->slot(rank_) = {data, count, root, nullptr, nullptr};
     world_->barrier();
+  }
+  void check_exchange_counts(std::size_t send, std::span<Index const> send_counts, std::size_t recv,
+                             std::span<Index const> recv_counts) const {
+    Index ts = 0, tr = 0;
+    for (auto c : send_counts) ts += c;
+    for (auto c : recv_counts) tr += c;
+    DISTINV_REQUIRE(send_counts.size() == std::size_t(size()) && recv_counts.size() == std::size_t(size()) &&
+                        Index(send) == ts && Index(recv) == tr,
+                    "all_to_allv on rank ", rank_, ": expected ", size(), " send and receive counts summing to the ",
+                    "buffer sizes; got ", send_counts.size(), " and ", recv_counts.size(), " counts, send ", send,
+                    " (sum ", ts, "), receive ", recv, " (sum ", tr, ")");
   }
   void check_root(char const* what, int root) const {
     DISTINV_REQUIRE(root >= 0 && root < size(), what, ": expected a root in [0, ", size(), "), got ", root);

@@ -18,7 +18,10 @@ enum class ReduceOp { sum, mean, max, min };
 
 /// A communication backend: `size()` ranks running the same program, each calling the
 /// collectives in the same order. Collectives are blocking and in place; every rank gets
-/// the same result. At size 1 they do nothing (a copy at most).
+/// the same result. At size 1 they do nothing (a copy at most). all_to_allv(send, send_counts,
+/// recv, recv_counts) is the personalised exchange of the sharded layout (halo rows, FFT
+/// transposes): rank r sends the consecutive block q of `send` (send_counts[q] elements) to
+/// rank q and receives rank q's block for it into block q of `recv` (recv_counts[q] elements).
 template <class C>
 concept CommBackend =
     std::copy_constructible<C> &&
@@ -32,6 +35,7 @@ concept CommBackend =
       c.all_reduce(i, ReduceOp::min);
       c.broadcast(d, 0);
       c.all_gatherv(cd, d, counts);  // counts[r]: elements sent by rank r; d.size() == sum
+      c.all_to_allv(cd, counts, d, counts);  // block r of the send buffer to rank r, block q of recv from rank q
       c.broadcast_bytes(bytes, 0);   // resizes `bytes` on every rank but the root
       c.barrier();
     };

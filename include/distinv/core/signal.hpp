@@ -6,7 +6,8 @@
 // and from the host, apply element-wise maps (map2, sum2) and all-reduce / broadcast through
 // a host CommBackend. Arithmetic (+, -, * by a
 // scalar, +=, -=) comes from the type itself. Host tensors are specialised here; device
-// tensors in distinv/cuda/signal.cuh, which also gives them shape_of, dot, norm, psnr, ...
+// tensors in distinv/cuda/signal.cuh; shape_of, dot, norm, ... are forwarded to them here,
+// and psnr is written once for both.
 #include <cmath>
 #include <concepts>
 #include <cstddef>
@@ -130,10 +131,6 @@ double dot(X const& a, X const& b) {
   return signal_traits<std::remove_cvref_t<X>>::dot(a, b);
 }
 template <DeviceSignal X>
-double norm(X const& a) {
-  return std::sqrt(dot(a, a));
-}
-template <DeviceSignal X>
 double max_abs_diff(X const& a, X const& b) {
   require_same_shape(a, b, "max_abs_diff");
   return signal_traits<std::remove_cvref_t<X>>::max_abs_diff(a, b);
@@ -162,11 +159,21 @@ struct SquaredDifference {
 };
 }  // namespace detail
 
-/// PSNR as for host tensors (the squared error summed on the device).
-template <DeviceSignal X>
+// ---- written once for every signal ---------------------------------------------------
+
+/// ||a||_2, from dot (accumulated in double).
+template <Signal X>
+double norm(X const& a) {
+  return std::sqrt(dot(a, a));
+}
+
+/// Peak signal-to-noise ratio in dB: 10 log10(max_value^2 / mean((x - ref)^2)), the squared
+/// error summed in double (in the signal's space); +infinity when x == ref. Throws Error on a
+/// shape mismatch, an empty signal or max_value <= 0.
+template <Signal X>
 double psnr(X const& x, X const& ref, double max_value = 1.0) {
   require_same_shape(ref, x, "psnr");
-  DISTINV_REQUIRE(x.size() > 0, "psnr: expected a non-empty tensor, got shape ", to_string(x.shape()));
+  DISTINV_REQUIRE(x.size() > 0, "psnr: expected a non-empty tensor, got shape ", to_string(shape_of(x)));
   DISTINV_REQUIRE(max_value > 0, "psnr: expected max_value > 0, got ", max_value);
   double const mse = sum2(x, ref, detail::SquaredDifference{}, "psnr") / double(x.size());
   if (mse == 0) return std::numeric_limits<double>::infinity();

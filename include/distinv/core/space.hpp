@@ -2,10 +2,11 @@
 // core/space.hpp: where a signal's memory lives and where its kernels run, as a type (a
 // "space"): device::Host (host memory, Eigen tensors, oneTBB) or device::Cuda (GPU memory,
 // CUDA kernels). space_traits<Space> says, for a space: `tensor<T, R>` (its Signal type),
-// `buffer<E>` (an owning, uninitialised array of E), `span<E>` (a view of n elements),
-// `launcher(space)` (runs the index functors of core/kernels/, see host/for_each.hpp),
-// `upload` / `download` (copies of n elements between host memory and the space) and
-// `all_reduce(comm, span, op)` (in place, over a host CommBackend's ranks). Specialised in host/space.hpp and
+// `buffer<E>` (an owning, uninitialised array of E; `allocate<E>(n, space)` makes one that
+// follows the space's launch order), `span<E>` (a view of n elements), `launcher(space)`
+// (runs the index functors of core/kernels/, see host/for_each.hpp), `upload` / `download`
+// (copies of n elements between host memory and the space) and `all_reduce(comm, span, op)`
+// (in place, over a host CommBackend's ranks). Specialised in host/space.hpp and
 // cuda/space.cuh; a signal type names its space in signal_traits<X>::space_type.
 // STL only.
 

@@ -1,14 +1,14 @@
 #pragma once
 // core/tensor.hpp: host tensors. A signal is an Eigen row-major tensor of layout (B, C, H, W)
 // (Rank 4) or (B, C, D, H, W) (Rank 5), in float or double. This header adds the few free
-// functions every layer needs (shape, flat spans, dot, norm, checks). Eigen only.
+// functions every layer needs (shape, flat spans, dot, checks; norm and psnr, written once
+// for every signal, are in core/signal.hpp). Eigen only.
 #include <algorithm>
 #include <array>
 #include <cmath>
 #include <concepts>
 #include <span>
 #include <string>
-#include <limits>
 #include <type_traits>
 
 #include <unsupported/Eigen/CXX11/Tensor>
@@ -107,11 +107,6 @@ double dot(X const& a, X const& b) {
   return s;
 }
 
-template <HostTensor X>
-double norm(X const& a) {
-  return std::sqrt(dot(a, a));
-}
-
 /// max |a - b| over all elements.
 template <HostTensor X>
 double max_abs_diff(X const& a, X const& b) {
@@ -126,24 +121,6 @@ double max_abs(X const& a) {
   double m = 0;
   for (Index i = 0; i < a.size(); ++i) m = std::max(m, std::abs(double(a.data()[i])));
   return m;
-}
-
-/// Peak signal-to-noise ratio in dB: 10 log10(max_value^2 / mean((x - ref)^2)), accumulated in
-/// double; +infinity when x == ref. Throws Error on a shape mismatch, an empty tensor or
-/// max_value <= 0.
-template <HostTensor X>
-double psnr(X const& x, X const& ref, double max_value = 1.0) {
-  require_same_shape(ref, x, "psnr");
-  DISTINV_REQUIRE(x.size() > 0, "psnr: expected a non-empty tensor, got shape ", to_string(shape_of(x)));
-  DISTINV_REQUIRE(max_value > 0, "psnr: expected max_value > 0, got ", max_value);
-  double s = 0;
-  for (Index i = 0; i < x.size(); ++i) {
-    double const d = double(x.data()[i]) - double(ref.data()[i]);
-    s += d * d;
-  }
-  double const mse = s / double(x.size());
-  if (mse == 0) return std::numeric_limits<double>::infinity();
-  return 10.0 * std::log10(max_value * max_value / mse);
 }
 
 }  // namespace distinv

@@ -174,13 +174,6 @@ void scale(T a, DeviceTensor<T, R>& x, cudaStream_t stream = nullptr) {
   for_each(x.size(), kernels::Map{kernels::Scale<T>{a}, x.data(), x.data()}, stream);
 }
 
-/// x = soft_threshold(x, lambda), element-wise
-template <class T, int R>
-void soft_threshold(DeviceTensor<T, R>& x, T lambda, cudaStream_t stream = nullptr) {
-  DISTINV_REQUIRE(lambda >= T(0), "cuda::soft_threshold: expected lambda >= 0, got ", lambda);
-  for_each(x.size(), kernels::Map{kernels::SoftThreshold<T>{lambda}, x.data(), x.data()}, stream);
-}
-
 /// <a, b> accumulated in double
 template <class T, int R>
 double dot(DeviceTensor<T, R> const& a, DeviceTensor<T, R> const& b, Reducer& reducer, cudaStream_t stream = nullptr) {

@@ -179,6 +179,10 @@ class WithNccl {
   void all_gatherv(A&&... a) const {
     host_.all_gatherv(std::forward<A>(a)...);
   }
+  template <class... A>
+  void all_to_allv(A&&... a) const {
+    host_.all_to_allv(std::forward<A>(a)...);
+  }
   void broadcast_bytes(std::vector<std::byte>& bytes, int root) const { host_.broadcast_bytes(bytes, root); }
   void barrier() const { host_.barrier(); }
 

@@ -23,6 +23,12 @@ struct space_traits<device::Cuda> {
   static constexpr bool on_device = true;
 
   static cuda::Launch launcher(device::Cuda const& d = {}) noexcept { return {d.stream}; }
+  /// n uninitialised E, allocated and freed in the order of the device's stream (so that a
+  /// buffer freed after launches on that stream outlives them).
+  template <class E>
+  static buffer<E> allocate(Index n, device::Cuda const& d = {}) {
+    return buffer<E>(std::size_t(n), d.stream);
+  }
   template <class E>
   static void upload(E const* host_src, E* dst, Index n, device::Cuda const& d = {}) {
     if (n > 0) cuda::check(cudaMemcpyAsync(dst, host_src, std::size_t(n) * sizeof(E), cudaMemcpyHostToDevice, d.stream),

@@ -1,63 +1,78 @@
 #pragma once
 // distributed/processing.hpp: DistributedProcessing applies a processor (a denoiser,
-// `p(batch, sigma)`) tile by tile over the ranks: the strategy cuts the signal into patches,
-// the context's sharding gives each rank its patches, each rank processes them in batches of
-// at most max_batch_size and adds their contributions into a zero buffer, then ONE
+// `p(batch, sigma)`) tile by tile over the ranks: the strategy lays the signal out in
+// patches, the context's sharding gives each rank its patches, each rank processes them a
+// bounded batch at a time and adds their contributions into a zero buffer, then ONE
 // all-reduce assembles the result. DistributedPrior does the same for a prior's prox.
-// The strategy is rebuilt only when the signal's shape changes.
+// The strategy and its tables (in the context's device space) are rebuilt only when the
+// signal's shape changes.
 #include <functional>
-#include <optional>
+#include <memory>
 #include <span>
+#include <type_traits>
 #include <utility>
 
+#include "distinv/core/signal.hpp"
 #include "distinv/tiling/concepts.hpp"
 #include "distinv/tiling/options.hpp"
+#include "distinv/tiling/overlap_tiling.hpp"
 #include "distinv/tiling/process.hpp"
+#include "distinv/tiling/tile_tables.hpp"
 
 namespace distinv {
 
-template <class Ctx, class Processor, tiling::SignalStrategy Strategy>
+template <class Ctx, class Processor, tiling::SignalStrategy Strategy = tiling::OverlapTilingStrategy<4>>
 class DistributedProcessing {
  public:
   using strategy_type = Strategy;
-  using tensor_type = tiling::strategy_tensor_t<Strategy>;
-  using builder_type = std::function<Strategy(Shape<Strategy::rank> const&)>;
+  /// Where the signals live (and the strategy's tables with them): the context's device.
+  using space_type = typename Ctx::device_type;
+  static constexpr int rank = Strategy::rank;
+  using builder_type = std::function<Strategy(Shape<rank> const&)>;
 
-  /// Builds the strategy from the signal shape and `options` (OverlapTilingStrategy, ...).
-  DistributedProcessing(Ctx& ctx, Processor processor, tiling::TilingOptions options, Index max_batch_size = 0)
-    requires std::constructible_from<Strategy, Shape<Strategy::rank> const&, tiling::TilingOptions const&>
+  /// Builds the strategy from the signal shape and `options` (OverlapTilingStrategy, ...);
+  /// at most `limit` patches per processor call (a count, a byte budget).
+  DistributedProcessing(Ctx& ctx, Processor processor, tiling::TilingOptions options, tiling::BatchLimit limit = {})
+    requires tiling::StrategyFromOptions<Strategy>
       : DistributedProcessing(ctx, std::move(processor),
-                              [options](Shape<Strategy::rank> const& s) { return Strategy(s, options); },
-                              max_batch_size) {}
+                              [options](Shape<rank> const& s) { return Strategy(s, options); }, limit) {}
 
-  /// Builds the strategy with `builder(shape)` (a user's own strategy, for instance).
-  DistributedProcessing(Ctx& ctx, Processor processor, builder_type builder, Index max_batch_size = 0)
-      : ctx_(&ctx), processor_(std::move(processor)), builder_(std::move(builder)), max_batch_(max_batch_size) {
-    DISTINV_REQUIRE(max_batch_size >= 0, "DistributedProcessing: expected max_batch_size >= 0 (0 = unlimited), got ",
-                    max_batch_size);
+  /// Builds the strategy with `builder(shape)` (a strategy built from more than the options).
+  DistributedProcessing(Ctx& ctx, Processor processor, builder_type builder, tiling::BatchLimit limit = {})
+      : ctx_(&ctx), processor_(std::move(processor)), builder_(std::move(builder)), limit_(limit) {
+    limit.check("DistributedProcessing");
   }
 
   Ctx& context() const noexcept { return *ctx_; }
   Processor const& processor() const noexcept { return processor_; }
+  tiling::BatchLimit const& batch_limit() const noexcept { return limit_; }
   /// The strategy of the last call's shape (built on the first call).
   Strategy const& strategy() const {
-    DISTINV_REQUIRE(strategy_.has_value(), "DistributedProcessing::strategy: no signal processed yet");
-    return *strategy_;
+    DISTINV_REQUIRE(tiled_ != nullptr, "DistributedProcessing::strategy: no signal processed yet");
+    return tiled_->strategy;
   }
 
   /// The processed signal on every rank (gather), or this rank's contribution (zeros
   /// outside its patches), which summed over the ranks gives the result.
-  tensor_type operator()(tensor_type const& x, double sigma, bool gather = true) {
-    tensor_type out;
+  template <Signal X>
+    requires(rank_v<X> == rank)
+  std::remove_cvref_t<X> operator()(X const& x, double sigma, bool gather = true) {
+    using Sig = std::remove_cvref_t<X>;
+    static_assert(std::is_same_v<space_of_t<Sig>, space_type>,
+                  "DistributedProcessing: the signal must live in the context's device space");
+    Sig out;
     auto local = [&] {
-      if (!strategy_ || strategy_->signal_shape() != shape_of(x)) {
-        strategy_.reset();
-        strategy_.emplace(builder_(shape_of(x)));
+      if (!tiled_ || tiled_->strategy.signal_shape() != shape_of(x)) {
+        tiled_.reset();
+        tiled_ = std::make_shared<Tiled const>(builder_(shape_of(x)), ctx_->device());
+        DISTINV_REQUIRE(tiled_->strategy.signal_shape() == shape_of(x),
+                        "DistributedProcessing: the strategy was built for shape ",
+                        to_string(tiled_->strategy.signal_shape()), ", the signal has ", to_string(shape_of(x)));
       }
-      auto const mine = ctx_->local_indices(strategy_->num_patches());
-      out = zeros_of<tensor_type>(shape_of(x));
-      auto unary = [&](tensor_type const& batch) -> tensor_type { return processor_(batch, sigma); };
-      tiling::process_patches(*strategy_, x, std::span<Index const>(mine), unary, max_batch_, out);
+      auto const mine = ctx_->local_indices(tiled_->strategy.tile_layout().num_patches());
+      out = zeros_of<Sig>(shape_of(x));
+      auto unary = [&](Sig const& batch) -> Sig { return processor_(batch, sigma); };
+      tiling::process_patches(tiled_->tables, x, std::span<Index const>(mine), unary, limit_, out);
     };
     if (!gather) {
       local();
@@ -69,17 +84,24 @@ class DistributedProcessing {
   }
 
  private:
+  /// A strategy and its tables, which refer to its layout (hence never moved once built).
+  struct Tiled {
+    Tiled(Strategy s, space_type const& space) : strategy(std::move(s)), tables(strategy.tile_layout(), space) {}
+    Strategy strategy;
+    tiling::TileTables<space_type, rank> tables;
+  };
+
   Ctx* ctx_;
   Processor processor_;
   builder_type builder_;
-  Index max_batch_;
-  std::optional<Strategy> strategy_;
+  tiling::BatchLimit limit_;
+  std::shared_ptr<Tiled const> tiled_;
 };
 
 /// A prior spread over the ranks by tiling: prox(x, sigma) runs the prior's prox (a PnP
 /// denoiser, TV, ...) tile by tile; grad(x) likewise where the prior has a gradient (exact when
 /// the halo covers the gradient's receptive field); fn(x) is evaluated on the whole signal.
-template <class Ctx, class Prior, tiling::SignalStrategy Strategy>
+template <class Ctx, class Prior, tiling::SignalStrategy Strategy = tiling::OverlapTilingStrategy<4>>
 class DistributedPrior {
   struct Prox {
     Prior const* prior;
@@ -93,33 +115,37 @@ class DistributedPrior {
   };
 
  public:
-  using tensor_type = tiling::strategy_tensor_t<Strategy>;
+  using strategy_type = Strategy;
+  using builder_type = typename DistributedProcessing<Ctx, Prox, Strategy>::builder_type;
 
-  DistributedPrior(Ctx& ctx, Prior prior, tiling::TilingOptions options, Index max_batch_size = 0)
+  DistributedPrior(Ctx& ctx, Prior prior, tiling::TilingOptions options, tiling::BatchLimit limit = {})
+    requires tiling::StrategyFromOptions<Strategy>
       : prior_(std::make_unique<Prior>(std::move(prior))),
-        prox_(ctx, Prox{prior_.get()}, options, max_batch_size),
-        grad_(ctx, Grad{prior_.get()}, options, max_batch_size) {}
+        prox_(ctx, Prox{prior_.get()}, options, limit),
+        grad_(ctx, Grad{prior_.get()}, options, limit) {}
 
-  DistributedPrior(Ctx& ctx, Prior prior, typename DistributedProcessing<Ctx, Prox, Strategy>::builder_type builder,
-                   Index max_batch_size = 0)
+  DistributedPrior(Ctx& ctx, Prior prior, builder_type builder, tiling::BatchLimit limit = {})
       : prior_(std::make_unique<Prior>(std::move(prior))),
-        prox_(ctx, Prox{prior_.get()}, builder, max_batch_size),
-        grad_(ctx, Grad{prior_.get()}, builder, max_batch_size) {}
+        prox_(ctx, Prox{prior_.get()}, builder, limit),
+        grad_(ctx, Grad{prior_.get()}, builder, limit) {}
 
   Prior const& prior() const noexcept { return *prior_; }
   Strategy const& strategy() const { return prox_.strategy(); }
 
-  tensor_type prox(tensor_type const& x, double sigma, bool gather = true) { return prox_(x, sigma, gather); }
+  template <Signal X>
+  std::remove_cvref_t<X> prox(X const& x, double sigma, bool gather = true) {
+    return prox_(x, sigma, gather);
+  }
 
-  tensor_type grad(tensor_type const& x, bool gather = true)
-    requires requires(Prior const& p, tensor_type const& t) { p.grad(t); }
-  {
+  template <Signal X>
+    requires requires(Prior const& p, X const& t) { p.grad(t); }
+  std::remove_cvref_t<X> grad(X const& x, bool gather = true) {
     return grad_(x, 0.0, gather);
   }
 
-  double fn(tensor_type const& x) const
-    requires requires(Prior const& p, tensor_type const& t) { p.fn(t); }
-  {
+  template <Signal X>
+    requires requires(Prior const& p, X const& t) { p.fn(t); }
+  double fn(X const& x) const {
     return prior_->fn(x);
   }
 

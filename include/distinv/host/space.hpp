@@ -64,6 +64,11 @@ struct space_traits<device::Host> {
   static constexpr bool on_device = false;
 
   static host::Launch launcher(device::Host const& = {}) noexcept { return {}; }
+  /// n uninitialised E.
+  template <class E>
+  static buffer<E> allocate(Index n, device::Host const& = {}) {
+    return buffer<E>(std::size_t(n));
+  }
   template <class E>
   static void upload(E const* host_src, E* dst, Index n, device::Host const& = {}) {
     std::copy_n(host_src, n, dst);

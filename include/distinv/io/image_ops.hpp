@@ -13,11 +13,12 @@
 
 #include "distinv/core/checked.hpp"
 #include "distinv/core/error.hpp"
+#include "distinv/core/signal.hpp"
 #include "distinv/core/tensor.hpp"
 
 namespace distinv::io {
 
-using distinv::psnr;  // core/tensor.hpp
+using distinv::psnr;  // core/signal.hpp, for every signal
 
 namespace detail {
 

@@ -1,14 +1,17 @@
 #pragma once
 // optim/prior.hpp: priors for proximal / PnP solvers. The Prior concept (`prox(x, gamma)`);
 // PnP<D> wraps any Denoiser (prox(x, sigma) = d(x, sigma)); TVPrior<T> is weight * TV with
-// its value, its prox (the FGP TV denoiser) and the gradient of a smoothed TV. Both report
-// receptive_field() so tiled application knows the halo. core/ and optim/denoisers only.
-#include <cmath>
+// its value, its prox (the FGP TV denoiser) and the gradient of a smoothed TV, on any Signal.
+// Both report receptive_field() so tiled application knows the halo. core/ and
+// optim/denoisers only.
+#include <type_traits>
 #include <utility>
 
 #include "distinv/core/error.hpp"
 #include "distinv/core/signal.hpp"
+#include "distinv/core/kernels/tv.hpp"
 #include "distinv/optim/denoisers/concepts.hpp"
+#include "distinv/optim/denoisers/planes.hpp"
 #include "distinv/optim/denoisers/tv.hpp"
 
 namespace distinv::optim {
@@ -37,7 +40,8 @@ struct PnP {
   Index receptive_field() const { return receptive_field_of(denoiser); }
 };
 
-/// weight * TV(x), isotropic TV with forward differences and Neumann boundary.
+/// weight * TV(x), isotropic TV with forward differences and Neumann boundary, on any
+/// (B, C, H, W) Signal of T (host or device; the pieces are those of core/kernels/tv.hpp).
 ///  - fn(x) = weight * sum |grad x|
 ///  - prox(x, gamma) = argmin_u 1/2||u - x||^2 + gamma * weight * TV(u), by max_iter FGP steps
 ///  - grad(x) = gradient of the smoothed weight * sum sqrt(|grad x|^2 + eps^2)
@@ -48,27 +52,34 @@ struct TVPrior {
   int max_iter = 50;
   double eps = 1e-3;
 
-  double fn(Tensor4<T> const& x) const { return weight * tv_value(x); }
-  Tensor4<T> prox(Tensor4<T> const& x, double gamma) const {
+  template <Signal X>
+    requires(std::is_same_v<scalar_t<X>, T> && rank_v<X> == 4)
+  double fn(X const& x) const {
+    return weight * tv_value(x);
+  }
+  template <Signal X>
+    requires(std::is_same_v<scalar_t<X>, T> && rank_v<X> == 4)
+  X prox(X const& x, double gamma) const {
     DISTINV_REQUIRE(gamma >= 0, "TVPrior::prox: expected gamma >= 0, got ", gamma);
     return TVDenoiser<T>{max_iter, weight}(x, gamma);
   }
-  Tensor4<T> grad(Tensor4<T> const& x) const {
+  template <Signal X>
+    requires(std::is_same_v<scalar_t<X>, T> && rank_v<X> == 4)
+  X grad(X const& x) const {
     DISTINV_REQUIRE(eps > 0, "TVPrior::grad: expected eps > 0, got ", eps);
-    return detail::map_planes(x, [&](T const* in, T* out, Index H, Index W) {
-      std::vector<T> nx(std::size_t(H * W)), ny(std::size_t(H * W)), zero(std::size_t(H * W), T(0));
-      for (Index i = 0; i < H; ++i)
-        for (Index j = 0; j < W; ++j) {
-          Index const o = i * W + j;
-          double const gx = j < W - 1 ? double(in[o + 1]) - in[o] : 0.0;
-          double const gy = i < H - 1 ? double(in[o + W]) - in[o] : 0.0;
-          double const m = std::sqrt(gx * gx + gy * gy + eps * eps);
-          nx[std::size_t(o)] = T(gx / m);
-          ny[std::size_t(o)] = T(gy / m);
-        }
+    Index const H = x.dimension(2), W = x.dimension(3);
+    X out(shape_of(x));
+    space_of_t<X> const space{};
+    detail::for_plane_batches(space, x.dimension(0) * x.dimension(1), [&](auto const& launch, Index p0, Index count) {
+      // the FGP work space: (px, py) <- n = grad x / sqrt(|grad x|^2 + eps^2), rx stays 0
+      auto data = detail::allocate<T>(kernels::tv_work_size(count, H, W), space);
+      auto const w = kernels::tv_work(data.data(), count, H, W);
+      launch(w.size, kernels::Fill<T>{T(0), w.data});
+      launch.grid(count * H, W, kernels::TvSmoothedDirection<T>{x.data() + p0 * H * W, w.px, w.py, H, W, eps});
       // out = 0 + (-weight) * div(n)
-      detail::tv_primal(zero.data(), nx.data(), ny.data(), H, W, T(-weight), out);
+      launch(count * H * W, kernels::TvPrimal<T>{w.rx, w.px, w.py, out.data() + p0 * H * W, W, T(-weight)});
     });
+    return out;
   }
   Index receptive_field() const { return max_iter; }
 };

@@ -1,38 +1,35 @@
 #pragma once
-// tiling/options.hpp: the knobs of the tiling strategies — pad mode, blending, and the
-// TilingOptions struct read by OverlapTilingStrategy, BasicStrategy and create_strategy —
-// plus the parsers that map configuration-file strings onto them (at the app edge only).
-// STL and core/error.hpp only.
+// tiling/options.hpp: the knobs of the tiling strategies — pad mode (core's one Padding
+// enum), blending, the TilingOptions struct read by OverlapTilingStrategy and BasicStrategy —
+// and BatchLimit, how many patches tiled processing hands to a processor at once (bounded by
+// a byte budget). parse_blend maps configuration-file strings (at the app edge only).
+// STL and core/ only.
+#include <algorithm>
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "distinv/core/error.hpp"
+#include "distinv/core/kernels/padding.hpp"
 #include "distinv/core/tensor.hpp"
 
 namespace distinv::tiling {
 
 using distinv::to_string;
 
-/// How a window reaches outside the signal. `reflect` mirrors without repeating the edge
-/// sample (torch "reflect"), `replicate` repeats the edge, `circular` wraps, `zeros` pads 0.
-enum class PadMode { reflect, replicate, circular, zeros };
+/// How a window reaches outside the signal: kernels::Padding (reflect mirrors without
+/// repeating the edge sample, replicate repeats the edge, circular wraps, zeros pads 0);
+/// `valid` means no padding and is refused by the strategies.
+using kernels::Padding;
+using kernels::parse_padding;
+inline std::string_view to_string(Padding p) { return kernels::padding_name(p); }
 
 /// How overlapping windows are combined. `none`: crop-and-paste, each output sample owned by
 /// exactly one window (as the Python reference). `linear` / `gaussian`: every window adds its
 /// whole patch with a tent / Gaussian weight, normalised by the sum of the weights of all
 /// windows covering the sample (computed from the layout, so per-rank contributions add up).
 enum class Blend { none, linear, gaussian };
-
-inline std::string_view to_string(PadMode m) {
-  switch (m) {
-    case PadMode::reflect: return "reflect";
-    case PadMode::replicate: return "replicate";
-    case PadMode::circular: return "circular";
-    case PadMode::zeros: return "zeros";
-  }
-  return "?";
-}
 
 inline std::string_view to_string(Blend b) {
   switch (b) {
@@ -41,15 +38,6 @@ inline std::string_view to_string(Blend b) {
     case Blend::gaussian: return "gaussian";
   }
   return "?";
-}
-
-/// "reflect" | "replicate" | "circular" | "zeros" (also "constant"); anything else throws.
-inline PadMode parse_pad_mode(std::string_view s) {
-  if (s == "reflect") return PadMode::reflect;
-  if (s == "replicate") return PadMode::replicate;
-  if (s == "circular") return PadMode::circular;
-  if (s == "zeros" || s == "constant") return PadMode::zeros;
-  fail("unknown pad mode \"", std::string(s), "\": expected one of reflect, replicate, circular, zeros");
 }
 
 /// "none" | "linear" | "gaussian"; anything else throws.
@@ -67,13 +55,46 @@ struct TilingOptions {
   std::vector<Index> receptive_field_size{32};  ///< halo added on each side of the interior
   std::vector<Index> stride{};                  ///< window step; empty = patch_size (1 <= stride <= patch)
   std::vector<int> tiled_dims{};                ///< tensor dims tiled; empty = spatial (H,W or D,H,W)
-  PadMode pad_mode = PadMode::reflect;
+  Padding pad_mode = Padding::reflect;
   Blend blend = Blend::none;
   /// BasicStrategy only: pieces per tiled dim; empty = ceil(size / patch_size) per dim.
   std::vector<Index> num_splits{};
 };
 
+/// The byte budget of one batch of windows when none is given (64 MiB): what a processor is
+/// handed at once, before its own temporaries (TV keeps about 6 copies of its input).
+inline constexpr std::size_t default_batch_bytes = std::size_t(64) << 20;
+
+/// How many patches tiled processing extracts and hands to the processor at once: at most
+/// `max_patches` (0 = no count limit) and at most `max_bytes` of windows (at least one patch
+/// per batch, whatever its size). Converts from a patch count, the budget staying the default.
+struct BatchLimit {
+  Index max_patches = 0;
+  std::size_t max_bytes = default_batch_bytes;
+  BatchLimit(Index patches = 0, std::size_t bytes = default_batch_bytes) : max_patches(patches), max_bytes(bytes) {}
+
+  /// Throws Error unless the limit is usable (`who`: the caller, for the message).
+  void check(char const* who) const {
+    DISTINV_REQUIRE(max_patches >= 0, who, ": expected max_batch_size >= 0 (0 = bounded by the byte budget only), got ",
+                    max_patches);
+    DISTINV_REQUIRE(max_bytes > 0, who, ": expected a positive batch byte budget, got ", max_bytes);
+  }
+  /// Patches per batch for windows of `window_bytes` bytes each.
+  Index patches_per_batch(std::size_t window_bytes) const {
+    Index n = window_bytes == 0 ? Index(1) : Index(std::max<std::size_t>(1, max_bytes / window_bytes));
+    if (max_patches > 0 && max_patches < n) n = max_patches;
+    return n;
+  }
+};
+
 namespace detail {
+
+/// Refuses the pad modes a window cannot use (valid: no padding at all).
+inline Padding tiling_padding(Padding p, char const* who) {
+  DISTINV_REQUIRE(p != Padding::valid, who, ": pad mode 'valid' cannot pad a window; expected one of circular, ",
+                  "reflect, replicate, zeros");
+  return p;
+}
 
 /// The tiled dims: `dims` validated (in range, strictly increasing), or the spatial dims.
 template <int Rank>

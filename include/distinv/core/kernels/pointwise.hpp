@@ -1,8 +1,9 @@
 #pragma once
 // core/kernels/pointwise.hpp: pointwise functors written once for host and device
-// (DISTINV_HOST_DEVICE): value maps (scale, soft threshold, squared magnitude), complex
-// arithmetic on interleaved (re, im) spectra, and the index functors that apply them to raw
-// arrays (y += a x, x *= a, ...) for for_each_index or the CUDA launcher. No CUDA header here.
+// (DISTINV_HOST_DEVICE): value maps (scale, soft and hard threshold, squared magnitude),
+// complex arithmetic on interleaved (re, im) spectra, and the index functors that apply them
+// to raw arrays (y += a x, x *= a, fill, copy, ...) for any launcher (host/for_each.hpp, the
+// CUDA one). No CUDA header here.
 #include <cstddef>
 
 #include "distinv/core/host_device.hpp"
@@ -42,14 +43,24 @@ struct Scale {
   DISTINV_HOST_DEVICE T operator()(T v) const noexcept { return a * v; }
 };
 
-/// Soft threshold (prox of lambda |.|): sign(v) max(|v| - lambda, 0).
+/// Soft threshold (prox of lambda |.|): sign(v) max(|v| - lambda, 0), as v minus v clamped
+/// to [-lambda, lambda] (no branch on the data; the same values, +0 inside the band).
 template <class T>
 struct SoftThreshold {
   T lambda;
   DISTINV_HOST_DEVICE T operator()(T v) const noexcept {
+    T const c = v < -lambda ? -lambda : (lambda < v ? lambda : v);
+    return v - c;
+  }
+};
+
+/// Hard threshold: v where |v| >= lambda, else 0.
+template <class T>
+struct HardThreshold {
+  T lambda;
+  DISTINV_HOST_DEVICE T operator()(T v) const noexcept {
     T const m = v < T(0) ? -v : v;
-    if (m <= lambda) return T(0);
-    return v < T(0) ? v + lambda : v - lambda;
+    return m < lambda ? T(0) : v;
   }
 };
 
@@ -68,6 +79,14 @@ struct Axpy {
   T const* x;
   T* y;
   DISTINV_HOST_DEVICE void operator()(Index e) const noexcept { y[e] += a * x[e]; }
+};
+
+/// out[e] = in[e]
+template <class T>
+struct Copy {
+  T const* in;
+  T* out;
+  DISTINV_HOST_DEVICE void operator()(Index e) const noexcept { out[e] = in[e]; }
 };
 
 /// out[e] = f(in[e]) for a value map f (in may equal out).

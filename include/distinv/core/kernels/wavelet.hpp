@@ -1,15 +1,19 @@
 #pragma once
-// core/kernels/wavelet.hpp: the orthogonal periodic 2D wavelet transform of
-// optim/denoisers/wavelet.hpp (Haar, db4; Mallat layout per plane) as index functors for host
-// and device: DwtLevel / IdwtLevel (one level along rows or columns, out of place, element e =
-// one output value), WaveletThreshold (soft / hard on the detail coefficients), and the
-// drivers wavelet_transform / wavelet_denoise over any launcher. No CUDA header here.
+// core/kernels/wavelet.hpp: the orthogonal periodic 2D wavelet transform (Haar, db4; Mallat
+// layout per plane) as functors for every launcher (host/for_each.hpp, the CUDA one):
+// DwtLevel / IdwtLevel (one level along rows or columns, out of place, one output value per
+// (row, column)), WaveletThreshold (soft / hard on the detail coefficients), ReflectResize
+// (planes grown to a multiple of 2^levels and cropped back), and the drivers wavelet_transform /
+// wavelet_denoise. The only definition of the transform in distinv (optim/denoisers/
+// wavelet.hpp runs it on signals). No CUDA header here.
 #include <array>
 #include <cstddef>
 #include <span>
 
 #include "distinv/core/error.hpp"
 #include "distinv/core/host_device.hpp"
+#include "distinv/core/kernels/padding.hpp"
+#include "distinv/core/kernels/pointwise.hpp"
 
 namespace distinv::kernels {
 
@@ -34,10 +38,12 @@ inline Index wavelet_receptive_field(Wavelet w, int levels) {
   return Index(wavelet_filter(w).size() - 1) * ((Index(1) << levels) - 1);
 }
 
-/// The filter taps by value (a functor field: no pointer to host memory on the device).
+/// The filter taps by value (a functor field: no pointer to host memory on the device):
+/// the low-pass h and the high-pass g[m] = (-1)^m h[K-1-m].
 struct WaveletTaps {
   static constexpr int max_taps = 8;
   double h[max_taps];
+  double g[max_taps];
   int K;  // number of taps, even, <= max_taps
 };
 
@@ -46,82 +52,86 @@ inline WaveletTaps wavelet_taps(Wavelet w) {
   WaveletTaps t{};
   t.K = int(f.size());
   for (int m = 0; m < t.K; ++m) t.h[m] = f[std::size_t(m)];
+  for (int m = 0; m < t.K; ++m) t.g[m] = (m % 2 ? -1.0 : 1.0) * t.h[t.K - 1 - m];
   return t;
+}
+
+/// Throws Error unless 1 <= levels < 30 (host side).
+inline void check_wavelet_levels(int levels, char const* who) {
+  DISTINV_REQUIRE(levels >= 1 && levels < 30, who, ": expected levels >= 1, got ", levels);
 }
 
 /// Throws Error unless 1 <= levels < 30 and H, W are multiples of 2^levels (host side).
 inline void check_wavelet_shape(Index H, Index W, int levels, char const* who) {
-  DISTINV_REQUIRE(levels >= 1 && levels < 30, who, ": expected levels >= 1, got ", levels);
+  check_wavelet_levels(levels, who);
   Index const m = Index(1) << levels;
   DISTINV_REQUIRE(H % m == 0 && W % m == 0, who, ": H and W must be multiples of 2^levels = ", m, ", got ", H, " x ",
                   W);
 }
 
+/// n rounded up to a multiple of 2^levels.
+inline Index wavelet_size(Index n, int levels) {
+  Index const m = Index(1) << levels;
+  return (n + m - 1) / m * m;
+}
+
 namespace detail {
-/// The line through element (i, j) of the rows x cols top-left block of an H x W plane:
-/// along a row (columns == false) or a column; `base` is its first value, `c` the position of
-/// the element on it, `n` its length.
+/// The line through output (row r, column c) of a level on the rows x cols top-left block of
+/// each H x W plane (r over planes * rows): along a row (columns == false) or a column;
+/// `base` is its first value, `stride` its step, `n` its length and `c` the position of the
+/// output on it.
 struct WaveletLine {
   Index base, stride, n, c;
 };
-DISTINV_HOST_DEVICE inline WaveletLine wavelet_line(Index e, Index H, Index W, Index rows, Index cols,
+DISTINV_HOST_DEVICE inline WaveletLine wavelet_line(Index r, Index c, Index H, Index W, Index rows, Index cols,
                                                     bool columns) noexcept {
-  Index const j = e % cols, i = (e / cols) % rows, p = e / (cols * rows);
+  Index const p = r / rows, i = r % rows;
   Index const plane = p * H * W;
-  if (columns) return {plane + j, W, rows, i};
-  return {plane + i * W, 1, cols, j};
+  if (columns) return {plane + c, W, rows, i};
+  return {plane + i * W, 1, cols, c};
 }
+/// j mod n for 0 <= j (one division only when j >= n).
+DISTINV_HOST_DEVICE inline Index wrap(Index j, Index n) noexcept { return j < n ? j : j % n; }
 }  // namespace detail
 
-/// One analysis level along every row (or column) of the rows x cols top-left block of each
-/// H x W plane: out = [a | d] on each line of even length n, a_k = sum_m h[m] x[(2k+m) % n],
-/// d_k = sum_m g[m] x[(2k+m) % n] (sums in double, in the host's order). Element e over
-/// planes * rows * cols; out outside the block is not touched. in != out.
-template <class T>
-struct DwtLevel {
+/// One level along every row (or column) of the rows x cols top-left block of each H x W
+/// plane, one output value per (row r of planes * rows, column c); out outside the block is
+/// not touched; in != out. Analysis (DwtLevel): out = [a | d] on each line of even length n,
+/// a_k = sum_m h[m] x[(2k+m) % n], d_k = sum_m g[m] x[(2k+m) % n] (m ascending). Synthesis
+/// (IdwtLevel, the inverse, i.e. the transpose): x_i = sum over (k, m) with (2k + m) % n == i
+/// of h[m] a_k + g[m] d_k, added by k ascending, then m ascending. Sums in double.
+template <class T, bool Inverse>
+struct WaveletLevel {
   T const* in;
   T* out;
   Index H, W;
   Index rows, cols;
   bool columns;
   WaveletTaps taps;
-  DISTINV_HOST_DEVICE void operator()(Index e) const noexcept {
-    auto const l = detail::wavelet_line(e, H, W, rows, cols, columns);
-    Index const half = l.n / 2, K = taps.K;
+  DISTINV_HOST_DEVICE void operator()(Index r, Index c) const noexcept {
+    auto const l = detail::wavelet_line(r, c, H, W, rows, cols, columns);
+    out[l.base + l.c * l.stride] = T(Inverse ? synthesis(l) : analysis(l));
+  }
+
+ private:
+  DISTINV_HOST_DEVICE double analysis(detail::WaveletLine const& l) const noexcept {
+    Index const half = l.n / 2;
     bool const detail_coef = l.c >= half;
     Index const k = detail_coef ? l.c - half : l.c;
+    double const* f = detail_coef ? taps.g : taps.h;
     double acc = 0;
-    for (Index m = 0; m < K; ++m) {
-      double const xv = double(in[l.base + ((2 * k + m) % l.n) * l.stride]);
-      if (detail_coef)
-        acc += (m % 2 ? -1.0 : 1.0) * taps.h[K - 1 - m] * xv;
-      else
-        acc += taps.h[m] * xv;
-    }
-    out[l.base + l.c * l.stride] = T(acc);
+    for (int m = 0; m < taps.K; ++m) acc += f[m] * double(in[l.base + detail::wrap(2 * k + m, l.n) * l.stride]);
+    return acc;
   }
-};
-
-/// Inverse (transpose) of DwtLevel on the same block: x_i = sum over (k, m) with
-/// (2k + m) % n == i of h[m] a_k + g[m] d_k, added in the host's order (k, then m).
-template <class T>
-struct IdwtLevel {
-  T const* in;
-  T* out;
-  Index H, W;
-  Index rows, cols;
-  bool columns;
-  WaveletTaps taps;
-  DISTINV_HOST_DEVICE void operator()(Index e) const noexcept {
-    auto const l = detail::wavelet_line(e, H, W, rows, cols, columns);
-    Index const half = l.n / 2, K = taps.K;
+  DISTINV_HOST_DEVICE double synthesis(detail::WaveletLine const& l) const noexcept {
+    Index const half = l.n / 2;
     // m has the parity of i (n is even); each such m meets exactly one k.
     Index ks[WaveletTaps::max_taps / 2], ms[WaveletTaps::max_taps / 2];
     int cnt = 0;
-    for (Index m = l.c % 2; m < K; m += 2) {
-      Index r = (l.c - m) % l.n;
-      if (r < 0) r += l.n;
-      Index const k = r / 2;
+    for (Index m = l.c % 2; m < taps.K; m += 2) {
+      Index q = l.c - m;
+      if (q < 0) q = l.n - 1 - detail::wrap(-q - 1, l.n);  // q mod n, for q < 0
+      Index const k = q / 2;
       int s = cnt++;  // insertion by k, stable (m ascending among equal k)
       while (s > 0 && ks[s - 1] > k) {
         ks[s] = ks[s - 1];
@@ -135,15 +145,19 @@ struct IdwtLevel {
     for (int q = 0; q < cnt; ++q) {
       Index const k = ks[q], m = ms[q];
       double const a = double(in[l.base + k * l.stride]), d = double(in[l.base + (half + k) * l.stride]);
-      acc += taps.h[m] * a + (m % 2 ? -1.0 : 1.0) * taps.h[K - 1 - m] * d;
+      acc += taps.h[m] * a + taps.g[m] * d;
     }
-    out[l.base + l.c * l.stride] = T(acc);
+    return acc;
   }
 };
+template <class T>
+using DwtLevel = WaveletLevel<T, false>;
+template <class T>
+using IdwtLevel = WaveletLevel<T, true>;
 
 /// Thresholds every detail coefficient of each H x W plane in the Mallat layout (the top-left
-/// ha x wa approximation block is kept): soft, c -> sign(c) max(|c| - tau, 0); hard, c -> 0
-/// where |c| < tau. Element e over planes * H * W.
+/// ha x wa approximation block is kept): soft (SoftThreshold), c -> sign(c) max(|c| - tau, 0);
+/// hard (HardThreshold), c -> 0 where |c| < tau. Launched over (planes * H, W).
 template <class T>
 struct WaveletThreshold {
   T* c;
@@ -151,29 +165,33 @@ struct WaveletThreshold {
   Index ha, wa;
   T tau;
   bool soft;
-  DISTINV_HOST_DEVICE void operator()(Index e) const noexcept {
-    Index const j = e % W, i = (e / W) % H;
-    if (i < ha && j < wa) return;
-    T const v = c[e];
-    T const a = v < T(0) ? -v : v;
-    if (soft)
-      c[e] = a <= tau ? T(0) : (v > T(0) ? v - tau : v + tau);
-    else if (a < tau)
-      c[e] = T(0);
+  DISTINV_HOST_DEVICE void operator()(Index r, Index j) const noexcept {
+    if (r % H < ha && j < wa) return;
+    T& v = c[r * W + j];
+    v = soft ? SoftThreshold<T>{tau}(v) : HardThreshold<T>{tau}(v);
   }
 };
 
-/// out[e] = in[e]
+/// out[p, i, j] = in[p, reflect(i, Hi), reflect(j, Wi)] for the Ho x Wo planes of out, from
+/// the Hi x Wi planes of in (reflect: numpy's mirror at the last row and column, the pattern
+/// repeated when the growth exceeds the plane). Ho, Wo >= Hi, Wi grows each plane (the
+/// wavelet denoiser's padding); Ho, Wo <= Hi, Wi crops its top-left block. Launched over
+/// (planes * Ho, Wo).
 template <class T>
-struct CopyValues {
+struct ReflectResize {
   T const* in;
   T* out;
-  DISTINV_HOST_DEVICE void operator()(Index e) const noexcept { out[e] = in[e]; }
+  Index Hi, Wi, Ho, Wo;
+  DISTINV_HOST_DEVICE void operator()(Index r, Index c) const noexcept {
+    Index const p = r / Ho, i = pad_index(Padding::reflect, r % Ho, Hi), j = pad_index(Padding::reflect, c, Wi);
+    out[r * Wo + c] = in[(p * Hi + i) * Wi + j];
+  }
 };
 
 /// out = the `levels`-level transform (inverse: its inverse) of every H x W plane of in
 /// (planes * H * W values each; in may equal out). scratch: planes * H * W values.
-/// H and W must be multiples of 2^levels. launch(n, f) runs f(e) for e < n, launches in order.
+/// H and W must be multiples of 2^levels. launch.grid(rows, cols, f) runs f(r, c), launch(n, f)
+/// f(e); the launches are issued in order.
 template <class T, class Launch>
 void wavelet_transform(Launch const& launch, T const* in, T* out, T* scratch, Index planes, Index H, Index W,
                        WaveletTaps const& taps, int levels, bool inverse) {
@@ -181,21 +199,21 @@ void wavelet_transform(Launch const& launch, T const* in, T* out, T* scratch, In
   if (!inverse) {
     T const* src = in;  // level 0 covers every value, so later levels can work in out
     for (int l = 0; l < levels; ++l) {
-      Index const rows = H >> l, cols = W >> l, n = planes * rows * cols;
-      launch(n, DwtLevel<T>{src, scratch, H, W, rows, cols, false, taps});
-      launch(n, DwtLevel<T>{scratch, out, H, W, rows, cols, true, taps});
+      Index const rows = H >> l, cols = W >> l;
+      launch.grid(planes * rows, cols, DwtLevel<T>{src, scratch, H, W, rows, cols, false, taps});
+      launch.grid(planes * rows, cols, DwtLevel<T>{scratch, out, H, W, rows, cols, true, taps});
       src = out;
     }
   } else {
     T const* src = in;  // the coarsest level only touches its block: copy the rest first
     if (in != out && levels > 1) {
-      launch(planes * H * W, CopyValues<T>{in, out});
+      launch(planes * H * W, Copy<T>{in, out});
       src = out;
     }
     for (int l = levels - 1; l >= 0; --l) {
-      Index const rows = H >> l, cols = W >> l, n = planes * rows * cols;
-      launch(n, IdwtLevel<T>{src, scratch, H, W, rows, cols, true, taps});
-      launch(n, IdwtLevel<T>{scratch, out, H, W, rows, cols, false, taps});
+      Index const rows = H >> l, cols = W >> l;
+      launch.grid(planes * rows, cols, IdwtLevel<T>{src, scratch, H, W, rows, cols, true, taps});
+      launch.grid(planes * rows, cols, IdwtLevel<T>{scratch, out, H, W, rows, cols, false, taps});
       src = out;
     }
   }
@@ -203,14 +221,14 @@ void wavelet_transform(Launch const& launch, T const* in, T* out, T* scratch, In
 
 /// out = wavelet denoising of every H x W plane of x (x may equal out): forward transform,
 /// WaveletThreshold at tau (the approximation block, (H >> levels) x (W >> levels), kept),
-/// inverse, exactly the steps of optim::WaveletDenoiser. scratch: planes * H * W values.
+/// inverse. scratch: planes * H * W values; H, W multiples of 2^levels.
 template <class T, class Launch>
 void wavelet_denoise(Launch const& launch, T const* x, T* out, T* scratch, Index planes, Index H, Index W,
                      WaveletTaps const& taps, int levels, T tau, bool soft) {
   Index const n = planes * H * W;
   if (n == 0) return;
   wavelet_transform(launch, x, out, scratch, planes, H, W, taps, levels, false);
-  launch(n, WaveletThreshold<T>{out, H, W, H >> levels, W >> levels, tau, soft});
+  launch.grid(planes * H, W, WaveletThreshold<T>{out, H, W, H >> levels, W >> levels, tau, soft});
   wavelet_transform(launch, static_cast<T const*>(out), out, scratch, planes, H, W, taps, levels, true);
 }
 

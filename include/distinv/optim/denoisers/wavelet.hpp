@@ -2,21 +2,24 @@
 // optim/denoisers/wavelet.hpp: orthogonal 2D wavelet transform (separable, periodic boundary,
 // Mallat layout per (b, c) plane) with Haar or Daubechies db4 (PyWavelets naming: 4 vanishing
 // moments, 8 taps), its inverse, and WaveletDenoiser (soft / hard thresholding of the detail
-// coefficients at threshold_scale * sigma). Models Denoiser. core/ and oneTBB only.
-#include <array>
-#include <cmath>
-#include <span>
+// coefficients at threshold_scale * sigma) of any size. All run on any Signal (host or device
+// tensors) through its space; the transform is core/kernels/wavelet.hpp. Models Denoiser.
+// core/, host/ and oneTBB only.
+#include <string>
 #include <string_view>
-#include <vector>
+#include <type_traits>
 
 #include "distinv/core/error.hpp"
 #include "distinv/core/kernels/wavelet.hpp"
+#include "distinv/core/signal.hpp"
 #include "distinv/core/tensor.hpp"
+#include "distinv/host/space.hpp"
 #include "distinv/optim/denoisers/concepts.hpp"
+#include "distinv/optim/denoisers/planes.hpp"
 
 namespace distinv::optim {
 
-// The wavelets, their filters and the receptive field live with the host / device kernels.
+// The wavelets, their filters and the receptive field live with the functors.
 using kernels::ThresholdMode;
 using kernels::Wavelet;
 using kernels::wavelet_filter;
@@ -29,86 +32,49 @@ inline Wavelet parse_wavelet(std::string_view s) {
 }
 
 namespace detail {
-
-/// One analysis level along a strided line of even length n: a | d in place (tmp: n values).
-template <class T>
-void dwt_line(T* v, Index n, Index stride, std::span<double const> h, std::vector<double>& tmp) {
-  Index const K = Index(h.size()), half = n / 2;
-  tmp.assign(std::size_t(n), 0.0);
-  for (Index k = 0; k < half; ++k) {
-    double a = 0, d = 0;
-    for (Index m = 0; m < K; ++m) {
-      double const xv = double(v[((2 * k + m) % n) * stride]);
-      a += h[std::size_t(m)] * xv;
-      d += (m % 2 ? -1.0 : 1.0) * h[std::size_t(K - 1 - m)] * xv;
-    }
-    tmp[std::size_t(k)] = a;
-    tmp[std::size_t(half + k)] = d;
-  }
-  for (Index i = 0; i < n; ++i) v[i * stride] = T(tmp[std::size_t(i)]);
+template <Signal X>
+X wavelet_apply(X const& x, Wavelet w, int levels, bool inverse, space_of_t<X> const& space, char const* who) {
+  using T = scalar_t<X>;
+  Index const H = x.dimension(2), W = x.dimension(3);
+  kernels::check_wavelet_shape(H, W, levels, who);
+  auto const taps = kernels::wavelet_taps(w);
+  X out(shape_of(x));
+  for_plane_batches(space, x.dimension(0) * x.dimension(1), [&](auto const& launch, Index p0, Index count) {
+    auto scratch = allocate<T>(count * H * W, space);
+    kernels::wavelet_transform(launch, x.data() + p0 * H * W, out.data() + p0 * H * W, scratch.data(), count, H, W,
+                               taps, levels, inverse);
+  });
+  return out;
 }
-
-/// Inverse of dwt_line (the transpose, the transform being orthogonal).
-template <class T>
-void idwt_line(T* v, Index n, Index stride, std::span<double const> h, std::vector<double>& tmp) {
-  Index const K = Index(h.size()), half = n / 2;
-  tmp.assign(std::size_t(n), 0.0);
-  for (Index k = 0; k < half; ++k) {
-    double const a = double(v[k * stride]), d = double(v[(half + k) * stride]);
-    for (Index m = 0; m < K; ++m)
-      tmp[std::size_t((2 * k + m) % n)] += h[std::size_t(m)] * a + (m % 2 ? -1.0 : 1.0) * h[std::size_t(K - 1 - m)] * d;
-  }
-  for (Index i = 0; i < n; ++i) v[i * stride] = T(tmp[std::size_t(i)]);
-}
-
-template <class T>
-void dwt_plane(T* p, Index H, Index W, std::span<double const> h, int levels, bool inverse) {
-  std::vector<double> tmp;
-  auto level = [&](int l) {
-    Index const h_l = H >> l, w_l = W >> l;
-    if (!inverse) {
-      for (Index i = 0; i < h_l; ++i) dwt_line(p + i * W, w_l, 1, h, tmp);
-      for (Index j = 0; j < w_l; ++j) dwt_line(p + j, h_l, W, h, tmp);
-    } else {
-      for (Index j = 0; j < w_l; ++j) idwt_line(p + j, h_l, W, h, tmp);
-      for (Index i = 0; i < h_l; ++i) idwt_line(p + i * W, w_l, 1, h, tmp);
-    }
-  };
-  if (!inverse)
-    for (int l = 0; l < levels; ++l) level(l);
-  else
-    for (int l = levels - 1; l >= 0; --l) level(l);
-}
-
 }  // namespace detail
 
 /// Orthogonal L-level 2D transform of every (b, c) plane (periodic boundary). Output in the
-/// Mallat layout: the top-left (H/2^L) x (W/2^L) block is the approximation.
-template <class T>
-Tensor4<T> wavelet_forward(Tensor4<T> const& x, Wavelet w, int levels) {
-  kernels::check_wavelet_shape(x.dimension(2), x.dimension(3), levels, "wavelet_forward");
-  auto const h = wavelet_filter(w);
-  return detail::map_planes(x, [&](T const* in, T* out, Index H, Index W) {
-    std::copy_n(in, H * W, out);
-    detail::dwt_plane(out, H, W, h, levels, false);
-  });
+/// Mallat layout: the top-left (H/2^L) x (W/2^L) block is the approximation. H and W must be
+/// multiples of 2^L.
+template <Signal X>
+  requires(rank_v<X> == 4)
+X wavelet_forward(X const& x, Wavelet w, int levels, space_of_t<X> const& space = {}) {
+  return detail::wavelet_apply(x, w, levels, false, space, "wavelet_forward");
 }
 
 /// Inverse of wavelet_forward.
-template <class T>
-Tensor4<T> wavelet_inverse(Tensor4<T> const& c, Wavelet w, int levels) {
-  kernels::check_wavelet_shape(c.dimension(2), c.dimension(3), levels, "wavelet_inverse");
-  auto const h = wavelet_filter(w);
-  return detail::map_planes(c, [&](T const* in, T* out, Index H, Index W) {
-    std::copy_n(in, H * W, out);
-    detail::dwt_plane(out, H, W, h, levels, true);
-  });
+template <Signal X>
+  requires(rank_v<X> == 4)
+X wavelet_inverse(X const& c, Wavelet w, int levels, space_of_t<X> const& space = {}) {
+  return detail::wavelet_apply(c, w, levels, true, space, "wavelet_inverse");
 }
 
 /// Wavelet denoiser: forward transform, threshold every detail coefficient at
 /// tau = threshold_scale * sigma (soft: shrink by tau; hard: zero below tau), inverse.
 /// threshold_scale <= 0 picks the default: 3 for hard (the classical 3-sigma rule), 1.5 for
-/// soft. The coarse approximation block is kept. H, W must be multiples of 2^levels.
+/// soft. The coarse approximation block is kept.
+/// Any H x W: a plane whose sides are not multiples of 2^levels is first grown at its last
+/// row and column, by mirroring (numpy 'reflect', as the tiling pads a window), to the next
+/// multiples, denoised, and cropped back. A mirror has no jump at the plane's edge, so the
+/// padding adds no detail coefficients there that the threshold would smear into the plane
+/// (a zero or periodic extension would); sides that are multiples are not padded.
+/// `d(x, sigma)` takes any (B, C, H, W) Signal of T (`d(x, sigma, space)`: on that space
+/// object, e.g. a device::Cuda with its stream).
 template <class T>
 struct WaveletDenoiser {
   Wavelet wavelet = Wavelet::db4;
@@ -121,29 +87,31 @@ struct WaveletDenoiser {
     return s * sigma;
   }
 
-  Tensor4<T> operator()(Tensor4<T> const& x, double sigma) const {
+  template <Signal X>
+    requires(std::is_same_v<scalar_t<X>, T> && rank_v<X> == 4)
+  X operator()(X const& x, double sigma, space_of_t<X> const& space = {}) const {
     DISTINV_REQUIRE(sigma >= 0, "WaveletDenoiser: expected sigma >= 0, got ", sigma);
-    kernels::check_wavelet_shape(x.dimension(2), x.dimension(3), levels, "WaveletDenoiser");
-    auto const h = wavelet_filter(wavelet);
+    kernels::check_wavelet_levels(levels, "WaveletDenoiser");
+    Index const H = x.dimension(2), W = x.dimension(3);
+    Index const Hp = kernels::wavelet_size(H, levels), Wp = kernels::wavelet_size(W, levels);
+    bool const padded = Hp != H || Wp != W;
+    auto const taps = kernels::wavelet_taps(wavelet);
     T const tau = T(threshold(sigma));
     bool const soft = mode == ThresholdMode::soft;
-    int const L = levels;
-    return detail::map_planes(x, [&](T const* in, T* out, Index H, Index W) {
-      std::copy_n(in, H * W, out);
-      detail::dwt_plane(out, H, W, h, L, false);
-      Index const ha = H >> L, wa = W >> L;
-      for (Index i = 0; i < H; ++i)
-        for (Index j = 0; j < W; ++j) {
-          if (i < ha && j < wa) continue;
-          T& c = out[i * W + j];
-          T const a = std::abs(c);
-          if (soft)
-            c = a <= tau ? T(0) : (c > 0 ? c - tau : c + tau);
-          else if (a < tau)
-            c = T(0);
-        }
-      detail::dwt_plane(out, H, W, h, L, true);
+    X out(shape_of(x));
+    detail::for_plane_batches(space, x.dimension(0) * x.dimension(1), [&](auto const& launch, Index p0, Index count) {
+      Index const np = count * Hp * Wp;
+      auto work = detail::allocate<T>(padded ? 2 * np : np, space);  // scratch, then the padded planes
+      T const* in = x.data() + p0 * H * W;
+      T* o = out.data() + p0 * H * W;
+      if (!padded) return kernels::wavelet_denoise(launch, in, o, work.data(), count, H, W, taps, levels, tau, soft);
+      T* xp = work.data() + np;
+      launch.grid(count * Hp, Wp, kernels::ReflectResize<T>{in, xp, H, W, Hp, Wp});
+      kernels::wavelet_denoise(launch, static_cast<T const*>(xp), xp, work.data(), count, Hp, Wp, taps, levels, tau,
+                               soft);
+      launch.grid(count * H, W, kernels::ReflectResize<T>{xp, o, Hp, Wp, H, W});
     });
+    return out;
   }
   Index receptive_field() const { return wavelet_receptive_field(wavelet, levels); }
 };

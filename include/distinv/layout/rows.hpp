@@ -1,0 +1,183 @@
+#pragma once
+// layout/rows.hpp: rows of other ranks, for the operators of the slab layout. A RowExchange is
+// built once (a collective: every rank learns which global rows every other rank needs, two
+// all_gatherv of integers) and then used as often as wanted: gather(x) fetches the rows this
+// rank asked for — neighbours' halo rows, or rows several ranks away when a slab is thinner
+// than the halo — into a local block (B, C, rows, ...), in the order asked (-1: a row of zeros);
+// scatter_add(block, x) is its exact adjoint: the block's rows are added into the rows of x they
+// came from, on their owners. Each is one all_to_allv. halo_rows lists the rows of a slab
+// extended by a boundary rule (core/kernels/padding.hpp): circular wraps between the last and
+// the first rank, reflect / replicate mirror at the outer edges, zeros (and valid) read nothing
+// outside the signal. Core + layout only.
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "distinv/core/concepts.hpp"
+#include "distinv/core/error.hpp"
+#include "distinv/core/kernels/padding.hpp"
+#include "distinv/core/tensor.hpp"
+#include "distinv/layout/partition.hpp"
+#include "distinv/layout/slab_tensor.hpp"
+
+namespace distinv::layout {
+
+/// Rows [lo - above, hi + below) of rank r's slab of n rows read through `pad` (circular,
+/// reflect, replicate map outside rows back inside; zeros and valid give -1, a zero row).
+inline std::vector<Index> halo_rows(RowPartition const& part, int rank, Index above, Index below,
+                                    kernels::Padding pad) {
+  DISTINV_REQUIRE(above >= 0 && below >= 0, "halo_rows: expected non-negative halos, got ", above, " and ", below);
+  Index const n = part.rows();
+  if (pad == kernels::Padding::reflect)
+    DISTINV_REQUIRE(above < n && below < n, "halo_rows: a reflect halo of ", std::max(above, below),
+                    " rows needs a signal of more rows, got ", n);
+  std::vector<Index> rows;
+  rows.reserve(std::size_t(part.count(rank) + above + below));
+  for (Index g = part.lo(rank) - above; g < part.hi(rank) + below; ++g) rows.push_back(kernels::pad_index(pad, g, n));
+  return rows;
+}
+
+template <CommBackend Comm>
+class RowExchange {
+ public:
+  /// `rows`: the global rows of a signal laid out by `part` that this rank needs (-1 for a zero
+  /// row; repeats allowed). A collective: every rank calls it, each with its own list.
+  RowExchange(Comm comm, RowPartition part, std::vector<Index> rows)
+      : comm_(std::move(comm)), part_(std::move(part)), rows_(std::move(rows)) {
+    int const p = comm_.size();
+    DISTINV_REQUIRE(part_.ranks() == p, "RowExchange: expected a partition over ", p, " ranks, got ",
+                    part_.to_string());
+    Index bad = -2;  // a row out of range, or -2 for none
+    for (Index g : rows_)
+      if (g < -1 || g >= part_.rows()) bad = g;
+    // Every rank learns every rank's list: counts (-1: this rank's list is bad, so that every
+    // rank throws alike), then the rows themselves.
+    std::vector<std::int64_t> mine{bad == -2 ? std::int64_t(rows_.size()) : -1};
+    std::vector<std::int64_t> counts(static_cast<std::size_t>(p));
+    std::vector<Index> ones(static_cast<std::size_t>(p), 1);
+    comm_.all_gatherv(std::span<std::int64_t const>(mine), std::span<std::int64_t>(counts), std::span<Index const>(ones));
+    for (int q = 0; q < p; ++q)
+      if (counts[std::size_t(q)] < 0)
+        fail("RowExchange: rank ", q, " asked for a row outside [0, ", part_.rows(), ")",
+             q == comm_.rank() ? distinv::detail::cat(" (", bad, ")") : std::string());
+    std::vector<Index> sizes(counts.begin(), counts.end());
+    Index total = 0;
+    for (Index c : sizes) total += c;
+    std::vector<std::int64_t> wanted(static_cast<std::size_t>(total));
+    std::vector<std::int64_t> my_rows(rows_.begin(), rows_.end());
+    comm_.all_gatherv(std::span<std::int64_t const>(my_rows), std::span<std::int64_t>(wanted),
+                      std::span<Index const>(sizes));
+    // What this rank sends to rank q: the rows of q's list that it owns, in q's order; what it
+    // receives from q: the positions of its own list that q owns, in order.
+    send_rows_.resize(static_cast<std::size_t>(p));
+    recv_slots_.resize(static_cast<std::size_t>(p));
+    int const me = comm_.rank();
+    Index off = 0;
+    for (int q = 0; q < p; ++q) {
+      for (Index k = 0; k < sizes[std::size_t(q)]; ++k) {
+        Index const g = wanted[std::size_t(off + k)];
+        if (g >= 0 && part_.owner(g) == me) send_rows_[std::size_t(q)].push_back(g - part_.lo(me));
+      }
+      off += sizes[std::size_t(q)];
+    }
+    for (std::size_t k = 0; k < rows_.size(); ++k)
+      if (rows_[k] >= 0) recv_slots_[std::size_t(part_.owner(rows_[k]))].push_back(Index(k));
+  }
+
+  std::vector<Index> const& rows() const noexcept { return rows_; }
+  RowPartition const& partition() const noexcept { return part_; }
+
+  /// The rows asked for, as a local block (B, C, rows().size(), ...) (zeros for -1).
+  template <class T, int R>
+  Tensor<T, R> gather(SlabTensor<T, R, Comm> const& x) const {
+    check(x, "RowExchange::gather");
+    Index const planes = x.planes(), rs = x.row_size(), h = x.local_rows();
+    Index const run = planes * rs;  // one row of every plane
+    int const p = comm_.size();
+    std::vector<Index> send_counts(static_cast<std::size_t>(p)), recv_counts(static_cast<std::size_t>(p));
+    std::vector<T> send;
+    for (int q = 0; q < p; ++q) {
+      send_counts[std::size_t(q)] = Index(send_rows_[std::size_t(q)].size()) * run;
+      recv_counts[std::size_t(q)] = Index(recv_slots_[std::size_t(q)].size()) * run;
+      for (Index lr : send_rows_[std::size_t(q)])
+        for (Index pl = 0; pl < planes; ++pl) {
+          T const* src = x.local().data() + (pl * h + lr) * rs;
+          send.insert(send.end(), src, src + rs);
+        }
+    }
+    std::vector<T> recv(std::size_t(sum(recv_counts)));
+    comm_.all_to_allv(std::span<T const>(send), std::span<Index const>(send_counts), std::span<T>(recv),
+                      std::span<Index const>(recv_counts));
+    Shape<R> bs = x.shape();
+    bs[SlabTensor<T, R, Comm>::row_dim] = Index(rows_.size());
+    Tensor<T, R> block(bs);
+    block.setZero();
+    Index const n = Index(rows_.size());
+    Index from = 0;
+    for (int q = 0; q < p; ++q)
+      for (Index k : recv_slots_[std::size_t(q)]) {
+        for (Index pl = 0; pl < planes; ++pl) std::copy_n(recv.data() + from + pl * rs, rs, block.data() + (pl * n + k) * rs);
+        from += run;
+      }
+    return block;
+  }
+
+  /// x[rows()[k]] += block[k] for every row k of the block ((B, C, rows().size(), ...)), on the
+  /// rows' owners; rows -1 are dropped. The exact adjoint of gather.
+  template <class T, int R>
+  void scatter_add(Tensor<T, R> const& block, SlabTensor<T, R, Comm>& x) const {
+    check(x, "RowExchange::scatter_add");
+    Shape<R> bs = x.shape();
+    bs[SlabTensor<T, R, Comm>::row_dim] = Index(rows_.size());
+    DISTINV_REQUIRE(distinv::shape_of(block) == bs, "RowExchange::scatter_add: expected a block of shape ", to_string(bs),
+                    ", got ", to_string(distinv::shape_of(block)));
+    Index const planes = x.planes(), rs = x.row_size(), h = x.local_rows(), n = Index(rows_.size());
+    Index const run = planes * rs;
+    int const p = comm_.size();
+    std::vector<Index> send_counts(static_cast<std::size_t>(p)), recv_counts(static_cast<std::size_t>(p));
+    std::vector<T> send;
+    for (int q = 0; q < p; ++q) {  // the reverse of gather: send what was received, receive what was sent
+      send_counts[std::size_t(q)] = Index(recv_slots_[std::size_t(q)].size()) * run;
+      recv_counts[std::size_t(q)] = Index(send_rows_[std::size_t(q)].size()) * run;
+      for (Index k : recv_slots_[std::size_t(q)])
+        for (Index pl = 0; pl < planes; ++pl) {
+          T const* src = block.data() + (pl * n + k) * rs;
+          send.insert(send.end(), src, src + rs);
+        }
+    }
+    std::vector<T> recv(std::size_t(sum(recv_counts)));
+    comm_.all_to_allv(std::span<T const>(send), std::span<Index const>(send_counts), std::span<T>(recv),
+                      std::span<Index const>(recv_counts));
+    Index from = 0;
+    for (int q = 0; q < p; ++q)  // in rank order, then list order: the same on every run
+      for (Index lr : send_rows_[std::size_t(q)]) {
+        for (Index pl = 0; pl < planes; ++pl) {
+          T* dst = x.local().data() + (pl * h + lr) * rs;
+          T const* src = recv.data() + from + pl * rs;
+          for (Index i = 0; i < rs; ++i) dst[i] += src[i];
+        }
+        from += run;
+      }
+  }
+
+ private:
+  static Index sum(std::vector<Index> const& v) {
+    Index s = 0;
+    for (Index c : v) s += c;
+    return s;
+  }
+  template <class X>
+  void check(X const& x, char const* what) const {
+    DISTINV_REQUIRE(x.partition() == part_, what, ": expected a signal laid out as ", part_.to_string(), ", got ",
+                    x.partition().to_string());
+  }
+
+  Comm comm_;
+  RowPartition part_;
+  std::vector<Index> rows_;
+  std::vector<std::vector<Index>> send_rows_;   ///< per rank: my local rows it asked for
+  std::vector<std::vector<Index>> recv_slots_;  ///< per rank: the positions of my list it holds
+};
+
+}  // namespace distinv::layout

@@ -1,0 +1,267 @@
+#pragma once
+// layout/slab_tensor.hpp: SlabTensor<T, R, Comm>, a signal in the slab layout: rank r holds
+// rows [lo_r, hi_r) of dimension 2 (H of (B, C, H, W), D of (B, C, D, H, W)) of every (B, C)
+// plane, as a local host tensor (B, C, hi_r - lo_r, ...), and the backend that links the ranks.
+// It models Signal: arithmetic is local (same layout required); dot, norm, psnr, max_abs_diff and
+// sum2 reduce over the ranks; shape_of is the global shape. scatter / gather move to and from a
+// whole host tensor (for input and output; nothing in a solver iteration needs them). New
+// slab tensors come from an existing one (zeros_like, filled_like) or from the layout
+// (SlabTensor::zeros), never from a bare shape. Rows of other ranks: layout/rows.hpp.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <span>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "distinv/core/concepts.hpp"
+#include "distinv/core/error.hpp"
+#include "distinv/core/signal.hpp"
+#include "distinv/core/tensor.hpp"
+#include "distinv/layout/partition.hpp"
+
+namespace distinv::layout {
+
+template <class T, int R, CommBackend Comm>
+class SlabTensor {
+  static_assert(R == 4 || R == 5, "SlabTensor: rank 4 (B, C, H, W) or 5 (B, C, D, H, W)");
+
+ public:
+  using Scalar = T;
+  static constexpr int NumDimensions = R;
+  static constexpr int row_dim = 2;  ///< the dimension split into slabs
+  using local_type = Tensor<T, R>;
+  using comm_type = Comm;
+
+  SlabTensor() = default;
+  /// This rank's slab of a signal of global shape `shape` split by `part` (uninitialised).
+  SlabTensor(Comm comm, Shape<R> const& shape, RowPartition part)
+      : comm_(std::move(comm)), shape_(shape), part_(std::move(part)) {
+    check_layout();
+    local_ = local_type(local_shape());
+  }
+  /// A zero slab tensor.
+  static SlabTensor zeros(Comm comm, Shape<R> const& shape, RowPartition part) {
+    SlabTensor t(std::move(comm), shape, std::move(part));
+    t.local_.setZero();
+    return t;
+  }
+  /// This rank's rows of `whole`, a tensor every rank holds (no communication).
+  static SlabTensor scatter(Comm comm, Tensor<T, R> const& whole, RowPartition part) {
+    SlabTensor t(std::move(comm), distinv::shape_of(whole), std::move(part));
+    t.for_each_plane_row_block([&](Index plane, Index, T* dst) {
+      std::copy_n(whole.data() + (plane * t.shape_[row_dim] + t.lo()) * t.row_size(), t.local_rows() * t.row_size(),
+                  dst);
+    });
+    return t;
+  }
+  /// This rank's rows of `whole`, held by `root` only (its shape too); one all_to_allv.
+  static SlabTensor scatter_from(Comm comm, Tensor<T, R> const& whole, int root, RowPartition part) {
+    Shape<R> shape = comm.rank() == root ? distinv::shape_of(whole) : Shape<R>{};
+    std::vector<std::int64_t> s(shape.begin(), shape.end());
+    comm.broadcast(std::span<std::int64_t>(s), root);
+    std::copy(s.begin(), s.end(), shape.begin());
+    SlabTensor t(std::move(comm), shape, std::move(part));
+    int const p = t.comm_.size();
+    Index const planes = t.planes(), rs = t.row_size();
+    std::vector<Index> send_counts(static_cast<std::size_t>(p), 0), recv_counts(static_cast<std::size_t>(p), 0);
+    std::vector<T> send;
+    if (t.comm_.rank() == root) {
+      send.reserve(std::size_t(whole.size()));
+      for (int q = 0; q < p; ++q) {  // rank q's rows of every plane, planes in order
+        for (Index pl = 0; pl < planes; ++pl) {
+          T const* src = whole.data() + (pl * shape[row_dim] + t.part_.lo(q)) * rs;
+          send.insert(send.end(), src, src + t.part_.count(q) * rs);
+        }
+        send_counts[std::size_t(q)] = planes * t.part_.count(q) * rs;
+      }
+    }
+    recv_counts[std::size_t(root)] = Index(t.local_.size());
+    t.comm_.all_to_allv(std::span<T const>(send), std::span<Index const>(send_counts), flat(t.local_),
+                        std::span<Index const>(recv_counts));
+    return t;
+  }
+
+  /// The whole tensor on every rank (one all_gatherv).
+  Tensor<T, R> gather() const {
+    int const p = comm_.size();
+    std::vector<Index> counts(static_cast<std::size_t>(p));
+    for (int q = 0; q < p; ++q) counts[std::size_t(q)] = planes() * part_.count(q) * row_size();
+    std::vector<T> all(std::size_t(numel(shape_)));
+    comm_.all_gatherv(flat(local_), std::span<T>(all), std::span<Index const>(counts));
+    Tensor<T, R> whole(shape_);
+    Index off = 0;
+    for (int q = 0; q < p; ++q)  // rank q's block: its rows of every plane, planes in order
+      for (Index pl = 0; pl < planes(); ++pl) {
+        Index const n = part_.count(q) * row_size();
+        std::copy_n(all.data() + off, n, whole.data() + (pl * shape_[row_dim] + part_.lo(q)) * row_size());
+        off += n;
+      }
+    return whole;
+  }
+
+  Shape<R> const& shape() const noexcept { return shape_; }
+  RowPartition const& partition() const noexcept { return part_; }
+  Comm const& comm() const noexcept { return comm_; }
+  Index lo() const { return part_.lo(comm_.rank()); }
+  Index hi() const { return part_.hi(comm_.rank()); }
+  Index local_rows() const { return hi() - lo(); }
+  /// Elements of one row of one plane (W, or H * W of a volume).
+  Index row_size() const noexcept {
+    Index n = 1;
+    for (int d = row_dim + 1; d < R; ++d) n *= shape_[std::size_t(d)];
+    return n;
+  }
+  Index planes() const noexcept { return shape_[0] * shape_[1]; }
+  local_type& local() noexcept { return local_; }
+  local_type const& local() const noexcept { return local_; }
+  /// The shape of this rank's local tensor.
+  Shape<R> local_shape() const {
+    Shape<R> s = shape_;
+    s[row_dim] = local_rows();
+    return s;
+  }
+
+  SlabTensor& operator+=(SlabTensor const& o) {
+    require_same_layout(o, "SlabTensor +=");
+    local_ += o.local_;
+    return *this;
+  }
+  SlabTensor& operator-=(SlabTensor const& o) {
+    require_same_layout(o, "SlabTensor -=");
+    local_ -= o.local_;
+    return *this;
+  }
+  SlabTensor& operator*=(T s) {
+    local_ = local_ * s;
+    return *this;
+  }
+  friend SlabTensor operator+(SlabTensor a, SlabTensor const& b) { return a += b; }
+  friend SlabTensor operator-(SlabTensor a, SlabTensor const& b) { return a -= b; }
+  friend SlabTensor operator*(SlabTensor a, T s) { return a *= s; }
+  friend SlabTensor operator*(T s, SlabTensor a) { return a *= s; }
+
+  /// Throws Error unless `o` has this tensor's global shape and partition.
+  void require_same_layout(SlabTensor const& o, char const* what) const {
+    DISTINV_REQUIRE(shape_ == o.shape_, what, ": expected shape ", to_string(shape_), ", got ", to_string(o.shape_));
+    DISTINV_REQUIRE(part_ == o.part_, what, ": expected the row partition ", part_.to_string(), ", got ",
+                    o.part_.to_string());
+  }
+
+ private:
+  void check_layout() const {
+    for (int d = 0; d < R; ++d)
+      DISTINV_REQUIRE(shape_[std::size_t(d)] > 0, "SlabTensor: expected a non-empty shape, got ", to_string(shape_));
+    DISTINV_REQUIRE(part_.ranks() == comm_.size() && part_.rows() == shape_[row_dim],
+                    "SlabTensor: expected a partition of ", shape_[row_dim], " rows over ", comm_.size(),
+                    " ranks, got ", part_.to_string());
+  }
+  /// f(plane, local row 0, pointer to the plane's local rows) for every plane.
+  template <class F>
+  void for_each_plane_row_block(F&& f) {
+    for (Index pl = 0; pl < planes(); ++pl) f(pl, Index(0), local_.data() + pl * local_rows() * row_size());
+  }
+
+  Comm comm_{};
+  Shape<R> shape_{};
+  RowPartition part_{};
+  local_type local_{};
+};
+
+// ---- free functions of a signal, found by ADL; reductions are collectives ---------------------
+
+template <class T, int R, class Comm>
+Shape<R> shape_of(SlabTensor<T, R, Comm> const& x) {
+  return x.shape();
+}
+template <class T, int R, class Comm>
+void require_same_shape(SlabTensor<T, R, Comm> const& a, SlabTensor<T, R, Comm> const& b, char const* what) {
+  a.require_same_layout(b, what);
+}
+template <class T, int R, class Comm>
+SlabTensor<T, R, Comm> zeros_like(SlabTensor<T, R, Comm> const& x) {
+  return SlabTensor<T, R, Comm>::zeros(x.comm(), x.shape(), x.partition());
+}
+template <class T, int R, class Comm>
+SlabTensor<T, R, Comm> filled_like(SlabTensor<T, R, Comm> const& x, T value) {
+  SlabTensor<T, R, Comm> t(x.comm(), x.shape(), x.partition());
+  t.local().setConstant(value);
+  return t;
+}
+
+namespace detail {
+template <class T, int R, class Comm>
+double global_sum(SlabTensor<T, R, Comm> const& x, double local) {
+  x.comm().all_reduce(std::span<double>(&local, 1), ReduceOp::sum);
+  return local;
+}
+}  // namespace detail
+
+/// ⟨a, b⟩ over the whole signal: local sums in double, then one all-reduce.
+template <class T, int R, class Comm>
+double dot(SlabTensor<T, R, Comm> const& a, SlabTensor<T, R, Comm> const& b) {
+  a.require_same_layout(b, "dot");
+  return detail::global_sum(a, distinv::dot(a.local(), b.local()));
+}
+template <class T, int R, class Comm>
+double norm(SlabTensor<T, R, Comm> const& a) {
+  return std::sqrt(dot(a, a));
+}
+template <class T, int R, class Comm>
+double max_abs_diff(SlabTensor<T, R, Comm> const& a, SlabTensor<T, R, Comm> const& b) {
+  a.require_same_layout(b, "max_abs_diff");
+  double m = distinv::max_abs_diff(a.local(), b.local());
+  a.comm().all_reduce(std::span<double>(&m, 1), ReduceOp::max);
+  return m;
+}
+template <class T, int R, class Comm>
+double max_abs(SlabTensor<T, R, Comm> const& a) {
+  double m = distinv::max_abs(a.local());
+  a.comm().all_reduce(std::span<double>(&m, 1), ReduceOp::max);
+  return m;
+}
+/// PSNR over the whole signal (as for host tensors).
+template <class T, int R, class Comm>
+double psnr(SlabTensor<T, R, Comm> const& x, SlabTensor<T, R, Comm> const& ref, double max_value = 1.0) {
+  x.require_same_layout(ref, "psnr");
+  DISTINV_REQUIRE(max_value > 0, "psnr: expected max_value > 0, got ", max_value);
+  double const mse = detail::global_sum(x, sum2(x.local(), ref.local(), distinv::detail::SquaredDifference{})) /
+                     double(numel(x.shape()));
+  if (mse == 0) return std::numeric_limits<double>::infinity();
+  return 10.0 * std::log10(max_value * max_value / mse);
+}
+
+}  // namespace distinv::layout
+
+namespace distinv {
+
+template <class T, int R, class Comm>
+struct signal_traits<layout::SlabTensor<T, R, Comm>> {
+  using tensor_type = layout::SlabTensor<T, R, Comm>;
+  using host_type = Tensor<T, R>;
+  using space_type = device::Host;
+  static constexpr bool on_device = false;
+  static constexpr bool sharded = true;
+
+  /// The whole signal on every rank (a collective).
+  static host_type to_host(tensor_type const& x) { return x.gather(); }
+
+  template <class F>
+  static tensor_type map2(tensor_type const& a, tensor_type const& b, F const& f) {
+    tensor_type out(a.comm(), a.shape(), a.partition());
+    out.local() = signal_traits<host_type>::map2(a.local(), b.local(), f);
+    return out;
+  }
+  /// Σ f(a[i], b[i]) over the whole signal (one all-reduce).
+  template <class F>
+  static double sum2(tensor_type const& a, tensor_type const& b, F const& f) {
+    return layout::detail::global_sum(a, signal_traits<host_type>::sum2(a.local(), b.local(), f));
+  }
+};
+
+/// A signal in the slab layout.
+template <class X>
+concept ShardedSignal = Signal<X> && requires { requires signal_traits<std::remove_cvref_t<X>>::sharded; };
+
+}  // namespace distinv
