@@ -4,6 +4,8 @@
 //   mpiexec -n 2 backend_demo --mpi  MPI ranks
 //   ... --fail-rank R                make rank R throw before its first collective (or every
 //                                    rank with R = -1): shows that nobody is left blocked
+//   ... --skip-rank R                make rank R return without its collectives (ranks that
+//                                    went different ways): the job is aborted, not left hanging
 #include <cstdio>
 #include <chrono>
 #include <cstdlib>
@@ -16,9 +18,10 @@
 #endif
 
 template <class Ctx>
-void report(Ctx& ctx, int fail_rank = -2) {
+void report(Ctx& ctx, int fail_rank = -2, int skip_rank = -2) {
   if (fail_rank == -1 || fail_rank == ctx.rank())
     distinv::fail("backend_demo: rank ", ctx.rank(), " fails on request (--fail-rank)");
+  if (skip_rank == ctx.rank()) return;
   auto const mine = ctx.local_indices(6);
   std::string owned;
   for (auto i : mine) owned += " " + std::to_string(i);
@@ -40,11 +43,12 @@ void report(Ctx& ctx, int fail_rank = -2) {
 int main(int argc, char** argv) try {
   if (argc > 1 && std::strcmp(argv[1], "--mpi") == 0) {
 #ifdef DISTINV_DEMO_MPI
-    int const fail_rank = argc > 3 && std::strcmp(argv[2], "--fail-rank") == 0 ? std::atoi(argv[3]) : -2;
+    auto rank_after = [&](char const* flag) { return argc > 3 && std::strcmp(argv[2], flag) == 0 ? std::atoi(argv[3]) : -2; };
+    int const fail_rank = rank_after("--fail-rank"), skip_rank = rank_after("--skip-rank");
     distinv::launch<distinv::comm::Mpi>(argc, argv, [&](auto& ctx) {
       if (ctx.rank() == 0) std::printf("MPI backend, %d ranks:\n", ctx.world_size());
-      report(ctx, fail_rank);
-    }, {}, std::chrono::seconds(3));
+      report(ctx, fail_rank, skip_rank);
+    }, {}, std::chrono::seconds(3), std::chrono::seconds(3));
     return 0;
 #else
     std::fprintf(stderr, "backend_demo: this build has no MPI backend\n");

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs, with apt-get, the Debian packages distinv's build, tests and demos need, if any is
-# missing. Safe to run again: it does nothing when everything is there.
+# missing, and any extra packages named as arguments (scripts/fuzz.sh: clang, libclang-rt-14-dev).
+# Safe to run again: it does nothing when everything is there.
 set -euo pipefail
 packages=(cmake ninja-build g++ pkg-config libeigen3-dev libtbb-dev libopenmpi-dev openmpi-bin
-          libfftw3-dev doctest-dev libbenchmark-dev libcli11-dev libtomlplusplus-dev libpng-dev)
+          libfftw3-dev doctest-dev libbenchmark-dev libcli11-dev libtomlplusplus-dev libpng-dev "$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -6,10 +6,14 @@
 //   mpiexec -n 2 distinv-pnp --image photo.png
 //   mpiexec -n 2 distinv-pnp --denoiser torch --model drunet.pt --sigma 0.03
 // Writes result.png, result.npy (float, the exact result), montage.png (clean | measurement 1 |
-// reconstruction), convergence.svg and metrics.json into --output. Bad input: one line on stderr, exit code 2.
+// reconstruction), convergence.svg and metrics.json into --output. Bad input: one line on
+// stderr, exit code 2. Before anything large is allocated the ranks check that they were given
+// the same settings, that the run's memory estimate fits the budget and that the output folder
+// can be written (and lock it).
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include "distinv/distinv.hpp"
@@ -27,9 +31,11 @@
 #ifdef DISTINV_DEMO_TORCH  // defined by CMake when distinv::torch (LibTorch) is built
 #include "distinv/torch.hpp"
 #endif
+#include "budget.hpp"
 #include "config.hpp"
 #include "example_support.hpp"
 #include "json.hpp"
+#include "outputs.hpp"
 #include "svg_plot.hpp"
 
 namespace {
@@ -56,10 +62,55 @@ std::vector<distinv::physics::Blur<T>> make_blurs(int n) {
   return ops;
 }
 
+/// The tiles' halo: --receptive-field, or the denoiser's receptive field.
+distinv::Index halo_of(Config const& cfg) {
+  if (cfg.receptive_field >= 0) return cfg.receptive_field;
+  if (cfg.denoiser == "torch") return 32;  // in the model file's metadata, read later; for the estimate only
+  return cfg.denoiser == "wavelet" ? distinv::optim::receptive_field_of(distinv::optim::WaveletDenoiser<T>{})
+                                   : distinv::optim::receptive_field_of(distinv::optim::TVDenoiser<T>{});
+}
+
+/// Ranks of a world of `world` that live in this process.
+template <class Comm>
+int ranks_in_process(int world) {
+  if constexpr (requires { requires Comm::shares_memory; }) return world;
+  return 1;
+}
+
+/// The settings every rank must share: the options and the image (shape and pixels).
+pnp::Fingerprint fingerprint(Config const& cfg, Image const& clean) {
+  auto fp = pnp::fingerprint(cfg);
+  auto const shape = distinv::shape_of(clean);
+  fp.push_back(pnp::fingerprint_of("image shape", shape.data(), sizeof shape));
+  fp.push_back(pnp::fingerprint_of("image pixels", clean.data(), std::size_t(clean.size()) * sizeof(T)));
+  return fp;
+}
+
 /// The SPMD body: the same on every backend.
 template <class Ctx>
-void reconstruct(Ctx& ctx, Config const& cfg, Image const& clean) {
+void reconstruct(Ctx& ctx, Config const& cfg, Image const& clean, pnp::Fingerprint const& fp, pnp::Bytes budget) {
   bool const lead = ctx.rank() == 0;
+  auto const shape = distinv::shape_of(clean);
+  // Every rank must run the same settings on the same image (one all-reduce of hashes).
+  pnp::check_same_on_every_rank(ctx, fp);
+  // The memory estimate against the smallest budget of any rank: the same verdict everywhere.
+  budget = pnp::Bytes(
+      ctx.all_reduce_value(std::int64_t(std::min<pnp::Bytes>(budget, INT64_MAX)), distinv::ReduceOp::min));
+  auto const estimate =
+      pnp::estimate_memory(cfg, shape, ctx.world_size(), ranks_in_process<typename Ctx::comm_type>(ctx.world_size()),
+                           halo_of(cfg));
+  pnp::check_budget(estimate, budget);
+  // The output folder, claimed by rank 0 before the run; a failure there fails every rank.
+  std::optional<pnp::OutputFolder> out;
+  ctx.collectively("preparing the output folder", [&] {
+    if (lead) out.emplace(cfg.output, std::vector<std::string>{"result.png", "result.npy", "montage.png", "convergence.svg",
+                                                               "metrics.json"});
+  });
+  if (lead && ctx.world_size() > cfg.operators)
+    std::fprintf(stderr, "distinv-pnp: warning: %d ranks for %d operators: %d rank(s) own no operator (they still "
+                 "denoise tiles and take part in every collective)\n", ctx.world_size(), cfg.operators,
+                 ctx.world_size() - cfg.operators);
+
   auto ops = make_blurs(cfg.operators);
   for (auto& op : ops) op.set_noise(distinv::physics::GaussianNoise<T>{T(cfg.noise)});
   distinv::physics::StackedLinearPhysics<distinv::physics::Blur<T>> stack(ops);
@@ -110,12 +161,9 @@ void reconstruct(Ctx& ctx, Config const& cfg, Image const& clean) {
       objectives.push_back(it.objective);
     }
     double const psnr_result = distinv::io::psnr(res.x, clean);
-    namespace fs = std::filesystem;
-    fs::path const out(cfg.output);
-    fs::create_directories(out);
-    distinv::io::write_png(out / "result.png", res.x);
-    distinv::io::write_npy(out / "result.npy", res.x);
-    distinv::io::write_png(out / "montage.png", distinv::io::montage<T>({clean, y[0], res.x}));
+    distinv::io::write_png(out->file("result.png"), res.x);
+    distinv::io::write_png(out->file("montage.png"), distinv::io::montage<T>({clean, y[0], res.x}));
+    distinv::io::write_npy(out->file("result.npy"), res.x);
     pnp::SvgPlot plot;
     plot.set_title("distinv-pnp: " + cfg.algorithm + " + " + cfg.denoiser + ", " + std::to_string(ctx.world_size()) +
                    " rank(s)");
@@ -125,7 +173,7 @@ void reconstruct(Ctx& ctx, Config const& cfg, Image const& clean) {
     plot.set_log_y(true, pnp::YAxis::right);
     plot.add_series("PSNR (dB)", iters, psnrs);
     plot.add_series("data fidelity", iters, objectives, pnp::YAxis::right);
-    plot.write(out / "convergence.svg");
+    plot.write(out->file("convergence.svg"));
     pnp::JsonWriter json;
     json.add("backend", std::string(Ctx::comm_type::name()))
         .add("ranks", ctx.world_size())
@@ -140,11 +188,12 @@ void reconstruct(Ctx& ctx, Config const& cfg, Image const& clean) {
         .add("psnr_result_db", psnr_result)
         .add("seconds_per_iteration", total / std::max<std::size_t>(1, res.history.size()))
         .add("psnr_per_iteration_db", psnrs);
-    json.write(out / "metrics.json");
+    json.write(out->file("metrics.json"));
+    out->commit();
     if (!cfg.quiet)
       std::printf("  result: PSNR %.2f dB (+%.2f dB over measurement 1), %.3f s per iteration; wrote %s\n",
                   psnr_result, psnr_result - psnr_measurement, total / std::max<std::size_t>(1, res.history.size()),
-                  (out / "{result.png, result.npy, montage.png, convergence.svg, metrics.json}").string().c_str());
+                  (out->folder() / "{result.png, result.npy, montage.png, convergence.svg, metrics.json}").string().c_str());
   };
   distinv::tiling::with_strategy(cfg.strategy, [&]<class Strategy>() {
     if (cfg.denoiser == "torch") {
@@ -163,14 +212,20 @@ void reconstruct(Ctx& ctx, Config const& cfg, Image const& clean) {
   });
 }
 
-Image load(Config const& cfg) {
-  return distinv::examples::load_image(cfg.image, cfg.size, /*enlarge=*/false);
+Image load(Config const& cfg, pnp::Bytes budget) {
+  return distinv::examples::load_image(cfg.image, cfg.size, /*enlarge=*/false,
+                                       distinv::io::PngLimits{.max_bytes = std::size_t(budget / 4)});  // and its RGB copy
 }
 
-bool under_mpiexec() {
-  for (char const* v : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK", "MPI_LOCALNRANKS"})
-    if (std::getenv(v)) return true;
-  return false;
+/// The number of processes mpiexec started (0: not under mpiexec; -1: under it, count unknown),
+/// and how many of them share this machine.
+std::pair<int, int> mpiexec_processes() {
+  auto number = [](char const* v) { return std::getenv(v) ? std::atoi(std::getenv(v)) : 0; };
+  int const world = number("OMPI_COMM_WORLD_SIZE") ? number("OMPI_COMM_WORLD_SIZE") : number("PMI_SIZE");
+  int const local = number("OMPI_COMM_WORLD_LOCAL_SIZE") ? number("OMPI_COMM_WORLD_LOCAL_SIZE") : number("MPI_LOCALNRANKS");
+  if (world > 0) return {world, local > 0 ? local : world};
+  if (std::getenv("PMIX_RANK") || std::getenv("MPI_LOCALNRANKS")) return {-1, std::max(local, 1)};
+  return {0, 1};
 }
 
 }  // namespace
@@ -178,11 +233,31 @@ bool under_mpiexec() {
 int main(int argc, char** argv) {
   Config cfg;
   Image clean;
+  pnp::Bytes budget = 0;
+  pnp::Fingerprint fp;
+  std::string backend;
   try {
     cfg = pnp::parse(argc, argv);
     DISTINV_REQUIRE(with_torch || cfg.denoiser != "torch", "--denoiser torch: this distinv-pnp was built without ",
                     "LibTorch (run scripts/install-torch.sh, then configure and build again)");
-    clean = load(cfg);
+    auto const [mpi_world, mpi_local] = mpiexec_processes();
+    backend = cfg.backend;
+    if (backend == "auto") backend = cfg.threads > 0 ? "threads" : mpi_world != 0 ? "mpi" : "single";
+    // N copies of a one-process run would all write into the same folder.
+    DISTINV_REQUIRE(backend == "mpi" || mpi_world == 0 || mpi_world == 1, "--backend ", backend,
+                    cfg.threads > 0 ? " (--threads)" : "", " under mpiexec with ",
+                    mpi_world > 0 ? std::to_string(mpi_world) : std::string("several"),
+                    " processes would run that many independent copies; drop --threads/--backend, or run without "
+                    "mpiexec");
+    budget = pnp::memory_budget(cfg, backend == "mpi" ? mpi_local : 1);
+    if (cfg.image.empty()) {  // the built-in image's size is known before it exists
+      int const world = backend == "threads" ? std::max(1, cfg.threads) : backend == "mpi" ? std::max(1, mpi_world) : 1;
+      pnp::check_budget(pnp::estimate_memory(cfg, {1, 3, cfg.size, cfg.size}, world,
+                                             backend == "threads" ? world : 1, halo_of(cfg)),
+                        budget);
+    }
+    clean = load(cfg, budget);
+    fp = fingerprint(cfg, clean);
   } catch (CLI::ParseError const& e) {
     std::fprintf(stderr, "distinv-pnp: %s\n", e.what());
     return 2;
@@ -190,12 +265,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "distinv-pnp: %s\n", e.what());
     return 2;
   }
-  std::string backend = cfg.backend;
-  if (backend == "auto") backend = cfg.threads > 0 ? "threads" : under_mpiexec() ? "mpi" : "single";
   try {
     distinv::examples::launch_selected(argc, argv, backend == "mpi", backend == "threads" ? std::max(1, cfg.threads) : 0,
-                                       [&](auto& ctx) { reconstruct(ctx, cfg, clean); },
-                                       distinv::ContextOptions{.seed = cfg.seed});
+                                       [&](auto& ctx) { reconstruct(ctx, cfg, clean, fp, budget); },
+                                       distinv::ContextOptions{.seed = cfg.seed, .warn_idle = false});
   } catch (std::exception const& e) {
     std::fprintf(stderr, "distinv-pnp: %s\n", e.what());
     return 2;

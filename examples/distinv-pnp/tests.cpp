@@ -1,14 +1,23 @@
 // distinv-pnp helpers: SVG plots (svg_plot.hpp) and JSON metric files (json.hpp): document structure, series
-// and polyline points, round ticks, escaping, null for non-finite numbers, atomic writes.
+// and polyline points, round ticks, escaping, null for non-finite numbers, atomic writes; the
+// options (config.hpp): TOML ranges, keys, spellings, non-finite numbers, agreement between
+// ranks; the memory budget (budget.hpp); the output folder (outputs.hpp): lock, staging, commit.
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <cmath>
 #include <fstream>
+#include <functional>
 #include <limits>
 #include <string>
 #include <vector>
 
+#include "budget.hpp"
+#include "config.hpp"
+#include "distinv/distinv.hpp"
+#include "distinv/io/files.hpp"
 #include "json.hpp"
+#include "outputs.hpp"
 #include "svg_plot.hpp"
 #include "io_temp_dir.hpp"
 
@@ -169,4 +178,255 @@ TEST_CASE("json: escaping, null for non-finite numbers, arrays, atomic write") {
   CHECK(file_text(dir / "metrics.json") == s);
   CHECK_THROWS_AS(j.write(dir / "missing" / "m.json"), Error);
   CHECK(dir.count() == 1);
+}
+
+// --- configuration (config.hpp): command line, TOML file, ranges, agreement between ranks ---
+
+namespace {
+
+/// parse() over a command line given as words (argv[0] added).
+pnp::Config parse_words(std::vector<std::string> words) {
+  words.insert(words.begin(), "distinv-pnp");
+  std::vector<char*> argv;
+  for (auto& w : words) argv.push_back(w.data());
+  return pnp::parse(int(argv.size()), argv.data());
+}
+
+/// parse() of `--config <file>` with the file holding `text`, plus `more` words.
+pnp::Config parse_toml(TempDir const& dir, std::string const& text, std::vector<std::string> more = {}) {
+  auto const file = dir / "options.toml";
+  std::ofstream(file) << text;
+  more.insert(more.begin(), {"--config", file.string()});
+  return parse_words(more);
+}
+
+std::string error_of(std::function<void()> const& f) {
+  try {
+    f();
+  } catch (std::exception const& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("config: TOML integers are range-checked before narrowing") {
+  TempDir dir("pnp_toml_int");
+  CHECK(parse_toml(dir, "operators = 5\nthreads = 3\nseed = 7\n").operators == 5);
+  // 4294967297 = 2^32 + 1 would narrow to 1 operator, 4294967298 to 2 threads.
+  CHECK(error_of([&] { parse_toml(dir, "operators = 4294967297\n"); }).find(
+            "key 'operators': expected an integer in [1, 1048576], got 4294967297") != std::string::npos);
+  CHECK(error_of([&] { parse_toml(dir, "threads = 4294967298\n"); }).find("key 'threads': expected an integer in") !=
+        std::string::npos);
+  CHECK(error_of([&] { parse_toml(dir, "operators = 99999999999\n"); }).find("got 99999999999") != std::string::npos);
+  CHECK(error_of([&] { parse_toml(dir, "seed = -1\n"); }).find("key 'seed'") != std::string::npos);
+  CHECK(error_of([&] { parse_toml(dir, "size = 9223372036854775807\n"); }).find("key 'size'") != std::string::npos);
+  CHECK(error_of([&] { parse_toml(dir, "operators = 2.5\n"); }).find("wrong type (expected an integer)") !=
+        std::string::npos);
+  // The command line too: out of range, and out of the field's type (CLI11's own check).
+  CHECK(error_of([] { parse_words({"--operators", "0"}); }).find("--operators: expected an integer in") !=
+        std::string::npos);
+  CHECK_THROWS_AS(parse_words({"--operators", "4294967297"}), CLI::ParseError);
+}
+
+TEST_CASE("config: unknown keys, sections and arrays are refused with the known keys") {
+  TempDir dir("pnp_toml_keys");
+  std::string const unknown = error_of([&] { parse_toml(dir, "iteration = 5\n"); });
+  CHECK(unknown.find("unknown key 'iteration'") != std::string::npos);
+  CHECK(unknown.find("known keys: image, size, operators, noise, iterations,") != std::string::npos);
+  CHECK(unknown.find("memory-limit") != std::string::npos);
+  CHECK(error_of([&] { parse_toml(dir, "[solver]\niterations = 5\n"); }).find("unknown key 'solver' (a section)") !=
+        std::string::npos);
+  CHECK(error_of([&] { parse_toml(dir, "[iterations]\nn = 5\n"); }).find("key 'iterations' is a table") !=
+        std::string::npos);
+  CHECK(error_of([&] { parse_toml(dir, "sigma = [0.1, 0.2]\n"); }).find("key 'sigma' is a array") !=
+        std::string::npos);
+  CHECK(error_of([&] { parse_toml(dir, "sigma = \"big\"\n"); }).find("wrong type (expected a number)") !=
+        std::string::npos);
+  CHECK(error_of([&] { parse_toml(dir, "sigma = \n"); }).find("--config '") != std::string::npos);  // syntax
+}
+
+TEST_CASE("config: both spellings of a key are taken, not both at once; the command line wins") {
+  TempDir dir("pnp_toml_spell");
+  auto const a = parse_toml(dir, "patch-size = 64\nstep_scale = 1.5\ninit-iterations = 3\nmemory_limit = \"2G\"\n");
+  CHECK(a.patch_size == 64);
+  CHECK(a.step_scale == 1.5);
+  CHECK(a.init_iterations == 3);
+  CHECK(a.memory_limit == "2G");
+  auto const b = parse_toml(dir, "patch_size = 32\nreceptive-field = 4\n");
+  CHECK(b.patch_size == 32);
+  CHECK(b.receptive_field == 4);
+  CHECK(error_of([&] { parse_toml(dir, "patch-size = 64\npatch_size = 32\n"); })
+            .find("option 'patch-size' given twice (as 'patch-size' and 'patch_size')") != std::string::npos);
+  CHECK(parse_toml(dir, "patch-size = 64\n", {"--patch-size", "16"}).patch_size == 16);
+}
+
+TEST_CASE("config: every option is honoured from the file (quiet, overlap, seed, ...)") {
+  TempDir dir("pnp_toml_all");
+  auto const c = parse_toml(dir,
+                            "image = \"x.png\"\nsize = 0\noperators = 2\nnoise = 0.05\niterations = 3\n"
+                            "algorithm = \"fista\"\ndenoiser = \"wavelet\"\ninit = \"backprojection\"\n"
+                            "init_iterations = 4\nsigma = 0.01\nstep = 0.5\nstep-scale = 1.2\ntol = 1e-4\n"
+                            "patch_size = 40\nreceptive_field = 8\nstrategy = \"basic\"\noverlap = true\n"
+                            "backend = \"threads\"\nthreads = 2\noutput = \"o\"\nseed = 12345\nquiet = true\n"
+                            "memory-limit = \"1.5G\"\n");
+  CHECK(c.image == "x.png");
+  CHECK(c.size == 0);
+  CHECK(c.operators == 2);
+  CHECK(c.noise == 0.05);
+  CHECK(c.iterations == 3);
+  CHECK(c.algorithm == "fista");
+  CHECK(c.denoiser == "wavelet");
+  CHECK(c.init == "backprojection");
+  CHECK(c.init_iterations == 4);
+  CHECK(c.sigma == 0.01);
+  CHECK(c.step == 0.5);
+  CHECK(c.step_scale == 1.2);
+  CHECK(c.tol == 1e-4);
+  CHECK(c.patch_size == 40);
+  CHECK(c.receptive_field == 8);
+  CHECK(c.strategy == "basic");
+  CHECK(c.overlap);
+  CHECK(c.backend == "threads");
+  CHECK(c.threads == 2);
+  CHECK(c.output == "o");
+  CHECK(c.seed == 12345);
+  CHECK(c.quiet);
+  CHECK(c.memory_limit == "1.5G");
+}
+
+TEST_CASE("config: non-finite and out-of-range numbers are refused, from the command line and the file") {
+  TempDir dir("pnp_toml_inf");
+  for (char const* opt : {"--sigma", "--step", "--step-scale", "--noise", "--tol"})
+    for (char const* v : {"inf", "-inf", "nan"})
+      CHECK(error_of([&] { parse_words({opt, v}); }).find(std::string(opt) + ": expected a finite number") !=
+            std::string::npos);
+  CHECK(error_of([&] { parse_toml(dir, "sigma = inf\n"); }).find("--sigma: expected a finite number >= 0") !=
+        std::string::npos);
+  CHECK(error_of([&] { parse_toml(dir, "step-scale = 0\n"); }).find("--step-scale: expected a finite number > 0") !=
+        std::string::npos);
+  CHECK(error_of([&] { parse_words({"--noise", "-0.1"}); }).find("--noise: expected a finite number >= 0") !=
+        std::string::npos);
+  CHECK(error_of([] { parse_words({"--size", "4294967296"}); }).find("--size: expected an integer in [0, 1048576]") !=
+        std::string::npos);
+  CHECK(error_of([] { parse_words({"--size", "8"}); }).find("at least 16 for the built-in image") != std::string::npos);
+  CHECK(parse_words({"--size", "0", "--image", "x.png"}).size == 0);
+}
+
+TEST_CASE("config: a folder, or a missing file, given as --config") {
+  TempDir dir("pnp_toml_dir");
+  CHECK(error_of([&] { parse_words({"--config", dir.path().string()}); }).find("not a regular file") !=
+        std::string::npos);
+  CHECK(error_of([&] { parse_words({"--config", (dir / "missing.toml").string()}); }).find("no such file") !=
+        std::string::npos);
+}
+
+TEST_CASE("config: ranks that disagree throw the same Error on every rank, naming the options") {
+  pnp::Config const base;
+  for (int differing : {0, 1}) {
+    std::atomic<int> errors = 0;
+    std::vector<std::string> messages(3);
+    launch<comm::Threads>(3, [&](auto& ctx) {
+      pnp::Config c = base;
+      if (ctx.rank() == 2 && differing) c.patch_size = 64, c.seed = 9;
+      c.output = "rank" + std::to_string(ctx.rank());  // may differ: only rank 0 writes
+      c.quiet = ctx.rank() > 0;
+      try {
+        pnp::check_same_on_every_rank(ctx, pnp::fingerprint(c));
+      } catch (Error const& e) {
+        ++errors;
+        messages[std::size_t(ctx.rank())] = e.what();
+      }
+    });
+    if (!differing) {
+      CHECK(errors == 0);
+      continue;
+    }
+    CHECK(errors == 3);
+    for (auto const& m : messages)
+      CHECK(m == "distinv: the ranks were started with different settings (--patch-size, --seed): give every rank "
+                 "the same options and image");
+  }
+}
+
+// --- memory budget (budget.hpp) ---
+
+TEST_CASE("budget: --memory-limit sizes, the available memory, the estimate") {
+  CHECK(!pnp::parse_memory_limit("auto"));
+  CHECK(*pnp::parse_memory_limit("123") == 123);
+  CHECK(*pnp::parse_memory_limit("64K") == 64 * 1024);
+  CHECK(*pnp::parse_memory_limit("1.5G") == std::uint64_t(1.5 * 1024 * 1024 * 1024));
+  CHECK(*pnp::parse_memory_limit("2 TB") == std::uint64_t(2) << 40);
+  for (char const* bad : {"", "0", "-1G", "12Q", "G", "1e400", "nan", "1G extra", "99999999T"})
+    CHECK_THROWS_AS(pnp::parse_memory_limit(bad), Error);
+  CHECK(pnp::available_memory() > (std::uint64_t(16) << 20));
+  pnp::Config c;
+  auto const e1 = pnp::estimate_memory(c, {1, 3, 512, 512}, 1, 1, 50);
+  auto const e4 = pnp::estimate_memory(c, {1, 3, 512, 512}, 4, 4, 50);
+  CHECK(e4.total > e1.total);  // four ranks in one process hold more than one
+  c.operators = 24;
+  CHECK(pnp::estimate_memory(c, {1, 3, 512, 512}, 1, 1, 50).total > e1.total + 20 * 3 * 512 * 512 * 4);
+  c.operators = 3;
+  c.patch_size = 1;  // every pixel a tile with a 50-pixel halo
+  CHECK(pnp::estimate_memory(c, {1, 3, 512, 512}, 1, 1, 50).total > (std::uint64_t(32) << 30));
+  CHECK_NOTHROW(pnp::check_budget(e1, e1.total));
+  CHECK_THROWS_WITH_AS(pnp::check_budget(e1, e1.total - 1), doctest::Contains("more than the limit of"), Error);
+  // Sides at the top of their range: the estimate saturates rather than wraps round.
+  c.patch_size = 1;
+  auto const huge = pnp::estimate_memory(c, {1, 3, pnp::max_side, pnp::max_side}, 4096, 4096, pnp::max_side);
+  CHECK(huge.total == ~std::uint64_t(0));
+  CHECK_THROWS_WITH_AS(pnp::check_budget(huge, std::uint64_t(1) << 50), doctest::Contains("more than 2^64 bytes"),
+                       Error);
+}
+
+// --- the output folder (outputs.hpp) ---
+
+TEST_CASE("outputs: the folder is claimed before the run and filled all at once at its end") {
+  namespace fs = std::filesystem;
+  TempDir dir("pnp_out");
+  std::vector<std::string> const names{"a.txt", "b.txt"};
+  auto const target = dir / "run" / "out";
+  {
+    pnp::OutputFolder out(target, names);
+    CHECK(fs::is_directory(target));
+    // A second run into the same folder is refused while the first holds it.
+    CHECK_THROWS_WITH_AS(pnp::OutputFolder(target, names), doctest::Contains("is in use by another distinv-pnp run"),
+                         Error);
+    io::write_file_atomic(out.file("a.txt"), "new a");
+    io::write_file_atomic(out.file("b.txt"), "new b");
+    CHECK(!fs::exists(target / "a.txt"));  // nothing in place before commit
+    out.commit();
+  }
+  CHECK(file_text(target / "a.txt") == "new a");
+  CHECK(file_text(target / "b.txt") == "new b");
+  std::size_t entries = 0;
+  for ([[maybe_unused]] auto const& e : fs::directory_iterator(target)) ++entries;
+  CHECK(entries == 2);  // no lock, no staging folder left
+  {  // A failed run (no commit): the older outputs stay as they were, nothing else is left.
+    pnp::OutputFolder out(target, names);
+    io::write_file_atomic(out.file("a.txt"), "half");
+  }
+  CHECK(file_text(target / "a.txt") == "new a");
+  entries = 0;
+  for ([[maybe_unused]] auto const& e : fs::directory_iterator(target)) ++entries;
+  CHECK(entries == 2);
+  {  // A failed run into a new folder removes the folders it made.
+    pnp::OutputFolder out(dir / "fresh" / "deeper", names);
+    CHECK(fs::is_directory(dir / "fresh" / "deeper"));
+  }
+  CHECK(!fs::exists(dir / "fresh"));
+  // Obstacles: a file where the folder goes, a folder where an output goes.
+  std::ofstream(dir / "file") << "x";
+  CHECK_THROWS_WITH_AS(pnp::OutputFolder(dir / "file", names), doctest::Contains("cannot create the folder"), Error);
+  CHECK_THROWS_WITH_AS(pnp::OutputFolder(dir / "file" / "sub", names), doctest::Contains("cannot create the folder"),
+                       Error);
+  fs::create_directories(dir / "blocked" / "b.txt");
+  CHECK_THROWS_WITH_AS(pnp::OutputFolder(dir / "blocked", names),
+                       doctest::Contains("cannot write 'b.txt' there: a folder of that name is in the way"), Error);
+  CHECK(!fs::exists(dir / "blocked" / pnp::OutputFolder::lock_name));
+  // A staging folder left by a killed run is cleared by the next one.
+  fs::create_directories(target / (std::string(pnp::OutputFolder::staging_prefix) + "999999"));
+  { pnp::OutputFolder out(target, names); }
+  CHECK(!fs::exists(target / (std::string(pnp::OutputFolder::staging_prefix) + "999999")));
 }

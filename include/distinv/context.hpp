@@ -99,17 +99,20 @@ class DistributedContext {
   /// of the message on failure). Use around local work that may fail before a collective.
   template <class F>
   auto collectively(char const* what, F&& f) const {
-    std::string message;
-    auto fail_here = [&](std::exception const& e) { message = e.what(); };
+    // Failure is the flag, not a non-empty message: an exception whose what() is "" fails too.
+    std::optional<std::string> failure;
+    auto fail_here = [&](std::exception const& e) {
+      failure = *e.what() ? std::string(e.what()) : std::string("an exception with an empty message");
+    };
     if constexpr (std::is_void_v<decltype(f())>) {
       try {
         f();
       } catch (std::exception const& e) {
         fail_here(e);
       } catch (...) {
-        message = "unknown exception";
+        failure = "unknown exception";
       }
-      agree(what, message);
+      agree(what, failure);
     } else {
       std::optional<decltype(f())> result;
       try {
@@ -117,9 +120,9 @@ class DistributedContext {
       } catch (std::exception const& e) {
         fail_here(e);
       } catch (...) {
-        message = "unknown exception";
+        failure = "unknown exception";
       }
-      agree(what, message);
+      agree(what, failure);
       return std::move(*result);
     }
   }
@@ -137,10 +140,10 @@ class DistributedContext {
   }
 
  private:
-  void agree(char const* what, std::string const& message) const {
-    std::int64_t first = message.empty() ? std::int64_t(world_size()) : std::int64_t(rank());
+  void agree(char const* what, std::optional<std::string> const& failure) const {
+    std::int64_t first = failure ? std::int64_t(rank()) : std::int64_t(world_size());
     comm_.all_reduce(std::span<std::int64_t>(&first, 1), ReduceOp::min);
-    if (first < world_size()) fail_from(int(first), what, message);
+    if (first < world_size()) fail_from(int(first), what, failure ? *failure : std::string());
   }
 
   Comm comm_;

@@ -3,7 +3,8 @@
 //   launch<comm::SingleProcess>(fn);     launch<comm::Threads>(4, fn);
 //   launch<comm::Mpi>(argc, argv, fn);   (distinv/mpi.hpp)
 // `fn(ctx)` receives this rank's DistributedContext. With threads, an exception on any rank
-// releases the others and the first real failure is rethrown to the caller of launch.
+// releases the others and the first real failure is rethrown to the caller of launch; a rank
+// thread that cannot be started releases the ranks already running and throws Error.
 #include <concepts>
 #include <exception>
 #include <mutex>
@@ -48,7 +49,15 @@ void launch(int num_ranks, F&& fn, ContextOptions options = {}) {
   {
     std::vector<std::jthread> ranks;
     ranks.reserve(std::size_t(num_ranks - 1));
-    for (int r = 1; r < num_ranks; ++r) ranks.emplace_back(body, r);
+    try {
+      for (int r = 1; r < num_ranks; ++r) ranks.emplace_back(body, r);
+    } catch (std::exception const& e) {  // std::system_error: no more threads (or stack memory)
+      world->abort();                    // the started ranks leave their collectives
+      int const started = int(ranks.size());
+      ranks.clear();                     // and are joined
+      fail("launch<Threads>: could not start rank ", started + 1, " of ", num_ranks, " as a thread (", e.what(),
+           "); ask for fewer ranks");
+    }
     body(0);
   }
   if (first) std::rethrow_exception(first);

@@ -2,6 +2,7 @@
 #include <numeric>
 
 #include "backends.hpp"
+#include "distinv/distributed/detail/agreed_sum.hpp"
 
 using namespace distinv;
 using distinv::testing::for_each_backend;
@@ -132,3 +133,64 @@ TEST_CASE("collectively: a failure on one rank is an Error on every rank, no han
     ctx.barrier();
   });
 }
+
+TEST_CASE("collectively: an exception with an empty message is still a failure on every rank") {
+  struct Silent : std::exception {
+    char const* what() const noexcept override { return ""; }
+  };
+  for_each_backend([](auto& ctx) {
+    int const bad = ctx.world_size() - 1;
+    std::string message;
+    try {
+      ctx.collectively("a silent step", [&] {
+        if (ctx.rank() == bad) throw Silent();
+      });
+    } catch (Error const& e) {
+      message = e.what();
+    }
+    CHECK(message == "distinv: a silent step failed on rank " + std::to_string(bad) +
+                         ": an exception with an empty message");
+    // With a result: no empty optional is dereferenced, every rank throws.
+    CHECK_THROWS_WITH_AS(ctx.collectively("a silent value",
+                                          [&] {
+                                            if (ctx.rank() == bad) throw Silent();
+                                            return 1;
+                                          }),
+                         ("distinv: a silent value failed on rank " + std::to_string(bad) +
+                          ": an exception with an empty message").c_str(),
+                         Error);
+    ctx.barrier();
+  });
+}
+
+TEST_CASE("agreed_sum: an exception with an empty message on one rank is an Error on every rank") {
+  struct Silent : std::exception {
+    char const* what() const noexcept override { return ""; }
+  };
+  for_each_backend([](auto& ctx) {
+    int const bad = ctx.world_size() - 1;
+    auto local = [&]() -> std::optional<Tensor4<double>> {
+      if (ctx.rank() == bad) throw Silent();
+      return zeros_of<Tensor4<double>>(Shape<4>{1, 1, 2, 2});
+    };
+    CHECK_THROWS_WITH_AS(distinv::detail::agreed_sum<Tensor4<double>>(ctx, "a sum", local),
+                         ("distinv: a sum failed on rank " + std::to_string(bad) + ": unknown error").c_str(), Error);
+    ctx.barrier();
+  });
+}
+
+#ifdef DISTINV_TESTING_MPI
+TEST_CASE("mpi: the backend's communicators return errors, which become distinv::Error") {
+  comm::Mpi const m(MPI_COMM_WORLD);
+  MPI_Errhandler handler = MPI_ERRHANDLER_NULL;
+  REQUIRE(MPI_Comm_get_errhandler(m.native(), &handler) == MPI_SUCCESS);
+  CHECK(handler == MPI_ERRORS_RETURN);
+  MPI_Errhandler_free(&handler);
+  // An invalid datatype: the default handler would abort the job; here the call returns.
+  double v = 1;
+  int const code = MPI_Allreduce(MPI_IN_PLACE, &v, 1, MPI_DATATYPE_NULL, MPI_SUM, m.native());
+  CHECK(code != MPI_SUCCESS);
+  CHECK_THROWS_WITH_AS(comm::detail::check(code, "MPI_Allreduce"), doctest::Contains("MPI_Allreduce failed: "), Error);
+  m.barrier();
+}
+#endif

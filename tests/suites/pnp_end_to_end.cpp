@@ -91,3 +91,32 @@ TEST_CASE("solvers: PGD, FISTA and HQS improve on the measurement; options are c
     CHECK(no_prior.prior == nullptr);
   }, {2});
 }
+
+TEST_CASE("solvers: an iterate that stops being finite is an Error naming the iteration, on every rank") {
+  auto const clean = io::test_image<float>(64, 64, 1);
+  distinv::testing::for_each_backend([&](auto& ctx) {
+    std::vector<physics::Blur<float>> ops;
+    for (double s : {1.0, 2.0}) ops.emplace_back(physics::gaussian_blur<float>(s), physics::Padding::circular);
+    physics::StackedLinearPhysics<physics::Blur<float>> stack(ops);
+    auto const y = distribute(stack, ctx).forward(clean);
+    auto b = make_distrib_bundle(ctx, FactoryConfig{stack, y}, shape_of(clean), optim::PnP{optim::TVDenoiser<float>{}},
+                                 TilingConfig{.patch_size = 32});
+    b.signal.update_(y[0]);
+    // A step 1e30 times too large: |x| grows by ~1e30 per iteration and overflows float.
+    std::string message;
+    try {
+      optim::pnp_pgd(b, {.max_iter = 10, .step = 1e30, .sigma = 0.01});
+    } catch (Error const& e) {
+      message = e.what();
+    }
+    CHECK(message.find("solver: the iterate stopped being finite at iteration ") != std::string::npos);
+    // A non-finite measurement: the objective (tracked) is caught at iteration 1.
+    auto bad = y;
+    bad[0](0, 0, 3, 3) = std::numeric_limits<float>::infinity();
+    auto c = make_distrib_bundle(ctx, FactoryConfig{stack, bad}, shape_of(clean), optim::PnP{optim::TVDenoiser<float>{}},
+                                 TilingConfig{.patch_size = 32});
+    c.signal.update_(y[0]);
+    CHECK_THROWS_WITH_AS(optim::fista(c, {.max_iter = 5, .step = 0.5, .sigma = 0.01, .track_objective = true}),
+                         doctest::Contains("stopped being finite at iteration 1"), Error);
+  }, {2});
+}

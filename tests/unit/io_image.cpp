@@ -180,3 +180,10 @@ TEST_CASE_TEMPLATE("montage, to_rgb, clamp01, normalize_minmax", T, float, doubl
   flatc.setConstant(T(3));
   CHECK(max_abs(io::normalize_minmax(flatc)) == 0);
 }
+
+TEST_CASE("test_image: sizes whose byte count overflows are an Error, not a wrapped allocation") {
+  // 2^32 x 2^32 x 3 elements wrap round a 64-bit count; 2^62 x 16 x 3 too.
+  CHECK_THROWS_WITH_AS(io::test_image<float>(Index(1) << 32, Index(1) << 32), doctest::Contains("overflows"), Error);
+  CHECK_THROWS_WITH_AS(io::test_image<float>(Index(1) << 62, 16), doctest::Contains("overflows"), Error);
+  CHECK_THROWS_AS(io::test_image<double>(std::numeric_limits<Index>::max(), 16, 1), Error);
+}

@@ -156,3 +156,23 @@ TEST_CASE("npy: errors for dtype, rank, order, magic and size") {
   CHECK_THROWS_AS(io::write_npy(dir / "nowhere" / "x.npy", x), Error);
   CHECK(!std::filesystem::exists(dir / "nowhere"));
 }
+
+TEST_CASE("npy: decoding from memory checks the header against the bytes before allocating") {
+  Tensor<float, 2> x(2, 3);
+  for (Index i = 0; i < x.size(); ++i) x.data()[i] = float(i) / 7;
+  TempDir dir("npy_mem");
+  io::write_npy(dir / "x.npy", x);
+  std::ifstream in(dir / "x.npy", std::ios::binary);
+  std::vector<unsigned char> const bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  CHECK(max_abs_diff((io::decode_npy<float, 2>(bytes, "x")), x) == 0);
+  // A shape of 2^40 x 2^40 elements: refused as too large, not wrapped to a small count.
+  std::string const dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (1099511627776, 1099511627776), }";
+  std::vector<unsigned char> huge{0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, static_cast<unsigned char>(dict.size()), 0};
+  huge.insert(huge.end(), dict.begin(), dict.end());
+  CHECK_THROWS_WITH_AS((io::decode_npy<float, 2>(huge, "huge")), doctest::Contains("overflows"), Error);
+  // A header longer than the data; one cut short.
+  std::vector<unsigned char> longer{0x93, 'N', 'U', 'M', 'P', 'Y', 2, 0, 0xff, 0xff, 0xff, 0x7f, '{'};
+  CHECK_THROWS_WITH_AS((io::decode_npy<double, 1>(longer, "longer")), doctest::Contains("truncated header"), Error);
+  CHECK_THROWS_AS((io::decode_npy<float, 2>(std::span(bytes).first(bytes.size() - 1), "cut")), Error);
+  CHECK_THROWS_AS((io::decode_npy<float, 2>(std::span(bytes).first(9), "cut9")), Error);
+}

@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <fstream>
 #include <random>
@@ -23,7 +24,7 @@ namespace {
 // packed samples; palette / trns are optional. setjmp frame with trivial locals only.
 bool write_raw_png(char const* path, png_uint_32 width, png_uint_32 height, int depth, int color,
                    png_bytepp rows, png_colorp palette, int num_palette, png_bytep trns, int num_trns,
-                   png_color_16p trns_colour) {
+                   png_color_16p trns_colour, int interlace = PNG_INTERLACE_NONE) {
   std::FILE* f = std::fopen(path, "wb");
   if (!f) return false;
   png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
@@ -34,8 +35,9 @@ bool write_raw_png(char const* path, png_uint_32 width, png_uint_32 height, int 
     return false;
   }
   png_init_io(png, f);
-  png_set_IHDR(png, info, width, height, depth, color, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
+  png_set_IHDR(png, info, width, height, depth, color, interlace, PNG_COMPRESSION_TYPE_DEFAULT,
                PNG_FILTER_TYPE_DEFAULT);
+  png_set_compression_level(png, 9);
   if (palette) png_set_PLTE(png, info, palette, num_palette);
   if (trns || trns_colour) png_set_tRNS(png, info, trns, num_trns, trns_colour);
   png_write_info(png, info);
@@ -249,5 +251,60 @@ TEST_CASE("png: write errors leave no file behind") {
   io::write_png(p, ok);
   CHECK(max_abs(io::read_png<double>(p)) == 1.0);
   CHECK(dir.count() == 3);
+}
+TEST_CASE("png: interlaced (Adam7) images read the same as plain ones") {
+  TempDir dir("png_adam7");
+  png_uint_32 const W = 13, H = 11;
+  std::vector<unsigned char> rgb(W * H * 3);
+  for (std::size_t k = 0; k < rgb.size(); ++k) rgb[k] = static_cast<unsigned char>((k * 53 + 7) % 256);
+  auto rows = row_pointers(rgb, H);
+  auto const plain = dir / "plain.png", adam7 = dir / "adam7.png";
+  REQUIRE(write_raw_png(plain.string().c_str(), W, H, 8, PNG_COLOR_TYPE_RGB, rows.data(), nullptr, 0, nullptr, 0,
+                        nullptr));
+  REQUIRE(write_raw_png(adam7.string().c_str(), W, H, 8, PNG_COLOR_TYPE_RGB, rows.data(), nullptr, 0, nullptr, 0,
+                        nullptr, PNG_INTERLACE_ADAM7));
+  Tensor4<float> const a = io::read_png<float>(plain), b = io::read_png<float>(adam7);
+  REQUIRE(shape_of(a) == Shape<4>{1, 3, Index(H), Index(W)});
+  CHECK(max_abs_diff(a, b) == 0);
+  CHECK(double(a(0, 2, 10, 12)) == doctest::Approx(rgb[(10 * W + 12) * 3 + 2] / 255.0));
+}
+
+TEST_CASE("png: headers are checked against the data and the limits before any pixel buffer") {
+  TempDir dir("png_bounds");
+  // A valid image that compresses about as far as deflate goes (all zeros: ~1000:1) reads.
+  png_uint_32 const W = 2048, H = 2048;
+  std::vector<unsigned char> zero(std::size_t(W) * H, 0);
+  auto rows = row_pointers(zero, H);
+  auto const flat = dir / "flat.png";
+  REQUIRE(write_raw_png(flat.string().c_str(), W, H, 8, PNG_COLOR_TYPE_GRAY, rows.data(), nullptr, 0, nullptr, 0,
+                        nullptr));
+  auto const bytes = file_bytes(flat);
+  MESSAGE("2048² zeros: " << bytes.size() << " bytes, ratio " << double(W) * H / double(bytes.size()) << ":1");
+  CHECK(double(W) * H / double(bytes.size()) > 500);
+  CHECK(io::read_png<float>(flat).dimension(2) == 2048);
+  CHECK(max_abs_diff(io::decode_png<float>(bytes, "flat"), io::read_png<float>(flat)) == 0);
+
+  // The same file with a height 64 times larger (IHDR and its CRC rewritten) claims more
+  // pixel data than its bytes can hold: refused before 256 MB are allocated.
+  auto forged = bytes;
+  png_uint_32 const big = H * 64;
+  for (int k = 0; k < 4; ++k) forged[20 + std::size_t(k)] = static_cast<unsigned char>(big >> (24 - 8 * k));
+  std::uint32_t crc = 0xffffffffu;  // CRC-32 of the chunk type and data, as PNG stores it
+  for (std::size_t i = 12; i < 29; ++i) {
+    crc ^= forged[i];
+    for (int b = 0; b < 8; ++b) crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
+  }
+  crc ^= 0xffffffffu;
+  for (int k = 0; k < 4; ++k) forged[29 + std::size_t(k)] = static_cast<unsigned char>(crc >> (24 - 8 * k));
+  CHECK_THROWS_WITH_AS(io::decode_png<float>(forged, "forged"),
+                       doctest::Contains("'forged' claims 2048 x 131072 pixels (268435456 bytes of pixel data), more "
+                                         "than its"),
+                       Error);
+  // The limits: on the decoded tensor (2048² floats = 16 MiB) and on the file.
+  CHECK_THROWS_WITH_AS(io::read_png<float>(flat, {.max_bytes = std::size_t(16) << 20 >> 1}),
+                       doctest::Contains("needs 16777216 bytes decoded, more than the limit of 8388608 bytes"), Error);
+  CHECK_THROWS_WITH_AS(io::read_png<float>(flat, {.max_bytes = 100}), doctest::Contains("bytes, more than the limit of 100"),
+                       Error);
+  CHECK(io::read_png<float>(flat, {.max_bytes = std::size_t(16) << 20}).size() == Index(W) * H);
 }
 #endif  // DISTINV_HAS_PNG

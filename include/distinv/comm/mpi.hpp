@@ -4,7 +4,8 @@
 // MPI_Alltoallv, MPI_Bcast. MPI is initialised by the first Mpi session if nobody has, and finalised only
 // by the session that initialised it. device_aware() tells whether this MPI takes CUDA device
 // pointers (Open MPI's MPIX_Query_cuda_support); device signals then skip host staging.
-// Include through distinv/mpi.hpp.
+// Its communicators return MPI errors (MPI_ERRORS_RETURN) and every call turns an error into
+// distinv::Error, so that distinv's own failure handling runs. Include through distinv/mpi.hpp.
 #include <mpi.h>
 #if __has_include(<mpi-ext.h>)
 #include <mpi-ext.h>
@@ -92,8 +93,8 @@ class Mpi {
     DISTINV_REQUIRE(ready, "Mpi: MPI is not initialised; create a distinv::comm::MpiSession first or use launch");
     comm_ = duplicate(comm);
     agree_ = duplicate(comm);
-    MPI_Comm_rank(*comm_, &rank_);
-    MPI_Comm_size(*comm_, &size_);
+    detail::check(MPI_Comm_rank(*comm_, &rank_), "MPI_Comm_rank");
+    detail::check(MPI_Comm_size(*comm_, &size_), "MPI_Comm_size");
   }
 
   static constexpr std::string_view name() { return "mpi"; }
@@ -175,11 +176,11 @@ class Mpi {
   /// elsewhere" (abort). Runs on its own communicator so it never matches other collectives.
   bool barrier_within(std::chrono::milliseconds timeout) const {
     MPI_Request req;
-    MPI_Ibarrier(*agree_, &req);
+    detail::check(MPI_Ibarrier(*agree_, &req), "MPI_Ibarrier");
     auto const deadline = std::chrono::steady_clock::now() + timeout;
     int done = 0;
     while (!done) {
-      MPI_Test(&req, &done, MPI_STATUS_IGNORE);
+      detail::check(MPI_Test(&req, &done, MPI_STATUS_IGNORE), "MPI_Test");
       if (done) break;
       if (std::chrono::steady_clock::now() > deadline) return false;
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -191,6 +192,7 @@ class Mpi {
   static std::shared_ptr<MPI_Comm> duplicate(MPI_Comm comm) {
     MPI_Comm dup = MPI_COMM_NULL;
     detail::check(MPI_Comm_dup(comm, &dup), "MPI_Comm_dup");
+    detail::check(MPI_Comm_set_errhandler(dup, MPI_ERRORS_RETURN), "MPI_Comm_set_errhandler");
     return std::shared_ptr<MPI_Comm>(new MPI_Comm(dup), [](MPI_Comm* c) {
       int done = 0;
       MPI_Finalized(&done);

@@ -11,6 +11,7 @@
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 
+#include "distinv/core/checked.hpp"
 #include "distinv/core/error.hpp"
 #include "distinv/core/signal.hpp"
 #include "distinv/core/tensor.hpp"
@@ -81,6 +82,7 @@ Tensor4<T> resize_bilinear(Tensor4<T> const& img, Index H, Index W, bool antiali
   DISTINV_REQUIRE(H >= 1 && W >= 1, "resize_bilinear: expected an output size >= 1 x 1, got ", H, " x ", W);
   DISTINV_REQUIRE(numel(s) > 0, "resize_bilinear: expected a non-empty image, got shape ", to_string(s));
   Index const planes = s[0] * s[1], h = s[2], w = s[3];
+  checked_product<Index>({planes, std::max(h, H), W, Index(sizeof(double))}, "resize_bilinear");
   detail::ResampleAxis const ax = detail::resample_axis(w, W, antialias);
   detail::ResampleAxis const ay = detail::resample_axis(h, H, antialias);
   std::vector<double> mid(static_cast<std::size_t>(planes * h * W));

@@ -10,10 +10,13 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "distinv/core/checked.hpp"
 #include "distinv/core/error.hpp"
 #include "distinv/core/tensor.hpp"
 #include "distinv/io/files.hpp"
@@ -126,9 +129,105 @@ void write_npy(std::filesystem::path const& path, X const& x) {
   file.commit();
 }
 
+namespace detail {
+
+/// Where the data of a .npy file starts and the shape it holds, from the file's first bytes.
+template <int R>
+struct NpyHeader {
+  std::size_t data_offset = 0;
+  std::array<Index, static_cast<std::size_t>(R)> shape{};
+  std::size_t count = 0;  ///< number of elements
+};
+
+/// The length of magic, version, length field and header dict of a .npy file of `size` bytes
+/// whose first min(size, 12) bytes are `head`; throws Error naming `file` for a bad magic, an
+/// unknown version or a header longer than the file.
+inline std::size_t npy_header_length(std::span<unsigned char const> head, std::size_t size, std::string const& file) {
+  DISTINV_REQUIRE(size >= 10 && head.size() >= 10 && std::memcmp(head.data(), "\x93NUMPY", 6) == 0, "read_npy: '",
+                  file, "' is not a .npy file (expected the magic \\x93NUMPY)");
+  int const major = head[6];
+  DISTINV_REQUIRE(major >= 1 && major <= 3, "read_npy: '", file, "': expected format version 1, 2 or 3, got ",
+                  major, ".", int(head[7]));
+  std::size_t len = 0, start = 0;
+  if (major == 1) {
+    len = std::size_t(head[8]) | (std::size_t(head[9]) << 8);
+    start = 10;
+  } else {
+    DISTINV_REQUIRE(size >= 12 && head.size() >= 12, "read_npy: '", file, "': truncated header");
+    len = std::size_t(head[8]) | (std::size_t(head[9]) << 8) | (std::size_t(head[10]) << 16) |
+          (std::size_t(head[11]) << 24);
+    start = 12;
+  }
+  DISTINV_REQUIRE(len <= size - start, "read_npy: '", file, "': truncated header (", len, " bytes announced, ",
+                  size - start, " present)");
+  return start + len;
+}
+
+/// The header (its first npy_header_length(...) bytes in `head`) of a .npy file of `size`
+/// bytes holding T with R dimensions: checks dtype, order, rank and that the data size matches.
+template <class T, int R>
+NpyHeader<R> npy_parse_header(std::span<unsigned char const> head, std::size_t size, std::string const& file) {
+  std::size_t const end = npy_header_length(head, size, file);
+  DISTINV_REQUIRE(head.size() >= end, "read_npy: '", file, "': header not read in full");
+  std::size_t const start = head[6] == 1 ? 10 : 12;
+  std::string_view const dict(reinterpret_cast<char const*>(head.data()) + start, end - start);
+  DISTINV_REQUIRE(dict.find('{') != std::string_view::npos && dict.find('}') != std::string_view::npos,
+                  "read_npy: '", file, "': bad header, expected a dict, got ", dict);
+
+  std::string_view descr = npy_dict_value(dict, "descr", file);
+  DISTINV_REQUIRE(descr.size() >= 2, "read_npy: '", file, "': bad descr ", descr);
+  descr = descr.substr(1, descr.size() - 2);
+  std::string const want = npy_descr<T>();
+  bool const same = descr == want || (std::endian::native == std::endian::little && descr == "=" + want.substr(1));
+  DISTINV_REQUIRE(same, "read_npy: '", file, "': expected dtype '", want, "', got '", descr, "'");
+
+  std::string_view const order = npy_dict_value(dict, "fortran_order", file);
+  DISTINV_REQUIRE(order == "False", "read_npy: '", file, "': expected fortran_order False (C order), got ", order);
+
+  std::string_view const shape_text = npy_dict_value(dict, "shape", file);
+  DISTINV_REQUIRE(shape_text.size() >= 2 && shape_text.front() == '(', "read_npy: '", file, "': bad shape ",
+                  shape_text);
+  std::vector<Index> const dims = npy_parse_shape(shape_text, file);
+  DISTINV_REQUIRE(dims.size() == static_cast<std::size_t>(R), "read_npy: '", file, "': expected rank ", R,
+                  ", got shape ", shape_text, " (rank ", dims.size(), ")");
+
+  NpyHeader<R> h;
+  h.data_offset = end;
+  bool const empty = std::find(dims.begin(), dims.end(), Index(0)) != dims.end();
+  // The product of the non-zero extents must fit too, even for an empty array: the tensor's
+  // strides are products of trailing extents (fuzzing found (2^52, 9704, 0, 1) wrapping round).
+  std::size_t bytes = sizeof(T);
+  for (int i = 0; i < R; ++i) {
+    Index const d = dims[static_cast<std::size_t>(i)];
+    h.shape[static_cast<std::size_t>(i)] = d;
+    bytes = checked_mul(bytes, static_cast<std::size_t>(std::max<Index>(d, 1)), "read_npy");
+  }
+  DISTINV_REQUIRE(bytes <= std::size_t(std::numeric_limits<Index>::max()), "read_npy: '", file, "': shape ",
+                  shape_text, " is too large");
+  h.count = empty ? 0 : bytes / sizeof(T);
+  std::size_t const data_bytes = size - end;
+  DISTINV_REQUIRE(data_bytes == h.count * sizeof(T), "read_npy: '", file, "': expected ", h.count * sizeof(T),
+                  " data bytes for shape ", shape_text, ", got ", data_bytes);
+  return h;
+}
+
+}  // namespace detail
+
+/// Decodes the .npy file held in `bytes` (`name` labels the messages), as read_npy.
+template <class T, int R>
+  requires std::floating_point<T> && (sizeof(T) == 4 || sizeof(T) == 8)
+Tensor<T, R> decode_npy(std::span<unsigned char const> bytes, std::string const& name) {
+  auto const h = detail::npy_parse_header<T, R>(bytes, bytes.size(), name);
+  Tensor<T, R> x(h.shape);
+  if (h.count) std::memcpy(x.data(), bytes.data() + h.data_offset, h.count * sizeof(T));
+  if constexpr (std::endian::native != std::endian::little) detail::npy_swap_bytes(x.data(), h.count);
+  return x;
+}
+
 /// Reads a .npy file holding a C-order array of T ('<f4' for float, '<f8' for double) with R
 /// dimensions. Throws Error naming the file for a missing file, a bad magic or header, another
-/// dtype, Fortran order, another rank, or a data size that does not match the shape.
+/// dtype, Fortran order, another rank, or a data size that does not match the shape. Nothing
+/// is allocated for the data before the header and the file size agree.
 template <class T, int R>
   requires std::floating_point<T> && (sizeof(T) == 4 || sizeof(T) == 8)
 Tensor<T, R> read_npy(std::filesystem::path const& path) {
@@ -136,69 +235,24 @@ Tensor<T, R> read_npy(std::filesystem::path const& path) {
   std::size_t const size = readable_file_size(path, "read_npy");
   std::ifstream in(path, std::ios::binary);
   DISTINV_REQUIRE(in.good(), "read_npy: cannot read '", file, "'");
-  unsigned char pre[12] = {};
-  in.read(reinterpret_cast<char*>(pre), static_cast<std::streamsize>(std::min<std::size_t>(size, 12)));
-  DISTINV_REQUIRE(size >= 10 && std::memcmp(pre, "\x93NUMPY", 6) == 0, "read_npy: '", file,
-                  "' is not a .npy file (expected the magic \\x93NUMPY)");
-  int const major = pre[6];
-  DISTINV_REQUIRE(major >= 1 && major <= 3, "read_npy: '", file, "': expected format version 1, 2 or 3, got ",
-                  major, ".", int(pre[7]));
-  std::size_t len = 0, start = 0;
-  if (major == 1) {
-    len = std::size_t(pre[8]) | (std::size_t(pre[9]) << 8);
-    start = 10;
-  } else {
-    DISTINV_REQUIRE(size >= 12, "read_npy: '", file, "': truncated header");
-    len = std::size_t(pre[8]) | (std::size_t(pre[9]) << 8) | (std::size_t(pre[10]) << 16) |
-          (std::size_t(pre[11]) << 24);
-    start = 12;
+  auto read_into = [&](unsigned char* dst, std::size_t n) {
+    in.read(reinterpret_cast<char*>(dst), static_cast<std::streamsize>(n));
+    DISTINV_REQUIRE(std::size_t(in.gcount()) == n, "read_npy: '", file, "': read error in the header");
+  };
+  std::vector<unsigned char> head(std::min<std::size_t>(size, 12));
+  read_into(head.data(), head.size());
+  std::size_t const have = head.size(), end = detail::npy_header_length(head, size, file);
+  if (end > have) {
+    head.resize(end);
+    read_into(head.data() + have, end - have);
   }
-  DISTINV_REQUIRE(start + len <= size, "read_npy: '", file, "': truncated header (", len, " bytes announced, ",
-                  size - start, " present)");
-  std::string header(len, '\0');
-  in.seekg(static_cast<std::streamoff>(start));
-  in.read(header.data(), static_cast<std::streamsize>(len));
-  DISTINV_REQUIRE(in.good(), "read_npy: '", file, "': read error in the header");
-  std::string_view const dict(header);
-  DISTINV_REQUIRE(dict.find('{') != std::string_view::npos && dict.find('}') != std::string_view::npos,
-                  "read_npy: '", file, "': bad header, expected a dict, got ", dict);
-
-  std::string_view descr = detail::npy_dict_value(dict, "descr", file);
-  DISTINV_REQUIRE(descr.size() >= 2, "read_npy: '", file, "': bad descr ", descr);
-  descr = descr.substr(1, descr.size() - 2);
-  std::string const want = detail::npy_descr<T>();
-  bool const same = descr == want || (std::endian::native == std::endian::little && descr == "=" + want.substr(1));
-  DISTINV_REQUIRE(same, "read_npy: '", file, "': expected dtype '", want, "', got '", descr, "'");
-
-  std::string_view const order = detail::npy_dict_value(dict, "fortran_order", file);
-  DISTINV_REQUIRE(order == "False", "read_npy: '", file, "': expected fortran_order False (C order), got ", order);
-
-  std::string_view const shape_text = detail::npy_dict_value(dict, "shape", file);
-  DISTINV_REQUIRE(shape_text.size() >= 2 && shape_text.front() == '(', "read_npy: '", file, "': bad shape ",
-                  shape_text);
-  std::vector<Index> const dims = detail::npy_parse_shape(shape_text, file);
-  DISTINV_REQUIRE(dims.size() == static_cast<std::size_t>(R), "read_npy: '", file, "': expected rank ", R,
-                  ", got shape ", shape_text, " (rank ", dims.size(), ")");
-
-  std::size_t const data_bytes = size - start - len;
-  std::array<Index, static_cast<std::size_t>(R)> shape{};
-  std::size_t count = 1;
-  bool const empty = std::find(dims.begin(), dims.end(), Index(0)) != dims.end();
-  for (int i = 0; i < R; ++i) {
-    auto const d = static_cast<std::size_t>(dims[static_cast<std::size_t>(i)]);
-    shape[static_cast<std::size_t>(i)] = dims[static_cast<std::size_t>(i)];
-    DISTINV_REQUIRE(empty || count <= (std::size_t(1) << 62) / sizeof(T) / d, "read_npy: '", file, "': shape ",
-                    shape_text, " is too large");
-    count = empty ? 0 : count * d;
-  }
-  DISTINV_REQUIRE(data_bytes == count * sizeof(T), "read_npy: '", file, "': expected ", count * sizeof(T),
-                  " data bytes for shape ", shape_text, ", got ", data_bytes);
-  Tensor<T, R> x(shape);
-  if (count) {
-    in.read(reinterpret_cast<char*>(x.data()), static_cast<std::streamsize>(count * sizeof(T)));
+  auto const h = detail::npy_parse_header<T, R>(head, size, file);
+  Tensor<T, R> x(h.shape);
+  if (h.count) {
+    in.read(reinterpret_cast<char*>(x.data()), static_cast<std::streamsize>(h.count * sizeof(T)));
     DISTINV_REQUIRE(in.good(), "read_npy: '", file, "': read error in the data");
   }
-  if constexpr (std::endian::native != std::endian::little) detail::npy_swap_bytes(x.data(), count);
+  if constexpr (std::endian::native != std::endian::little) detail::npy_swap_bytes(x.data(), h.count);
   return x;
 }
 

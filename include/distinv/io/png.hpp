@@ -1,7 +1,8 @@
 #pragma once
 // io/png.hpp: PNG images as Tensor4<T> (1, C, H, W) with values in [0, 1]; C = 1 (grey) or 3
-// (RGB). Reading expands palette, low bit depths, 16 bits and drops alpha; writing clamps to
-// [0, 1], quantises to 8 bits and is atomic (io/files.hpp). Needs libpng: link distinv::png.
+// (RGB). Reading expands palette, low bit depths, 16 bits and drops alpha, within PngLimits
+// (checked against the header before any pixel buffer exists); writing clamps to [0, 1],
+// quantises to 8 bits and is atomic (io/files.hpp). Needs libpng: link distinv::png.
 // libpng reports errors by longjmp; every setjmp frame here holds only trivial locals and the
 // callbacks never throw, so no C++ destructor is ever skipped.
 #include <png.h>
@@ -9,11 +10,14 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <filesystem>
+#include <span>
 #include <string>
 #include <vector>
 
+#include "distinv/core/checked.hpp"
 #include "distinv/core/error.hpp"
 #include "distinv/core/tensor.hpp"
 #include "distinv/io/files.hpp"
@@ -62,9 +66,12 @@ inline void png_flush_file(png_structp png) {
   std::fflush(io->out);
 }
 
-/// Layout of a decoded image after the transforms: 8 or 16 bits, 1 or 3 channels.
+/// What the header says (before the transforms) and the layout of a decoded row (after them:
+/// 8 or 16 bits, 1 or 3 channels).
 struct PngLayout {
   png_uint_32 width = 0, height = 0;
+  int file_bits_per_pixel = 0;  ///< as stored: channels x bit depth of the colour type
+  bool interlaced = false;
   int channels = 0, bit_depth = 0;
   std::size_t row_bytes = 0;
 };
@@ -75,11 +82,13 @@ inline bool png_read_header(png_structp png, png_infop info, PngLayout* out) {
   png_read_info(png, info);
   int const color = png_get_color_type(png, info);
   int const depth = png_get_bit_depth(png, info);
+  out->file_bits_per_pixel = png_get_channels(png, info) * depth;
+  out->interlaced = png_get_interlace_type(png, info) != PNG_INTERLACE_NONE;
   if (color == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
   if (color == PNG_COLOR_TYPE_GRAY && depth < 8) png_set_expand_gray_1_2_4_to_8(png);
   // Alpha, and the alpha that palette expansion makes of a tRNS chunk, are dropped.
   png_set_strip_alpha(png);
-  png_set_interlace_handling(png);
+  if (out->interlaced) png_set_interlace_handling(png);
   png_read_update_info(png, info);
   out->width = png_get_image_width(png, info);
   out->height = png_get_image_height(png, info);
@@ -89,10 +98,24 @@ inline bool png_read_header(png_structp png, png_infop info, PngLayout* out) {
   return true;
 }
 
-// Phase 2 of reading (setjmp frame, trivial locals only): the pixels.
-inline bool png_read_pixels(png_structp png, png_infop info, png_bytepp rows) {
+// Phase 2 of reading a non-interlaced image (setjmp frame, trivial locals only): one row.
+inline bool png_read_one_row(png_structp png, png_bytep row) {
+  if (setjmp(png_jmpbuf(png))) return false;
+  png_read_row(png, row, nullptr);
+  return true;
+}
+
+// Phase 2 of reading an interlaced image (setjmp frame, trivial locals only): every pass needs
+// the whole image.
+inline bool png_read_all_rows(png_structp png, png_bytepp rows) {
   if (setjmp(png_jmpbuf(png))) return false;
   png_read_image(png, rows);
+  return true;
+}
+
+// Phase 3 of reading (setjmp frame, trivial locals only): the chunks after the pixels.
+inline bool png_read_tail(png_structp png, png_infop info) {
+  if (setjmp(png_jmpbuf(png))) return false;
   png_read_end(png, info);
   return true;
 }
@@ -127,56 +150,105 @@ inline std::string png_message(PngIo const& io) {
 
 }  // namespace detail
 
-/// Reads a PNG file into a (1, C, H, W) tensor with values in [0, 1]: C = 1 for grey (and
-/// grey + alpha), C = 3 for RGB, RGBA and palette images. Alpha is dropped; 16-bit samples
-/// keep their full precision. Throws Error naming the file for a missing file, a file that is
-/// not a PNG, or corrupt or truncated data.
+/// Bounds on what a PNG reader may allocate. The decoded tensor (H·W·C·sizeof(T) bytes) and the
+/// file itself may not exceed max_bytes; the reader's other buffers are smaller than the tensor.
+struct PngLimits {
+  std::size_t max_bytes = std::size_t(4) << 30;
+};
+
+/// The most a deflate stream expands: 1032:1 (zlib's "maximum compression factor"). A header
+/// whose pixels need more bytes than the file could hold this way is truncated or forged.
+inline constexpr std::uint64_t deflate_max_ratio = 1032;
+
+/// Decodes the PNG held in `bytes` (`name` labels the messages) into a (1, C, H, W) tensor, as
+/// read_png. Before any pixel buffer is allocated the header is checked against what the data
+/// can hold and against `limits`; a non-interlaced image is decoded row by row, its buffer
+/// growing with the rows actually decoded.
 template <class T>
   requires std::floating_point<T>
-Tensor4<T> read_png(std::filesystem::path const& path) {
-  std::vector<unsigned char> const bytes = read_file_bytes(path, "read_png");
-  DISTINV_REQUIRE(bytes.size() >= 8 && png_sig_cmp(bytes.data(), 0, 8) == 0, "read_png: '", path.string(),
+Tensor4<T> decode_png(std::span<unsigned char const> bytes, std::string const& name, PngLimits limits = {}) {
+  DISTINV_REQUIRE(bytes.size() >= 8 && png_sig_cmp(bytes.data(), 0, 8) == 0, "read_png: '", name,
                   "' is not a PNG file (expected the 8-byte PNG signature)");
   detail::PngIo io;
   io.data = bytes.data();
   io.size = bytes.size();
   detail::PngReadGuard g;
   g.png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &io, detail::png_on_error, detail::png_on_warning);
-  DISTINV_REQUIRE(g.png != nullptr, "read_png: '", path.string(), "': cannot create the libpng reader");
+  DISTINV_REQUIRE(g.png != nullptr, "read_png: '", name, "': cannot create the libpng reader");
   g.info = png_create_info_struct(g.png);
-  DISTINV_REQUIRE(g.info != nullptr, "read_png: '", path.string(), "': cannot create the libpng info");
+  DISTINV_REQUIRE(g.info != nullptr, "read_png: '", name, "': cannot create the libpng info");
   png_set_read_fn(g.png, &io, detail::png_read_from_memory);
+  // libpng allocates an ancillary chunk (or its decompressed text / profile) at the length it
+  // declares before reading it (fuzzing found a 103-byte file with a 720 MB sPLT): bound that by
+  // what the file can hold, the limit, and 16 MiB; and keep at most 256 such chunks.
+  std::size_t const file_can_hold = bytes.size() > SIZE_MAX / 1032 ? SIZE_MAX : 1032 * bytes.size() + 1;
+  png_set_chunk_malloc_max(g.png, std::min({file_can_hold, limits.max_bytes, std::size_t(16) << 20}));
+  png_set_chunk_cache_max(g.png, 256);
 
   detail::PngLayout L;
-  if (!detail::png_read_header(g.png, g.info, &L))
-    fail("read_png: '", path.string(), "' is corrupt: ", detail::png_message(io));
-  DISTINV_REQUIRE((L.channels == 1 || L.channels == 3) && (L.bit_depth == 8 || L.bit_depth == 16),
-                  "read_png: '", path.string(), "': unexpected layout after decoding (", L.channels,
-                  " channels, ", L.bit_depth, " bits)");
-  DISTINV_REQUIRE(L.row_bytes == std::size_t(L.width) * L.channels * (L.bit_depth / 8), "read_png: '",
-                  path.string(), "': unexpected row size ", L.row_bytes);
+  if (!detail::png_read_header(g.png, g.info, &L)) fail("read_png: '", name, "' is corrupt: ", detail::png_message(io));
+  DISTINV_REQUIRE((L.channels == 1 || L.channels == 3) && (L.bit_depth == 8 || L.bit_depth == 16), "read_png: '",
+                  name, "': unexpected layout after decoding (", L.channels, " channels, ", L.bit_depth, " bits)");
+  using U = std::uint64_t;
+  U const W = L.width, H = L.height, C = U(L.channels), sample = U(L.bit_depth / 8);
+  DISTINV_REQUIRE(L.row_bytes == checked_product<U>({W, C, sample}, "read_png"), "read_png: '", name,
+                  "': unexpected row size ", L.row_bytes);
+  // The pixel data as stored holds at least H * W * bits / 8 bytes (more with the filter bytes).
+  U const stored = checked_product<U>({H, W, U(L.file_bits_per_pixel)}, "read_png") / 8;
+  DISTINV_REQUIRE(stored / deflate_max_ratio <= U(bytes.size()), "read_png: '", name, "' claims ", W, " x ", H,
+                  " pixels (", stored, " bytes of pixel data), more than its ", bytes.size(),
+                  " bytes can hold (deflate expands at most ", deflate_max_ratio, ":1): truncated or forged header");
+  U const tensor_bytes = checked_product<U>({H, W, C, U(sizeof(T))}, "read_png");
+  DISTINV_REQUIRE(tensor_bytes <= U(limits.max_bytes), "read_png: '", name, "': a ", W, " x ", H, " x ", C,
+                  " image needs ", tensor_bytes, " bytes decoded, more than the limit of ", limits.max_bytes,
+                  " bytes");
 
-  std::vector<unsigned char> pixels(L.row_bytes * L.height);
-  std::vector<png_bytep> rows(L.height);
-  for (png_uint_32 y = 0; y < L.height; ++y) rows[y] = pixels.data() + y * L.row_bytes;
-  if (!detail::png_read_pixels(g.png, g.info, rows.data()))
-    fail("read_png: '", path.string(), "' is corrupt: ", detail::png_message(io));
+  std::vector<unsigned char> pixels;
+  if (L.interlaced) {
+    pixels.resize(L.row_bytes * L.height);
+    std::vector<png_bytep> rows(L.height);
+    for (png_uint_32 y = 0; y < L.height; ++y) rows[y] = pixels.data() + y * L.row_bytes;
+    if (!detail::png_read_all_rows(g.png, rows.data()))
+      fail("read_png: '", name, "' is corrupt: ", detail::png_message(io));
+  } else {
+    std::vector<unsigned char> row(L.row_bytes);
+    for (png_uint_32 y = 0; y < L.height; ++y) {
+      if (!detail::png_read_one_row(g.png, row.data()))
+        fail("read_png: '", name, "' is corrupt: ", detail::png_message(io));
+      pixels.insert(pixels.end(), row.begin(), row.end());
+    }
+  }
+  if (!detail::png_read_tail(g.png, g.info)) fail("read_png: '", name, "' is corrupt: ", detail::png_message(io));
 
-  Index const H = L.height, W = L.width, C = L.channels;
-  Tensor4<T> img(1, C, H, W);
+  Index const h = Index(H), w = Index(W), c = Index(C);
+  Tensor4<T> img(1, c, h, w);
   bool const wide = L.bit_depth == 16;
   T const scale = T(1) / T(wide ? 65535 : 255);
-  for (Index y = 0; y < H; ++y) {
-    unsigned char const* row = rows[static_cast<std::size_t>(y)];
-    for (Index x = 0; x < W; ++x) {
-      for (Index c = 0; c < C; ++c) {
-        Index const k = x * C + c;
-        unsigned const v = wide ? (unsigned(row[2 * k]) << 8) | row[2 * k + 1] : row[k];  // PNG is big-endian
-        img(0, c, y, x) = T(v) * scale;
+  for (Index y = 0; y < h; ++y) {
+    unsigned char const* row = pixels.data() + std::size_t(y) * L.row_bytes;
+    for (Index x = 0; x < w; ++x) {
+      for (Index k = 0; k < c; ++k) {
+        Index const i = x * c + k;
+        unsigned const v = wide ? (unsigned(row[2 * i]) << 8) | row[2 * i + 1] : row[i];  // PNG is big-endian
+        img(0, k, y, x) = T(v) * scale;
       }
     }
   }
   return img;
+}
+
+/// Reads a PNG file into a (1, C, H, W) tensor with values in [0, 1]: C = 1 for grey (and
+/// grey + alpha), C = 3 for RGB, RGBA and palette images. Alpha is dropped; 16-bit samples
+/// keep their full precision. Throws Error naming the file for a missing file, a file that is
+/// not a PNG, corrupt or truncated data, or an image (or file) larger than `limits` allow.
+template <class T>
+  requires std::floating_point<T>
+Tensor4<T> read_png(std::filesystem::path const& path, PngLimits limits = {}) {
+  std::size_t const size = readable_file_size(path, "read_png");
+  DISTINV_REQUIRE(size <= limits.max_bytes, "read_png: '", path.string(), "' is ", size,
+                  " bytes, more than the limit of ", limits.max_bytes, " bytes");
+  std::vector<unsigned char> const bytes = read_file_bytes(path, "read_png");
+  return decode_png<T>(bytes, path.string(), limits);
 }
 
 /// Writes a (1, C, H, W) tensor, C = 1 (grey) or 3 (RGB), as an 8-bit PNG: values are clamped

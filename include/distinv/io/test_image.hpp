@@ -13,6 +13,7 @@
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 
+#include "distinv/core/checked.hpp"
 #include "distinv/core/error.hpp"
 #include "distinv/core/tensor.hpp"
 
@@ -166,12 +167,14 @@ inline Rgb test_pixel(Index y, Index x, Index H, Index W) {
 
 /// The H x W test picture as a (1, C, H, W) tensor in [0, 1]; C = 3 (RGB) or 1 (its luma,
 /// 0.299 R + 0.587 G + 0.114 B). Same values on every call and every machine (up to libm
-/// rounding). Throws Error unless H, W >= 16 and C is 1 or 3.
+/// rounding). Throws Error unless H, W >= 16, C is 1 or 3 and the byte count fits in an Index.
 template <class T = float>
   requires std::floating_point<T>
 Tensor4<T> test_image(Index H, Index W, Index C = 3) {
   DISTINV_REQUIRE(H >= 16 && W >= 16, "test_image: expected H, W >= 16, got ", H, " x ", W);
   DISTINV_REQUIRE(C == 1 || C == 3, "test_image: expected C = 1 or 3 channels, got ", C);
+  // Eigen would wrap the element count round and write past a small buffer.
+  checked_product<Index>({C, H, W, Index(sizeof(T))}, "test_image");
   Tensor4<T> img(1, C, H, W);
   tbb::parallel_for(tbb::blocked_range<Index>(0, H), [&](tbb::blocked_range<Index> const& rows) {
     for (Index y = rows.begin(); y < rows.end(); ++y)

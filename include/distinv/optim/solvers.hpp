@@ -5,7 +5,9 @@
 //   fista     the same from an extrapolated point (Beck–Teboulle momentum)
 //   pnp_hqs   x ← argmin f(x) + ‖x − z‖²/(2γ) by distributed CG (L2 fidelity), z ← D_σ(x)
 // The step γ defaults to 1/‖A‖² (distributed power method). Iterations stop after max_iter
-// or when ‖x_{k+1} − x_k‖ / ‖x_k‖ < tol; a callback sees every iteration.
+// or when ‖x_{k+1} − x_k‖ / ‖x_k‖ < tol; a callback sees every iteration. An iterate or an
+// objective that stops being finite ends the run with an Error naming the iteration (the same
+// on every rank: the signal and the objective are).
 #include <chrono>
 #include <cmath>
 #include <functional>
@@ -85,10 +87,17 @@ template <class Bundle, class TensorT>
 bool record(Bundle& b, SolverOptions<TensorT> const& opt, SolverResult<TensorT>& res, IterationInfo info,
             TensorT const& previous) {
   TensorT const& x = b.signal.data();
-  double const prev_norm = norm(previous);
-  info.rel_change = norm(TensorT(x - previous)) / (prev_norm > 0 ? prev_norm : 1.0);
+  double const prev_norm = norm(previous), change = norm(TensorT(x - previous));
+  DISTINV_REQUIRE(std::isfinite(change) && std::isfinite(prev_norm), "solver: the iterate stopped being finite at ",
+                  "iteration ", info.iteration, " (||x_k - x_k-1|| = ", change, ", step ", res.step,
+                  ", sigma ", opt.sigma, "): the step may be too large for the operator, or the data not finite");
+  info.rel_change = change / (prev_norm > 0 ? prev_norm : 1.0);
   if (opt.reference) info.psnr = psnr(x, *opt.reference, opt.max_value);
-  if (opt.track_objective) info.objective = b.data_fidelity.fn(x, b.measurements, b.physics);
+  if (opt.track_objective) {
+    info.objective = b.data_fidelity.fn(x, b.measurements, b.physics);
+    DISTINV_REQUIRE(std::isfinite(info.objective), "solver: the objective f(x) stopped being finite at iteration ",
+                    info.iteration, " (", info.objective, ", step ", res.step, ")");
+  }
   res.history.push_back(info);
   res.iterations = info.iteration;
   if (opt.callback) opt.callback(info);

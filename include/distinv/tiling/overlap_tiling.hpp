@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "distinv/core/error.hpp"
+#include "distinv/core/warn_once.hpp"
 #include "distinv/core/tensor.hpp"
 #include "distinv/tiling/concepts.hpp"
 #include "distinv/tiling/layout.hpp"
@@ -108,8 +109,8 @@ class OverlapTilingStrategy {
       }
     }
     if (!changed.empty())
-      std::cerr << "distinv: warning: OverlapTilingStrategy: tiles larger than the signal " << to_string(shape)
-                << ", reduced (" << changed << ")\n";
+      warn_once(distinv::detail::cat("OverlapTilingStrategy: tiles larger than the signal ", to_string(shape),
+                                     ", reduced (", changed, ")"));
     std::vector<std::vector<std::vector<double>>> weights;
     for (std::size_t i = 0; i < m; ++i) {
       starts_.push_back(detail::window_starts(shape[dims_[i]], patch_[i], halo_[i], stride_[i]));

@@ -1,0 +1,176 @@
+#pragma once
+// examples/distinv-pnp/budget.hpp: the memory budget of a run and the estimate checked against
+// it before anything large is allocated. available_memory() is the least of MemAvailable
+// (/proc/meminfo, or sysconf), the cgroup's memory.max minus its usage and the address-space
+// limit minus what is mapped; parse_memory_limit reads --memory-limit ("auto", "8G", "512M").
+// estimate_memory counts the image copies, measurements and tile batches a run holds, from
+// measurements of the program's peak memory (see the figures in the report of issue #16).
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <string>
+
+#include "distinv/core/checked.hpp"
+#include "distinv/core/error.hpp"
+#include "distinv/core/tensor.hpp"
+#include "config.hpp"
+
+namespace pnp {
+
+using Bytes = std::uint64_t;
+
+namespace detail {
+/// The number in /proc/meminfo's line `key` (in kB), as bytes; nullopt if absent.
+inline std::optional<Bytes> meminfo(std::string const& key) {
+  std::ifstream in("/proc/meminfo");
+  std::string k;
+  Bytes kb = 0;
+  std::string unit;
+  while (in >> k >> kb >> unit)
+    if (k == key + ":") return kb * 1024;
+  return std::nullopt;
+}
+/// The first number of a file (cgroup's memory.max is "max" when unlimited: nullopt).
+inline std::optional<Bytes> number_in(char const* path) {
+  std::ifstream in(path);
+  Bytes v = 0;
+  if (in >> v) return v;
+  return std::nullopt;
+}
+}  // namespace detail
+
+/// Bytes this process may still allocate, as best the system tells.
+inline Bytes available_memory() {
+  Bytes avail = 0;
+  if (auto m = detail::meminfo("MemAvailable")) {
+    avail = *m;
+  } else {
+    long const pages = sysconf(_SC_AVPHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    avail = pages > 0 && page > 0 ? Bytes(pages) * Bytes(page) : ~Bytes(0);
+  }
+  auto const max = detail::number_in("/sys/fs/cgroup/memory.max");
+  auto const used = detail::number_in("/sys/fs/cgroup/memory.current");
+  if (max && used) avail = std::min(avail, *max > *used ? *max - *used : 0);
+  rlimit lim{};
+  if (getrlimit(RLIMIT_AS, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY) {
+    long const page = sysconf(_SC_PAGESIZE);
+    std::ifstream statm("/proc/self/statm");
+    Bytes mapped_pages = 0;
+    statm >> mapped_pages;
+    Bytes const mapped = mapped_pages * Bytes(std::max(page, 1L));
+    avail = std::min(avail, Bytes(lim.rlim_cur) > mapped ? Bytes(lim.rlim_cur) - mapped : 0);
+  }
+  return avail;
+}
+
+/// "1.5 GB"-style text of a byte count.
+inline std::string human(Bytes b) {
+  char const* units[] = {"B", "KB", "MB", "GB", "TB", "PB", "EB"};
+  double v = double(b);
+  int u = 0;
+  while (v >= 1024 && u < 6) v /= 1024, ++u;
+  char s[32];
+  std::snprintf(s, sizeof s, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
+  return s;
+}
+
+/// --memory-limit: nullopt for "auto", else a byte count ("123", "64K", "512M", "1.5G", "2T";
+/// powers of 1024). Throws Error for anything else.
+inline std::optional<Bytes> parse_memory_limit(std::string const& text) {
+  if (text == "auto") return std::nullopt;
+  std::istringstream in(text);
+  double v = 0;
+  std::string suffix;
+  bool const number = static_cast<bool>(in >> v);
+  in >> suffix;
+  double scale = 0;
+  if (suffix.empty() || suffix == "B") scale = 1;
+  else if (suffix == "K" || suffix == "KB") scale = 1024.0;
+  else if (suffix == "M" || suffix == "MB") scale = 1024.0 * 1024;
+  else if (suffix == "G" || suffix == "GB") scale = 1024.0 * 1024 * 1024;
+  else if (suffix == "T" || suffix == "TB") scale = 1024.0 * 1024 * 1024 * 1024;
+  std::string rest;
+  DISTINV_REQUIRE(number && scale > 0 && !(in >> rest) && std::isfinite(v) && v > 0 && v * scale < 1.8e19,
+                  "--memory-limit: expected auto or a positive size such as 512M, 8G (K, M, G, T: powers of 1024), "
+                  "got '", text, "'");
+  return Bytes(v * scale);
+}
+
+/// The budget of one process: --memory-limit, or the available memory shared among the
+/// `local_processes` of this machine (MPI ranks started on it).
+inline Bytes memory_budget(Config const& cfg, int local_processes) {
+  if (auto b = parse_memory_limit(cfg.memory_limit)) return *b;
+  return available_memory() / Bytes(std::max(1, local_processes));
+}
+
+/// What a run holds at its peak, in bytes, and the parts that make it up.
+struct MemoryEstimate {
+  Bytes total = 0;
+  std::string parts;
+};
+
+/// Tiles of one tiled dim of size n as the current tiling strategies cut it: (count, window).
+inline std::pair<Bytes, Bytes> tiles_along(Config const& cfg, distinv::Index n, distinv::Index halo) {
+  using distinv::Index;
+  Index const p = std::min(cfg.patch_size, n);
+  if (cfg.strategy == "basic") {  // ceil(n / patch) pieces, no halo
+    Index const count = (n + cfg.patch_size - 1) / cfg.patch_size;
+    return {Bytes(count), Bytes((n + count - 1) / count)};
+  }
+  Index const stride = cfg.overlap ? std::max<Index>(1, p / 2) : p;  // overlap / smart tiling
+  return {Bytes((n - p + stride - 1) / stride + 1), Bytes(p + 2 * halo)};
+}
+
+/// The peak memory of one process of a run of `cfg` on an image of `shape` with `world` ranks,
+/// `in_process` of them in this process (Threads: all; MPI and single: 1); `halo` is the
+/// tiles' halo. Fitted on measured peaks (256²-1024² RGB, 1-8 ranks, 2-24 operators, patch
+/// 16-128, every algorithm, denoiser and strategy; the estimate is 1.1-1.5 times the measured
+/// peak): 5 image copies per rank, 4 per owned operator, 1 per operator (every rank gathers the
+/// measurements), 5 per process (clean image, montage), twice the tile batch of a rank (the
+/// batch and its denoised copy: all of a rank's tiles are one batch), and 30 MB of program.
+inline MemoryEstimate estimate_memory(Config const& cfg, distinv::Shape<4> const& shape, int world, int in_process,
+                                      distinv::Index halo) {
+  using distinv::checked_add;
+  using distinv::checked_mul;
+  char const* what = "memory estimate";
+  Bytes const P = Bytes(std::max(1, world)), N = Bytes(cfg.operators);
+  MemoryEstimate e;
+  try {
+    Bytes const pixels = distinv::checked_product<Bytes>({Bytes(shape[2]), Bytes(shape[3])}, what);
+    Bytes const image = distinv::checked_product<Bytes>({Bytes(shape[0]), Bytes(shape[1]), pixels, 4}, what);
+    auto const [th, wh] = tiles_along(cfg, shape[2], halo);
+    auto const [tw, ww] = tiles_along(cfg, shape[3], halo);
+    Bytes const tiles = checked_mul(th, tw, what), mine = (tiles + P - 1) / P;
+    Bytes const window = distinv::checked_product<Bytes>({Bytes(shape[0]), Bytes(shape[1]), wh, ww, 4}, what);
+    Bytes const batch = checked_mul(mine, window, what);
+    Bytes const owned = (N + P - 1) / P;
+    Bytes const per_rank = checked_add(checked_mul(image, checked_add<Bytes>(5 + N, 4 * owned, what), what),
+                                       checked_mul<Bytes>(2, batch, what), what);
+    Bytes const shared = checked_add<Bytes>(checked_mul<Bytes>(5, image, what), Bytes(30) << 20, what);
+    e.total = checked_add(shared, checked_mul(per_rank, Bytes(in_process), what), what);
+    e.parts = distinv::detail::cat("image ", human(image), ", ", N, " operator(s), ", tiles, " tile(s) of ",
+                                   human(window), " (", mine, " per rank), ", in_process, " rank(s) in this process");
+  } catch (distinv::Error const&) {  // more than 2^64 bytes: more than any budget
+    e.total = ~Bytes(0);
+    e.parts = distinv::detail::cat("more than 2^64 bytes: image ", distinv::to_string(shape), ", ", N, " operator(s), ",
+                                   in_process, " rank(s) in this process");
+  }
+  return e;
+}
+
+/// Throws Error unless `e` fits the budget.
+inline void check_budget(MemoryEstimate const& e, Bytes budget) {
+  DISTINV_REQUIRE(e.total <= budget, "this run needs about ", human(e.total), " of memory (", e.parts,
+                  "), more than the limit of ", human(budget),
+                  " (--memory-limit; auto: the available memory); choose fewer operators or ranks, a smaller image ",
+                  "or larger tiles, or set --memory-limit");
+}
+
+}  // namespace pnp
