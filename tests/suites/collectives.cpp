@@ -194,3 +194,16 @@ TEST_CASE("mpi: the backend's communicators return errors, which become distinv:
   m.barrier();
 }
 #endif
+
+TEST_CASE("comm_traits: each backend says what it can do") {
+  static_assert(!comm_traits<comm::SingleProcess>::shares_memory && comm_traits<comm::Threads>::shares_memory);
+  static_assert(!comm_traits<comm::SingleProcess>::has_device_comm && !comm_traits<comm::Threads>::has_device_comm);
+  for_each_backend([](auto& ctx) {
+    using Comm = typename std::remove_cvref_t<decltype(ctx)>::comm_type;
+    using traits = comm_traits<Comm>;
+    CHECK(traits::shares_memory == (Comm::name() == "threads"));
+    CHECK_FALSE(traits::has_device_comm);
+    if constexpr (Comm::name() == "mpi") CHECK(traits::device_aware(ctx.comm()) == Comm::device_aware());
+    else CHECK_FALSE(traits::device_aware(ctx.comm()));
+  });
+}
