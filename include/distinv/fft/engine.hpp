@@ -7,10 +7,12 @@
 //   analyse(in, f)          f(e, Complex<T> const& v) sees every coefficient of F in
 //   synthesise(g, out)      out = F⁻¹(g): g(e) returns coefficient e
 // (f and g are index functors of core/kernels/, host and device alike; inverse transforms are
-// unnormalised: F⁻¹F = H W.) Engines: fft::Fftw (host, fft/fftw.hpp, when the build has FFTW),
-// cuda::Cufft (device, cuda/fft.cuh), fft::None (no FFT: callers take their direct paths,
-// chosen with `if constexpr (Engine::available)`). default_engine_t<Space> is the engine of a
-// space: FFTW on the host when distinv/config.hpp has it, else None.
+// unnormalised: F⁻¹F = H W.) A host engine may also offer `lines<T>`, the 1-D transforms
+// that the slab-decomposed transform of layout/slab_fft.hpp is built from.
+// Engines: fft::Fftw (host, fft/fftw.hpp, when the build has FFTW), cuda::Cufft (device,
+// cuda/fft.cuh), fft::None (no FFT: callers take their direct paths, chosen with
+// `if constexpr (Engine::available)`). default_engine_t<Space> is the engine of a space: FFTW
+// on the host when distinv/config.hpp has it, else None.
 #include <string_view>
 
 namespace distinv::fft {

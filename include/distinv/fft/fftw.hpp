@@ -3,7 +3,8 @@
 // double: FftwPlan<T> runs the batched transforms plane by plane in parallel (oneTBB), each
 // task on its own aligned buffers, with FFTW's new-array execute functions (thread-safe);
 // planning and plan destruction are not thread-safe in FFTW, so they take one process-wide
-// lock (FFTW's planner is itself global state). Also sets default_engine<device::Host>: Fftw
+// lock (FFTW's planner is itself global state). FftwLines<T> (Fftw::lines) holds the 1-D line
+// transforms a distributed transform is made of (layout/slab_fft.hpp). Also sets default_engine<device::Host>: Fftw
 // when the build has FFTW (distinv/config.hpp), else fft::None — then this header declares no
 // engine. The only place that includes <fftw3.h>.
 #include "distinv/config.hpp"
@@ -52,8 +53,14 @@ struct Fftw<double> {
   static plan c2r(int n0, int n1, complex* in, double* out, unsigned flags) {
     return fftw_plan_dft_c2r_2d(n0, n1, in, out, flags);
   }
+  static plan r2c_1d(int n, double* in, complex* out, unsigned flags) { return fftw_plan_dft_r2c_1d(n, in, out, flags); }
+  static plan c2r_1d(int n, complex* in, double* out, unsigned flags) { return fftw_plan_dft_c2r_1d(n, in, out, flags); }
+  static plan dft_1d(int n, complex* in, complex* out, int sign, unsigned flags) {
+    return fftw_plan_dft_1d(n, in, out, sign, flags);
+  }
   static void exec_r2c(plan p, double* in, complex* out) { fftw_execute_dft_r2c(p, in, out); }
   static void exec_c2r(plan p, complex* in, double* out) { fftw_execute_dft_c2r(p, in, out); }
+  static void exec_dft(plan p, complex* in, complex* out) { fftw_execute_dft(p, in, out); }
   static void destroy(plan p) { fftw_destroy_plan(p); }
   static void* malloc(std::size_t n) { return fftw_malloc(n); }
   static void free(void* p) { fftw_free(p); }
@@ -70,8 +77,14 @@ struct Fftw<float> {
   static plan c2r(int n0, int n1, complex* in, float* out, unsigned flags) {
     return fftwf_plan_dft_c2r_2d(n0, n1, in, out, flags);
   }
+  static plan r2c_1d(int n, float* in, complex* out, unsigned flags) { return fftwf_plan_dft_r2c_1d(n, in, out, flags); }
+  static plan c2r_1d(int n, complex* in, float* out, unsigned flags) { return fftwf_plan_dft_c2r_1d(n, in, out, flags); }
+  static plan dft_1d(int n, complex* in, complex* out, int sign, unsigned flags) {
+    return fftwf_plan_dft_1d(n, in, out, sign, flags);
+  }
   static void exec_r2c(plan p, float* in, complex* out) { fftwf_execute_dft_r2c(p, in, out); }
   static void exec_c2r(plan p, complex* in, float* out) { fftwf_execute_dft_c2r(p, in, out); }
+  static void exec_dft(plan p, complex* in, complex* out) { fftwf_execute_dft(p, in, out); }
   static void destroy(plan p) { fftwf_destroy_plan(p); }
   static void* malloc(std::size_t n) { return fftwf_malloc(n); }
   static void free(void* p) { fftwf_free(p); }
@@ -254,12 +267,84 @@ class FftwPlan {
   Index planes_;
 };
 
+/// The unnormalised 1-D transforms of single lines that a distributed transform is built from
+/// (layout/slab_fft.hpp): the real r2c / c2r of length `real_length` (real_length/2 + 1
+/// coefficients) and the complex forward / backward transforms of length `complex_length`, in
+/// place. Every array must be simd_aligned (make_buffer's are); c2r destroys its input.
+/// Thread-safe (new-array execute).
+template <class T>
+class FftwLines {
+  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>, "FftwLines: float or double");
+  using api = detail::Fftw<T>;
+  using fftw_complex_type = typename api::complex;
+
+ public:
+  using complex_type = kernels::Complex<T>;
+
+  FftwLines(Index real_length, Index complex_length, unsigned flags = FFTW_ESTIMATE)
+      : real_(real_length), complex_(complex_length) {
+    DISTINV_REQUIRE(real_length > 0 && complex_length > 0, "fft::FftwLines: expected positive lengths, got ",
+                    real_length, " and ", complex_length);
+    auto re = make_buffer<T>(std::size_t(real_length));
+    auto sp = make_buffer<T, complex_type>(std::size_t(std::max(real_length / 2 + 1, complex_length)));
+    auto* c = reinterpret_cast<fftw_complex_type*>(sp.get());
+    std::lock_guard lock(detail::planner_mutex());
+    r2c_ = api::r2c_1d(int(real_length), re.get(), c, flags);
+    c2r_ = api::c2r_1d(int(real_length), c, re.get(), flags);
+    forward_ = api::dft_1d(int(complex_length), c, c, FFTW_FORWARD, flags);
+    backward_ = api::dft_1d(int(complex_length), c, c, FFTW_BACKWARD, flags);
+    if (!r2c_ || !c2r_ || !forward_ || !backward_) {
+      destroy();
+      fail("fft::FftwLines: FFTW could not plan lines of ", real_length, " reals and ", complex_length, " complexes");
+    }
+  }
+  FftwLines(FftwLines const&) = delete;
+  FftwLines& operator=(FftwLines const&) = delete;
+  ~FftwLines() {
+    std::lock_guard lock(detail::planner_mutex());
+    destroy();
+  }
+
+  Index real_length() const noexcept { return real_; }
+  Index complex_length() const noexcept { return complex_; }
+  /// True when a line may be transformed where it lies (else: through an aligned copy).
+  template <class E>
+  static bool aligned(E const* p) {
+    return simd_aligned(reinterpret_cast<T const*>(p));
+  }
+
+  /// out[0 .. real_length/2] = FFT(in[0 .. real_length)).
+  void r2c(T const* in, complex_type* out) const { api::exec_r2c(r2c_, const_cast<T*>(in), as_fftw(out)); }
+  /// out = real_length * IFFT(in) (unnormalised); destroys `in`.
+  void c2r(complex_type* in, T* out) const { api::exec_c2r(c2r_, as_fftw(in), out); }
+  /// line = FFT(line), complex_length entries.
+  void forward(complex_type* line) const { api::exec_dft(forward_, as_fftw(line), as_fftw(line)); }
+  /// line = complex_length * IFFT(line) (unnormalised).
+  void backward(complex_type* line) const { api::exec_dft(backward_, as_fftw(line), as_fftw(line)); }
+
+ private:
+  static fftw_complex_type* as_fftw(complex_type* p) { return reinterpret_cast<fftw_complex_type*>(p); }
+  void destroy() noexcept {
+    for (auto p : {r2c_, c2r_, forward_, backward_})
+      if (p) api::destroy(p);
+  }
+
+  Index real_, complex_;
+  typename api::plan r2c_ = nullptr;
+  typename api::plan c2r_ = nullptr;
+  typename api::plan forward_ = nullptr;
+  typename api::plan backward_ = nullptr;
+};
+
 /// The host FFT engine (FFTW3).
 struct Fftw {
   static constexpr bool available = true;
   static constexpr std::string_view name() { return "fftw"; }
   template <class T>
   using plan = FftwPlan<T>;
+  /// 1-D line transforms, for distributed transforms (layout/slab_fft.hpp).
+  template <class T>
+  using lines = FftwLines<T>;
 };
 
 template <>

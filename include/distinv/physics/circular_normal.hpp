@@ -20,6 +20,31 @@
 
 namespace distinv::physics {
 
+namespace detail {
+/// The signal shape and weight planes of a fused normal operator (here and in the slab layout's).
+inline void check_normal_shape(Shape<4> const& shape, std::array<Index, 2> weights, char const* what) {
+  DISTINV_REQUIRE(shape[0] > 0 && shape[1] > 0 && shape[2] > 0 && shape[3] > 0, what,
+                  ": expected a non-empty (B, C, H, W) shape, got ", distinv::to_string(shape));
+  DISTINV_REQUIRE((weights[0] == 1 || weights[0] == shape[0]) && (weights[1] == 1 || weights[1] == shape[1]), what,
+                  ": expected weight planes (1 or B, 1 or C) for signals ", distinv::to_string(shape), ", got (",
+                  weights[0], ", ", weights[1], ")");
+}
+/// One operator of a fused normal operator: a circular blur on `shape` whose filter planes the
+/// weight planes hold. Returns its geometry on the signal.
+template <class BlurT>
+kernels::Conv2dGeometry check_normal_operand(BlurT const& op, Shape<4> const& shape, std::array<Index, 2> weights,
+                                             char const* what) {
+  DISTINV_REQUIRE(op.padding() == Padding::circular, what, ": expected a circular Blur, got padding ",
+                  padding_name(op.padding()));
+  auto const g = op.geometry(shape);
+  Index const Bf = op.filter().dimension(0), Cf = op.filter().dimension(1);
+  DISTINV_REQUIRE((Bf == 1 || Bf == weights[0]) && (Cf == 1 || Cf == weights[1]), what, ": a filter of ", Bf, " x ",
+                  Cf, " planes needs weight planes (", Bf, ", ", Cf, "), this one was built with (", weights[0], ", ",
+                  weights[1], ")");
+  return g;
+}
+}  // namespace detail
+
 template <class T, class Space = device::Host, class Fft = fft::default_engine_t<Space>>
   requires(Fft::available)
 class CircularNormal {
@@ -36,11 +61,7 @@ class CircularNormal {
   /// start at zero.
   explicit CircularNormal(Shape<4> signal_shape, std::array<Index, 2> weight_planes = {1, 1}, Space space = {})
       : shape_(signal_shape), weights_(weight_planes), space_(std::move(space)) {
-    DISTINV_REQUIRE(shape_[0] > 0 && shape_[1] > 0 && shape_[2] > 0 && shape_[3] > 0,
-                    "CircularNormal: expected a non-empty (B, C, H, W) shape, got ", distinv::to_string(shape_));
-    DISTINV_REQUIRE((weights_[0] == 1 || weights_[0] == shape_[0]) && (weights_[1] == 1 || weights_[1] == shape_[1]),
-                    "CircularNormal: expected weight planes (1 or B, 1 or C) for signals ", distinv::to_string(shape_),
-                    ", got (", weights_[0], ", ", weights_[1], ")");
+    detail::check_normal_shape(shape_, weights_, "CircularNormal");
     plan_ = std::make_unique<fft::plan_t<Fft, T> const>(shape_[2], shape_[3], planes(), space_);
     S_ = space_buffer_t<Space, T>(std::size_t(weight_planes_count() * plane_size()));
     B_ = space_buffer_t<Space, complex_type>(std::size_t(planes() * plane_size()));
@@ -103,13 +124,8 @@ class CircularNormal {
 
   /// S += |K|² of a circular blur; returns its geometry on the signal.
   kernels::Conv2dGeometry accumulate_weight(blur_type const& op) {
-    DISTINV_REQUIRE(op.padding() == Padding::circular, "CircularNormal: expected a circular Blur, got padding ",
-                    padding_name(op.padding()));
-    auto const g = op.geometry(shape_);
+    auto const g = detail::check_normal_operand(op, shape_, weights_, "CircularNormal");
     Index const Bf = op.filter().dimension(0), Cf = op.filter().dimension(1);
-    DISTINV_REQUIRE((Bf == 1 || Bf == weights_[0]) && (Cf == 1 || Cf == weights_[1]),
-                    "CircularNormal: a filter of ", Bf, " x ", Cf, " planes needs weight planes (", Bf, ", ", Cf,
-                    "), this one was built with (", weights_[0], ", ", weights_[1], ")");
     auto const K = op.spectrum(shape_[2], shape_[3]);
     // S plane q = (bs, cs) takes filter plane (bs or 0, cs or 0).
     launcher()(Index(S_.size()),

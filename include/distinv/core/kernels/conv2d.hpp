@@ -236,14 +236,15 @@ struct Conv2dAdjoint {
 /// The circular-convolution kernel of a filter on an H x W grid (input of an R2C FFT):
 /// out[q, m, n] = sum of k[q, a, b] over (a - ch) mod H == m and (b - cw) mod W == n, with the
 /// centre ch = kernel_centre(kh) = kh/2, cw likewise, so that circular conv(x, k) = out (*) x.
-/// Element e of out ((Bf * Cf) * H * W elements).
+/// Element e of out ((Bf * Cf) * H * W elements); value(q, m, n) is the element itself (for a
+/// caller that holds only some rows of the grid, layout/slab_circular_normal.hpp).
 template <class T>
 struct CircularFilter {
   Index H, W, kh, kw;
   T const* k;
   T* out;
-  DISTINV_HOST_DEVICE void operator()(Index e) const noexcept {
-    Index const n = e % W, m = (e / W) % H, q = e / (W * H);
+  DISTINV_HOST_DEVICE void operator()(Index e) const noexcept { out[e] = value(e / (W * H), (e / W) % H, e % W); }
+  DISTINV_HOST_DEVICE T value(Index q, Index m, Index n) const noexcept {
     Index const ch = kernel_centre(kh), cw = kernel_centre(kw);
     T const* kq = k + q * kh * kw;
     T acc = T(0);
@@ -252,7 +253,7 @@ struct CircularFilter {
       for (Index b = 0; b < kw; ++b)
         if (pad_index(Padding::circular, b - cw, W) == n) acc += kq[a * kw + b];
     }
-    out[e] = acc;
+    return acc;
   }
 };
 

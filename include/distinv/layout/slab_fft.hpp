@@ -1,0 +1,280 @@
+#pragma once
+// layout/slab_fft.hpp: SlabFft<T, Comm, Fft>, the unnormalised 2-D real FFT of every (B, C)
+// plane of a SlabTensor, over any CommBackend: 1-D r2c transforms of the rank's rows (along W),
+// one all_to_allv transpose, 1-D complex transforms of the rank's spectral columns (along H);
+// the inverse retraces it. The half spectrum (H x (W/2 + 1) per plane) is sharded by columns:
+// rank r holds columns [col_lo(r), col_hi(r)) (balanced; none when W/2 + 1 < P) of every row,
+// column by column: spectrum index e = plane * plane_spectrum() + (col - col_lo) * H + row.
+// filter / analyse / synthesise are the engine interface of fft/engine.hpp on that index, so the
+// spectral functors of core/kernels/ run unchanged on a shard. Memory per rank O(N / P): no
+// rank ever holds a whole plane. The line transforms are the engine's (Fft::lines, FFTW).
+#include <algorithm>
+#include <memory>
+#include <span>
+#include <utility>
+#include <vector>
+
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+
+#include "distinv/core/concepts.hpp"
+#include "distinv/core/error.hpp"
+#include "distinv/core/kernels/pointwise.hpp"
+#include "distinv/core/tensor.hpp"
+#include "distinv/device.hpp"
+#include "distinv/fft/fftw.hpp"
+#include "distinv/host/space.hpp"
+#include "distinv/layout/partition.hpp"
+#include "distinv/layout/slab_tensor.hpp"
+
+namespace distinv::layout {
+
+/// n items over p ranks, the first n % p ranks one more; ranks may get none (unlike RowPartition).
+inline std::vector<Index> balanced_offsets(Index n, int p) {
+  std::vector<Index> o(std::size_t(p) + 1, 0);
+  for (int r = 0; r < p; ++r) o[std::size_t(r) + 1] = o[std::size_t(r)] + n / p + (r < n % p ? 1 : 0);
+  return o;
+}
+
+template <class T, CommBackend Comm, class Fft = fft::default_engine_t<device::Host>>
+  requires(Fft::available && requires { typename Fft::template lines<T>; })
+class SlabFft {
+ public:
+  using scalar_type = T;
+  using complex_type = kernels::Complex<T>;
+  using tensor_type = SlabTensor<T, 4, Comm>;
+  using spectrum_type = host::Buffer<complex_type>;
+
+  /// Transforms of H x W planes laid out by `part` (rows of H over comm's ranks).
+  SlabFft(Comm comm, Index rows, Index cols, RowPartition part)
+      : comm_(std::move(comm)), rows_(rows), cols_(cols), part_(std::move(part)) {
+    DISTINV_REQUIRE(rows > 0 && cols > 0, "SlabFft: expected a positive grid, got ", rows, " x ", cols);
+    DISTINV_REQUIRE(part_.ranks() == comm_.size() && part_.rows() == rows, "SlabFft: expected a partition of ", rows,
+                    " rows over ", comm_.size(), " ranks, got ", part_.to_string());
+    col_offsets_ = balanced_offsets(spectrum_cols(), comm_.size());
+    lines_ = std::make_shared<lines_type const>(cols, rows);
+  }
+
+  Index rows() const noexcept { return rows_; }
+  Index cols() const noexcept { return cols_; }
+  /// W/2 + 1: the columns of the half spectrum.
+  Index spectrum_cols() const noexcept { return cols_ / 2 + 1; }
+  RowPartition const& partition() const noexcept { return part_; }
+  Comm const& comm() const noexcept { return comm_; }
+  Index col_lo(int r) const { return col_offsets_[std::size_t(r)]; }
+  Index col_hi(int r) const { return col_offsets_[std::size_t(r) + 1]; }
+  /// Spectral columns of this rank (0 when W/2 + 1 < P for some ranks).
+  Index local_cols() const { return col_hi(me()) - col_lo(me()); }
+  /// Coefficients of one plane on this rank: local_cols() * H.
+  Index plane_spectrum() const { return local_cols() * rows_; }
+  /// The index in a plane's shard of coefficient (row, col), col in [col_lo, col_hi) of this rank.
+  Index spectrum_index(Index row, Index col) const { return (col - col_lo(me())) * rows_ + row; }
+
+  /// out = F⁻¹(f(F in)) plane by plane; f(e, complex_type& v) for every coefficient of this
+  /// rank's shard. `out` may be `in`. A collective.
+  template <class F>
+  void filter(tensor_type const& in, tensor_type& out, F const& f) const {
+    check(in, "SlabFft::filter");
+    in.require_same_layout(out, "SlabFft::filter (output)");
+    Index const planes = in.planes();
+    auto row_side = transform_rows(in);
+    auto col_side = to_columns(row_side, planes);
+    each_column(planes, [&](Index base, complex_type* line) {
+      gather_column(col_side, planes, base, line);
+      lines_->forward(line);
+      for (Index i = 0; i < rows_; ++i) f(base + i, line[i]);
+      lines_->backward(line);
+      scatter_column(line, planes, base, col_side);
+    });
+    to_rows(col_side, planes, row_side);
+    synthesise_rows(row_side, out);
+  }
+  /// f(e, complex_type const& v) for every coefficient of this rank's shard of F in. A collective.
+  template <class F>
+  void analyse(tensor_type const& in, F const& f) const {
+    check(in, "SlabFft::analyse");
+    Index const planes = in.planes();
+    auto col_side = to_columns(transform_rows(in), planes);
+    each_column(planes, [&](Index base, complex_type* line) {
+      gather_column(col_side, planes, base, line);
+      lines_->forward(line);
+      for (Index i = 0; i < rows_; ++i) f(base + i, std::as_const(line[i]));
+    });
+  }
+  /// out = F⁻¹(g) plane by plane, g(e) the coefficient e of this rank's shard. A collective.
+  template <class G>
+  void synthesise(G const& g, tensor_type& out) const {
+    check(out, "SlabFft::synthesise");
+    Index const planes = out.planes();
+    spectrum_type col_side(std::size_t(planes * plane_spectrum()));
+    each_column(planes, [&](Index base, complex_type* line) {
+      for (Index i = 0; i < rows_; ++i) line[i] = g(base + i);
+      lines_->backward(line);
+      scatter_column(line, planes, base, col_side);
+    });
+    spectrum_type row_side(std::size_t(planes * local_rows() * spectrum_cols()));
+    to_rows(col_side, planes, row_side);
+    synthesise_rows(row_side, out);
+  }
+
+  /// This rank's shard of F x: planes * plane_spectrum() coefficients. A collective.
+  spectrum_type forward(tensor_type const& x) const {
+    spectrum_type s(std::size_t(x.planes() * plane_spectrum()));
+    analyse(x, kernels::StoreSpectrum<T>{s.data()});
+    return s;
+  }
+  /// out = F⁻¹(spectrum) (unnormalised: F⁻¹F = H W), spectrum this rank's shard. A collective.
+  void inverse(spectrum_type const& spectrum, tensor_type& out) const {
+    DISTINV_REQUIRE(Index(spectrum.size()) == out.planes() * plane_spectrum(), "SlabFft::inverse: expected ",
+                    out.planes() * plane_spectrum(), " coefficients on rank ", me(), ", got ", spectrum.size());
+    synthesise(kernels::ScaledSpectrum<T>{spectrum.data(), T(1)}, out);
+  }
+
+ private:
+  using lines_type = typename Fft::template lines<T>;
+  /// Rows handled together by one task, so that the transpose writes runs of this many.
+  static constexpr Index row_block = 16;
+  /// Line strides of the scratch buffers, rounded up to 64 bytes so that every line is aligned.
+  static constexpr Index padded(Index n, std::size_t elem) {
+    Index const per = Index(host::Buffer<T>::alignment / elem);
+    return (n + per - 1) / per * per;
+  }
+
+  int me() const { return comm_.rank(); }
+  Index local_rows() const { return part_.count(me()); }
+
+  void check(tensor_type const& x, char const* what) const {
+    DISTINV_REQUIRE(x.shape()[2] == rows_ && x.shape()[3] == cols_, what, ": expected planes of ", rows_, " x ", cols_,
+                    ", got ", distinv::to_string(x.shape()));
+    DISTINV_REQUIRE(x.partition() == part_, what, ": expected the row partition ", part_.to_string(), ", got ",
+                    x.partition().to_string());
+  }
+
+  // The row side holds, for every rank q, the block of its spectral columns of this rank's rows:
+  // (plane, col - col_lo(q), local row), at planes * local_rows * col_lo(q). The column side
+  // holds, for every rank q, q's rows of this rank's columns: (plane, local col, row - lo(q)), at
+  // planes * local_cols * lo(q). The transpose moves block q of one side to rank q's other side.
+  Index row_block_at(int q, Index planes) const { return planes * local_rows() * col_lo(q); }
+  Index col_block_at(int q, Index planes) const { return planes * local_cols() * part_.lo(q); }
+
+  /// f(plane, first local row, rows) for blocks of up to row_block rows of every plane, in
+  /// parallel; scratch: row_block lines of reals and of half-spectrum coefficients per task.
+  template <class F>
+  void each_row_block(Index planes, F&& f) const {
+    Index const h = local_rows(), blocks = (h + row_block - 1) / row_block;
+    tbb::parallel_for(tbb::blocked_range<Index>(0, planes * blocks), [&](tbb::blocked_range<Index> const& range) {
+      host::Buffer<T> re(std::size_t(row_block * padded(cols_, sizeof(T))));
+      host::Buffer<complex_type> sp(std::size_t(row_block * padded(spectrum_cols(), sizeof(complex_type))));
+      for (Index b = range.begin(); b != range.end(); ++b) {
+        Index const pl = b / blocks, r0 = (b % blocks) * row_block;
+        f(pl, r0, std::min(row_block, h - r0), re.data(), sp.data());
+      }
+    });
+  }
+
+  /// r2c of every local row, packed for the transpose (the row side).
+  spectrum_type transform_rows(tensor_type const& x) const {
+    Index const planes = x.planes(), h = local_rows(), wr = padded(cols_, sizeof(T)),
+                wc = padded(spectrum_cols(), sizeof(complex_type));
+    spectrum_type row_side(std::size_t(planes * h * spectrum_cols()));
+    each_row_block(planes, [&](Index pl, Index r0, Index n, T* re, complex_type* sp) {
+      for (Index i = 0; i < n; ++i) {
+        T const* src = x.local().data() + (pl * h + r0 + i) * cols_;
+        if (!lines_->aligned(src)) {
+          std::copy_n(src, cols_, re + i * wr);
+          src = re + i * wr;
+        }
+        lines_->r2c(src, sp + i * wc);
+      }
+      for (int q = 0; q < comm_.size(); ++q) {
+        Index const c0 = col_lo(q), nq = col_hi(q) - c0;
+        complex_type* block = row_side.data() + row_block_at(q, planes);
+        for (Index c = c0; c < c0 + nq; ++c) {
+          complex_type* dst = block + (pl * nq + c - c0) * h + r0;
+          for (Index i = 0; i < n; ++i) dst[i] = sp[i * wc + c];
+        }
+      }
+    });
+    return row_side;
+  }
+
+  /// c2r of every local row from the row side into `out`.
+  void synthesise_rows(spectrum_type const& row_side, tensor_type& out) const {
+    Index const planes = out.planes(), h = local_rows(), wr = padded(cols_, sizeof(T)),
+                wc = padded(spectrum_cols(), sizeof(complex_type));
+    each_row_block(planes, [&](Index pl, Index r0, Index n, T* re, complex_type* sp) {
+      for (int q = 0; q < comm_.size(); ++q) {
+        Index const c0 = col_lo(q), nq = col_hi(q) - c0;
+        complex_type const* block = row_side.data() + row_block_at(q, planes);
+        for (Index c = c0; c < c0 + nq; ++c) {
+          complex_type const* src = block + (pl * nq + c - c0) * h + r0;
+          for (Index i = 0; i < n; ++i) sp[i * wc + c] = src[i];
+        }
+      }
+      for (Index i = 0; i < n; ++i) {
+        T* dst = out.local().data() + (pl * h + r0 + i) * cols_;
+        if (lines_->aligned(dst)) {
+          lines_->c2r(sp + i * wc, dst);
+        } else {
+          lines_->c2r(sp + i * wc, re + i * wr);
+          std::copy_n(re + i * wr, cols_, dst);
+        }
+      }
+    });
+  }
+
+  /// body(base, line) for every local column of every plane (base: the spectrum index of its
+  /// row 0), in parallel, `line` an aligned scratch of H coefficients.
+  template <class F>
+  void each_column(Index planes, F&& body) const {
+    Index const n = local_cols();
+    tbb::parallel_for(tbb::blocked_range<Index>(0, planes * n), [&](tbb::blocked_range<Index> const& range) {
+      host::Buffer<complex_type> line{std::size_t(rows_)};
+      for (Index k = range.begin(); k != range.end(); ++k) body(k * rows_, line.data());
+    });
+  }
+  /// The column whose row 0 is spectrum index `base`, from the blocks of every rank.
+  void gather_column(spectrum_type const& col_side, Index planes, Index base, complex_type* line) const {
+    Index const k = base / rows_;  // plane * local_cols + local col
+    for (int q = 0; q < comm_.size(); ++q)
+      std::copy_n(col_side.data() + col_block_at(q, planes) + k * part_.count(q), part_.count(q), line + part_.lo(q));
+  }
+  void scatter_column(complex_type const* line, Index planes, Index base, spectrum_type& col_side) const {
+    Index const k = base / rows_;
+    for (int q = 0; q < comm_.size(); ++q)
+      std::copy_n(line + part_.lo(q), part_.count(q), col_side.data() + col_block_at(q, planes) + k * part_.count(q));
+  }
+
+  /// The transpose: block q of the row side to rank q, whose column side receives it.
+  spectrum_type to_columns(spectrum_type const& row_side, Index planes) const {
+    spectrum_type col_side(std::size_t(planes * plane_spectrum()));
+    exchange(row_side, [&](int q) { return planes * local_rows() * (col_hi(q) - col_lo(q)); }, col_side,
+             [&](int q) { return planes * local_cols() * part_.count(q); });
+    return col_side;
+  }
+  /// Its inverse: block q of the column side back to rank q's row side.
+  void to_rows(spectrum_type const& col_side, Index planes, spectrum_type& row_side) const {
+    exchange(col_side, [&](int q) { return planes * local_cols() * part_.count(q); }, row_side,
+             [&](int q) { return planes * local_rows() * (col_hi(q) - col_lo(q)); });
+  }
+  template <class SendCount, class RecvCount>
+  void exchange(spectrum_type const& send, SendCount send_count, spectrum_type& recv, RecvCount recv_count) const {
+    int const p = comm_.size();
+    std::vector<Index> sc(static_cast<std::size_t>(p)), rc(static_cast<std::size_t>(p));
+    for (int q = 0; q < p; ++q) {  // complex coefficients travel as pairs of reals
+      sc[std::size_t(q)] = 2 * send_count(q);
+      rc[std::size_t(q)] = 2 * recv_count(q);
+    }
+    comm_.all_to_allv(std::span<T const>(reinterpret_cast<T const*>(send.data()), 2 * send.size()),
+                      std::span<Index const>(sc), std::span<T>(reinterpret_cast<T*>(recv.data()), 2 * recv.size()),
+                      std::span<Index const>(rc));
+  }
+
+  Comm comm_;
+  Index rows_, cols_;
+  RowPartition part_;
+  std::vector<Index> col_offsets_;
+  std::shared_ptr<lines_type const> lines_;
+};
+
+}  // namespace distinv::layout

@@ -1,0 +1,165 @@
+// The distributed FFT of the slab layout and the fused normal operator on slabs, on every
+// backend: SlabFft forward then inverse is H W times the identity, its spectrum is the
+// replicated FFTW spectrum's columns of the rank, SlabCircularNormal equals CircularNormal
+// (grad, normal, Σ Aᵢᵀyᵢ) — heights and widths not divisible by the ranks, a slab of one row,
+// fewer spectral columns than ranks — and bad input is the same Error on every rank.
+#include <random>
+
+#include "backends.hpp"
+#include "distinv/config.hpp"
+#include "distinv/fft/fftw.hpp"
+#include "distinv/layout/slab_circular_normal.hpp"
+#include "distinv/layout/slab_fft.hpp"
+#include "distinv/physics/circular_normal.hpp"
+#include "distinv/physics/gaussian_blur.hpp"
+
+#if DISTINV_HAS_FFTW
+using namespace distinv;
+using distinv::testing::for_each_backend;
+using layout::RowPartition;
+using layout::SlabTensor;
+
+namespace {
+template <class T, int R>
+Tensor<T, R> random_whole(Shape<R> const& s, unsigned seed) {
+  Tensor<T, R> t(s);
+  std::mt19937 gen(seed);
+  std::uniform_real_distribution<double> u(-1, 1);
+  for (Index i = 0; i < t.size(); ++i) t.data()[i] = T(u(gen));
+  return t;
+}
+
+/// Shapes (B, C, H, W) for P ranks: H and W not divisible by P, one row per rank, W/2 + 1 < P.
+std::vector<Shape<4>> shapes_for(int p) {
+  std::vector<Shape<4>> s{{1, 3, 13, 10}, {2, 1, 7, 9}, {1, 2, Index(p), 6}, {1, 1, Index(p) + 2, 1}, {1, 3, 32, 33}};
+  return s;
+}
+}  // namespace
+
+TEST_CASE_TEMPLATE("SlabFft: inverse after forward is H W times the identity; the shard is the replicated spectrum's",
+                   T, float, double) {
+  for_each_backend([](auto& ctx) {
+    using Comm = typename std::remove_cvref_t<decltype(ctx)>::comm_type;
+    int const p = ctx.world_size();
+    for (auto const& s : shapes_for(p)) {
+      CAPTURE(distinv::to_string(s));
+      Index const H = s[2], W = s[3], Wc = W / 2 + 1, planes = s[0] * s[1];
+      auto const part = RowPartition::balanced(H, p);
+      layout::SlabFft<T, Comm> fft(ctx.comm(), H, W, part);
+      auto const whole = random_whole<T, 4>(s, 3);
+      auto const x = SlabTensor<T, 4, Comm>::scatter(ctx.comm(), whole, part);
+      // The ranks' column blocks cover the half spectrum.
+      CHECK(fft.col_lo(0) == 0);
+      CHECK(fft.col_hi(p - 1) == Wc);
+      auto const spec = fft.forward(x);
+      CHECK(Index(spec.size()) == planes * fft.local_cols() * H);
+
+      // The shard equals the replicated spectrum at this rank's columns.
+      fft::FftwPlan<T> plan(H, W, planes);
+      std::vector<kernels::Complex<T>> full(std::size_t(plan.spectrum_size()));
+      plan.analyse(whole.data(), kernels::StoreSpectrum<T>{full.data()});
+      double worst = 0;
+      for (Index pl = 0; pl < planes; ++pl)
+        for (Index c = fft.col_lo(ctx.rank()); c < fft.col_hi(ctx.rank()); ++c)
+          for (Index i = 0; i < H; ++i) {
+            auto const a = spec[std::size_t(pl * fft.plane_spectrum() + fft.spectrum_index(i, c))];
+            auto const b = full[std::size_t((pl * H + i) * Wc + c)];
+            worst = std::max({worst, std::abs(double(a.re) - b.re), std::abs(double(a.im) - b.im)});
+          }
+      ctx.comm().all_reduce(std::span<double>(&worst, 1), ReduceOp::max);
+      CHECK(worst <= distinv::testing::tol<T>() * double(H * W));
+
+      auto back = zeros_like(x);
+      fft.inverse(spec, back);
+      CHECK(max_abs_diff(back, x * T(H * W)) <= distinv::testing::tol<T>() * double(H * W));
+      // filter with the identity in place is H W x as well.
+      auto y = x;
+      fft.filter(y, y, [](Index, kernels::Complex<T>&) {});
+      CHECK(max_abs_diff(y, x * T(H * W)) <= distinv::testing::tol<T>() * double(H * W));
+    }
+  });
+}
+
+TEST_CASE_TEMPLATE("SlabCircularNormal equals CircularNormal: grad, normal and the data term", T, float, double) {
+  for_each_backend([](auto& ctx) {
+    using Comm = typename std::remove_cvref_t<decltype(ctx)>::comm_type;
+    using physics::Blur;
+    using physics::BlurMethod;
+    using physics::Padding;
+    int const p = ctx.world_size();
+    for (Shape<4> const s : {Shape<4>{1, 3, 19, 14}, Shape<4>{2, 3, Index(p), 9}, Shape<4>{1, 3, 11, 1}}) {
+      CAPTURE(distinv::to_string(s));
+      auto const part = RowPartition::balanced(s[2], p);
+      std::vector<Blur<T>> ops;
+      ops.emplace_back(physics::gaussian_blur<T>(1.0), Padding::circular, BlurMethod::direct);
+      ops.emplace_back(physics::gaussian_blur<T>({0.8, 2.5}, 35), Padding::circular);
+      ops.emplace_back(random_whole<T, 4>(Shape<4>{1, s[1], 4, 3}, 5), Padding::circular, BlurMethod::fft);
+      std::array<Index, 2> const weights{1, s[1]};  // the third filter differs per channel
+      physics::CircularNormal<T> fused(s, weights);
+      layout::SlabCircularNormal<T, Comm> slab(ctx.comm(), s, part, weights), normal_only(ctx.comm(), s, part, weights);
+      for (std::size_t i = 0; i < ops.size(); ++i) {
+        auto const y = random_whole<T, 4>(s, 10 + unsigned(i));
+        fused.add(ops[i], y);
+        slab.add(ops[i], SlabTensor<T, 4, Comm>::scatter(ctx.comm(), y, part));
+        normal_only.add_operator(ops[i]);
+      }
+      CHECK(slab.operator_count() == 3);
+      auto const whole = random_whole<T, 4>(s, 1);
+      auto const x = SlabTensor<T, 4, Comm>::scatter(ctx.comm(), whole, part);
+      double const tol = distinv::testing::tol<T>();
+      auto const want_grad = SlabTensor<T, 4, Comm>::scatter(ctx.comm(), fused.grad(whole), part);
+      auto const want_normal = SlabTensor<T, 4, Comm>::scatter(ctx.comm(), fused.normal(whole), part);
+      auto const want_aty = SlabTensor<T, 4, Comm>::scatter(ctx.comm(), fused.A_adjoint_y(), part);
+      CHECK(max_abs_diff(slab.grad(x), want_grad) <= tol * std::max(1.0, max_abs(want_grad)));
+      CHECK(max_abs_diff(slab.normal(x), want_normal) <= tol * std::max(1.0, max_abs(want_normal)));
+      CHECK(max_abs_diff(normal_only.normal(x), want_normal) <= tol * std::max(1.0, max_abs(want_normal)));
+      CHECK(max_abs_diff(slab.A_adjoint_y(), want_aty) <= tol * std::max(1.0, max_abs(want_aty)));
+      // The shards of S and B are this rank's columns only.
+      Index const shard = slab.fft().local_cols() * s[2];
+      CHECK(Index(slab.spectrum_sum().size()) == s[1] * shard);
+      CHECK(Index(slab.data_term().size()) == 2 * s[0] * s[1] * shard);
+      slab.reset();
+      CHECK(max_abs(slab.grad(x)) == 0);
+    }
+  });
+}
+
+TEST_CASE("SlabFft and SlabCircularNormal: bad input is the same Error on every rank") {
+  for_each_backend([](auto& ctx) {
+    using Comm = typename std::remove_cvref_t<decltype(ctx)>::comm_type;
+    using physics::Blur;
+    using physics::Padding;
+    int const p = ctx.world_size();
+    Shape<4> const s{1, 3, 2 * Index(p) + 1, 8};
+    auto const part = RowPartition::balanced(s[2], p);
+    using Fft = layout::SlabFft<float, Comm>;
+    using Normal = layout::SlabCircularNormal<float, Comm>;
+    // A partition of another number of rows, or over another number of ranks.
+    CHECK_THROWS_WITH_AS(Fft(ctx.comm(), s[2] + 1, s[3], part),
+                         doctest::Contains("SlabFft: expected a partition of"), Error);
+    CHECK_THROWS_AS(Fft(ctx.comm(), s[2], s[3], RowPartition::balanced(s[2], p + 1)), Error);
+    CHECK_THROWS_AS(Fft(ctx.comm(), s[2], 0, part), Error);
+    Fft fft(ctx.comm(), s[2], s[3], part);
+    auto const narrow = SlabTensor<float, 4, Comm>::zeros(ctx.comm(), Shape<4>{1, 3, s[2], 7}, part);
+    CHECK_THROWS_WITH_AS(fft.forward(narrow),
+                         doctest::Contains(("SlabFft::analyse: expected planes of " + std::to_string(s[2]) + " x 8").c_str()),
+                         Error);
+    auto const x = SlabTensor<float, 4, Comm>::zeros(ctx.comm(), s, part);
+    auto out = SlabTensor<float, 4, Comm>::zeros(ctx.comm(), Shape<4>{2, 3, s[2], 8}, part);
+    CHECK_THROWS_AS(fft.filter(x, out, [](Index, kernels::Complex<float>&) {}), Error);
+    CHECK_THROWS_AS(fft.inverse(host::Buffer<kernels::Complex<float>>(3), out), Error);
+
+    Normal slab(ctx.comm(), s, part);
+    CHECK_THROWS_WITH_AS(slab.add(Blur<float>(physics::gaussian_blur<float>(1.0), Padding::reflect), x),
+                         "distinv: SlabCircularNormal: expected a circular Blur, got padding reflect", Error);
+    Blur<float> const circ(physics::gaussian_blur<float>(1.0), Padding::circular);
+    CHECK_THROWS_AS(slab.add(circ, narrow), Error);
+    CHECK_THROWS_AS(slab.add(Blur<float>(Tensor4<float>(random_whole<float, 4>({1, 3, 3, 3}, 2)), Padding::circular), x), Error);  // per channel
+    CHECK_THROWS_AS(slab.grad(out), Error);
+    CHECK_THROWS_AS(Normal(ctx.comm(), s, part, {2, 1}), Error);
+    // After every refusal the ranks are still in step: a collective completes.
+    slab.add(circ, x);
+    CHECK(max_abs(slab.grad(x)) == 0);
+  });
+}
+#endif  // DISTINV_HAS_FFTW
