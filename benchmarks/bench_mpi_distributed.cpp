@@ -7,6 +7,9 @@
 //   reduce/*  the cost of reduce::Exact against reduce::Plain at 1024²: cached-plain gradient and
 //             A_adjoint of 8 blurs, TV prior with blended tiles (patch 256); run alone with
 //             --benchmark_filter=reduce/
+//   slab/*    the fused gradient of the same 8 blurs at 2048² on the slab layout
+//             (layout::SlabCircularNormal: one distributed FFT pair) against the replicated
+//             physics::CircularNormal; run alone with --benchmark_filter=slab/
 //   ./bench_mpi_distributed                     SingleProcess and Threads (2 ranks)
 //   mpiexec -n 2 ./bench_mpi_distributed        MPI (rank 0 reports)
 // DISTINV_BENCH_TBB_THREADS=k caps oneTBB at k threads per process (1: each rank runs serially,
@@ -38,11 +41,13 @@
 #include "distinv/distributed/measurements.hpp"
 #include "distinv/factory.hpp"
 #include "distinv/fft/fftw.hpp"
+#include "distinv/layout/slab_circular_normal.hpp"
 #include "distinv/mpi.hpp"
 #include "distinv/optim/denoisers/tv.hpp"
 #include "distinv/optim/prior.hpp"
 #include "distinv/optim/solvers.hpp"
 #include "distinv/physics/blur.hpp"
+#include "distinv/physics/circular_normal.hpp"
 #include "distinv/physics/gaussian_blur.hpp"
 #include "distinv/physics/stacked.hpp"
 
@@ -299,6 +304,39 @@ void reduce_prior_blended(benchmark::State& st, Backend backend) {
   });
 }
 
+// ---- 5. The fused gradient on slabs ----------------------------------------------------------
+
+#if DISTINV_HAS_FFTW
+/// The replicated fused gradient (physics::CircularNormal, one FFTW pair per call), 1 rank.
+void slab_replicated(benchmark::State& st) {
+  Index const n = st.range(0);
+  auto const stack = eight_blurs();
+  auto const y = measurements(stack, n);
+  physics::CircularNormal<float> fused(Shape<4>{1, 3, n, n});
+  for (std::size_t i = 0; i < stack.size(); ++i) fused.add(stack[i], y[i]);
+  auto const x = random_image(n, 2);
+  benchmark::DoNotOptimize(fused.grad(x).data());
+  for (auto _ : st) benchmark::DoNotOptimize(fused.grad(x).data());
+}
+
+/// The same gradient on slabs: S and B sharded, one distributed FFT pair (two all_to_allv) per call.
+void slab_sharded(benchmark::State& st, Backend backend) {
+  Index const n = st.range(0);
+  auto stack = std::make_shared<physics::StackedLinearPhysics<physics::Blur<float>>>(eight_blurs());
+  auto y = std::make_shared<TensorList<Tensor4<float>>>(measurements(*stack, n));
+  auto x = std::make_shared<Tensor4<float>>(random_image(n, 2));
+  run_case(st, backend, [=](auto& ctx) {
+    using Comm = typename std::remove_reference_t<decltype(ctx)>::comm_type;
+    using Slab = layout::SlabTensor<float, 4, Comm>;
+    auto const part = layout::RowPartition::balanced(n, ctx.world_size());
+    auto normal = std::make_shared<layout::SlabCircularNormal<float, Comm>>(ctx.comm(), Shape<4>{1, 3, n, n}, part);
+    for (std::size_t i = 0; i < stack->size(); ++i) normal->add((*stack)[i], Slab::scatter(ctx.comm(), (*y)[i], part));
+    auto xs = std::make_shared<Slab const>(Slab::scatter(ctx.comm(), *x, part));
+    return [=](Split&) { benchmark::DoNotOptimize(normal->grad(*xs).local().data()); };
+  });
+}
+#endif
+
 template <ReductionPolicy Reduce>
 void register_reduce(Backend backend, std::string const& t, auto const& timing) {
   std::string const p(Reduce::name());
@@ -342,6 +380,14 @@ void register_all(Backend backend) {
          3);
   register_reduce<reduce::Plain>(backend, t, timing);
   register_reduce<reduce::Exact>(backend, t, timing);
+#if DISTINV_HAS_FFTW
+  if (backend == Backend::single)
+    timing(benchmark::RegisterBenchmark("slab/1rank/replicated_fused", slab_replicated)->Arg(2048), 10);
+  timing(benchmark::RegisterBenchmark(("slab/" + t + "/slabs").c_str(),
+                                      [backend](benchmark::State& st) { slab_sharded(st, backend); })
+             ->Arg(2048),
+         10);
+#endif
 }
 
 }  // namespace

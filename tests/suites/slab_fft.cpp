@@ -3,13 +3,14 @@
 // replicated FFTW spectrum's columns of the rank, SlabCircularNormal equals CircularNormal
 // (grad, normal, Σ Aᵢᵀyᵢ) — heights and widths not divisible by the ranks, a slab of one row,
 // fewer spectral columns than ranks — and bad input is the same Error on every rank.
+#include "distinv/layout/slab_fft.hpp"
+
 #include <random>
 
 #include "backends.hpp"
 #include "distinv/config.hpp"
 #include "distinv/fft/fftw.hpp"
 #include "distinv/layout/slab_circular_normal.hpp"
-#include "distinv/layout/slab_fft.hpp"
 #include "distinv/physics/circular_normal.hpp"
 #include "distinv/physics/gaussian_blur.hpp"
 
@@ -34,6 +35,13 @@ std::vector<Shape<4>> shapes_for(int p) {
   std::vector<Shape<4>> s{{1, 3, 13, 10}, {2, 1, 7, 9}, {1, 2, Index(p), 6}, {1, 1, Index(p) + 2, 1}, {1, 3, 32, 33}};
   return s;
 }
+/// Rows [r, r + 1) on ranks r < P - 1, the rest on the last (a partition not balanced).
+RowPartition uneven_partition(Index rows, int p) {
+  std::vector<Index> o(std::size_t(p) + 1);
+  for (int r = 0; r < p; ++r) o[std::size_t(r)] = r;
+  o[std::size_t(p)] = rows;
+  return RowPartition(std::move(o));
+}
 }  // namespace
 
 TEST_CASE_TEMPLATE("SlabFft: inverse after forward is H W times the identity; the shard is the replicated spectrum's",
@@ -41,42 +49,44 @@ TEST_CASE_TEMPLATE("SlabFft: inverse after forward is H W times the identity; th
   for_each_backend([](auto& ctx) {
     using Comm = typename std::remove_cvref_t<decltype(ctx)>::comm_type;
     int const p = ctx.world_size();
-    for (auto const& s : shapes_for(p)) {
-      CAPTURE(distinv::to_string(s));
-      Index const H = s[2], W = s[3], Wc = W / 2 + 1, planes = s[0] * s[1];
-      auto const part = RowPartition::balanced(H, p);
-      layout::SlabFft<T, Comm> fft(ctx.comm(), H, W, part);
-      auto const whole = random_whole<T, 4>(s, 3);
-      auto const x = SlabTensor<T, 4, Comm>::scatter(ctx.comm(), whole, part);
-      // The ranks' column blocks cover the half spectrum.
-      CHECK(fft.col_lo(0) == 0);
-      CHECK(fft.col_hi(p - 1) == Wc);
-      auto const spec = fft.forward(x);
-      CHECK(Index(spec.size()) == planes * fft.local_cols() * H);
+    for (auto const& s : shapes_for(p))
+      for (bool uneven : {false, true}) {  // uneven: one row on every rank but the last
+        CAPTURE(distinv::to_string(s));
+        CAPTURE(uneven);
+        Index const H = s[2], W = s[3], Wc = W / 2 + 1, planes = s[0] * s[1];
+        auto const part = uneven ? uneven_partition(H, p) : RowPartition::balanced(H, p);
+        layout::SlabFft<T, Comm> fft(ctx.comm(), H, W, part);
+        auto const whole = random_whole<T, 4>(s, 3);
+        auto const x = SlabTensor<T, 4, Comm>::scatter(ctx.comm(), whole, part);
+        // The ranks' column blocks cover the half spectrum.
+        CHECK(fft.col_lo(0) == 0);
+        CHECK(fft.col_hi(p - 1) == Wc);
+        auto const spec = fft.forward(x);
+        CHECK(Index(spec.size()) == planes * fft.local_cols() * H);
 
-      // The shard equals the replicated spectrum at this rank's columns.
-      fft::FftwPlan<T> plan(H, W, planes);
-      std::vector<kernels::Complex<T>> full(std::size_t(plan.spectrum_size()));
-      plan.analyse(whole.data(), kernels::StoreSpectrum<T>{full.data()});
-      double worst = 0;
-      for (Index pl = 0; pl < planes; ++pl)
-        for (Index c = fft.col_lo(ctx.rank()); c < fft.col_hi(ctx.rank()); ++c)
-          for (Index i = 0; i < H; ++i) {
-            auto const a = spec[std::size_t(pl * fft.plane_spectrum() + fft.spectrum_index(i, c))];
-            auto const b = full[std::size_t((pl * H + i) * Wc + c)];
-            worst = std::max({worst, std::abs(double(a.re) - b.re), std::abs(double(a.im) - b.im)});
-          }
-      ctx.comm().all_reduce(std::span<double>(&worst, 1), ReduceOp::max);
-      CHECK(worst <= distinv::testing::tol<T>() * double(H * W));
+        // The shard equals the replicated spectrum at this rank's columns.
+        fft::FftwPlan<T> plan(H, W, planes);
+        std::vector<kernels::Complex<T>> full(std::size_t(plan.spectrum_size()));
+        plan.analyse(whole.data(), kernels::StoreSpectrum<T>{full.data()});
+        double worst = 0;
+        for (Index pl = 0; pl < planes; ++pl)
+          for (Index c = fft.col_lo(ctx.rank()); c < fft.col_hi(ctx.rank()); ++c)
+            for (Index i = 0; i < H; ++i) {
+              auto const a = spec[std::size_t(pl * fft.plane_spectrum() + fft.spectrum_index(i, c))];
+              auto const b = full[std::size_t((pl * H + i) * Wc + c)];
+              worst = std::max({worst, std::abs(double(a.re) - b.re), std::abs(double(a.im) - b.im)});
+            }
+        ctx.comm().all_reduce(std::span<double>(&worst, 1), ReduceOp::max);
+        CHECK(worst <= distinv::testing::tol<T>() * double(H * W));
 
-      auto back = zeros_like(x);
-      fft.inverse(spec, back);
-      CHECK(max_abs_diff(back, x * T(H * W)) <= distinv::testing::tol<T>() * double(H * W));
-      // filter with the identity in place is H W x as well.
-      auto y = x;
-      fft.filter(y, y, [](Index, kernels::Complex<T>&) {});
-      CHECK(max_abs_diff(y, x * T(H * W)) <= distinv::testing::tol<T>() * double(H * W));
-    }
+        auto back = zeros_like(x);
+        fft.inverse(spec, back);
+        CHECK(max_abs_diff(back, x * T(H * W)) <= distinv::testing::tol<T>() * double(H * W));
+        // filter with the identity in place is H W x as well.
+        auto y = x;
+        fft.filter(y, y, [](Index, kernels::Complex<T>&) {});
+        CHECK(max_abs_diff(y, x * T(H * W)) <= distinv::testing::tol<T>() * double(H * W));
+      }
   });
 }
 
@@ -135,15 +145,15 @@ TEST_CASE("SlabFft and SlabCircularNormal: bad input is the same Error on every 
     using Fft = layout::SlabFft<float, Comm>;
     using Normal = layout::SlabCircularNormal<float, Comm>;
     // A partition of another number of rows, or over another number of ranks.
-    CHECK_THROWS_WITH_AS(Fft(ctx.comm(), s[2] + 1, s[3], part),
-                         doctest::Contains("SlabFft: expected a partition of"), Error);
+    CHECK_THROWS_WITH_AS(Fft(ctx.comm(), s[2] + 1, s[3], part), doctest::Contains("SlabFft: expected a partition of"),
+                         Error);
     CHECK_THROWS_AS(Fft(ctx.comm(), s[2], s[3], RowPartition::balanced(s[2], p + 1)), Error);
     CHECK_THROWS_AS(Fft(ctx.comm(), s[2], 0, part), Error);
     Fft fft(ctx.comm(), s[2], s[3], part);
     auto const narrow = SlabTensor<float, 4, Comm>::zeros(ctx.comm(), Shape<4>{1, 3, s[2], 7}, part);
-    CHECK_THROWS_WITH_AS(fft.forward(narrow),
-                         doctest::Contains(("SlabFft::analyse: expected planes of " + std::to_string(s[2]) + " x 8").c_str()),
-                         Error);
+    CHECK_THROWS_WITH_AS(
+        fft.forward(narrow),
+        doctest::Contains(("SlabFft::analyse: expected planes of " + std::to_string(s[2]) + " x 8").c_str()), Error);
     auto const x = SlabTensor<float, 4, Comm>::zeros(ctx.comm(), s, part);
     auto out = SlabTensor<float, 4, Comm>::zeros(ctx.comm(), Shape<4>{2, 3, s[2], 8}, part);
     CHECK_THROWS_AS(fft.filter(x, out, [](Index, kernels::Complex<float>&) {}), Error);
@@ -154,7 +164,9 @@ TEST_CASE("SlabFft and SlabCircularNormal: bad input is the same Error on every 
                          "distinv: SlabCircularNormal: expected a circular Blur, got padding reflect", Error);
     Blur<float> const circ(physics::gaussian_blur<float>(1.0), Padding::circular);
     CHECK_THROWS_AS(slab.add(circ, narrow), Error);
-    CHECK_THROWS_AS(slab.add(Blur<float>(Tensor4<float>(random_whole<float, 4>({1, 3, 3, 3}, 2)), Padding::circular), x), Error);  // per channel
+    CHECK_THROWS_AS(
+        slab.add(Blur<float>(Tensor4<float>(random_whole<float, 4>({1, 3, 3, 3}, 2)), Padding::circular), x),
+        Error);  // per channel
     CHECK_THROWS_AS(slab.grad(out), Error);
     CHECK_THROWS_AS(Normal(ctx.comm(), s, part, {2, 1}), Error);
     // After every refusal the ranks are still in step: a collective completes.

@@ -53,8 +53,12 @@ struct Fftw<double> {
   static plan c2r(int n0, int n1, complex* in, double* out, unsigned flags) {
     return fftw_plan_dft_c2r_2d(n0, n1, in, out, flags);
   }
-  static plan r2c_1d(int n, double* in, complex* out, unsigned flags) { return fftw_plan_dft_r2c_1d(n, in, out, flags); }
-  static plan c2r_1d(int n, complex* in, double* out, unsigned flags) { return fftw_plan_dft_c2r_1d(n, in, out, flags); }
+  static plan r2c_1d(int n, double* in, complex* out, unsigned flags) {
+    return fftw_plan_dft_r2c_1d(n, in, out, flags);
+  }
+  static plan c2r_1d(int n, complex* in, double* out, unsigned flags) {
+    return fftw_plan_dft_c2r_1d(n, in, out, flags);
+  }
   static plan dft_1d(int n, complex* in, complex* out, int sign, unsigned flags) {
     return fftw_plan_dft_1d(n, in, out, sign, flags);
   }
@@ -77,8 +81,12 @@ struct Fftw<float> {
   static plan c2r(int n0, int n1, complex* in, float* out, unsigned flags) {
     return fftwf_plan_dft_c2r_2d(n0, n1, in, out, flags);
   }
-  static plan r2c_1d(int n, float* in, complex* out, unsigned flags) { return fftwf_plan_dft_r2c_1d(n, in, out, flags); }
-  static plan c2r_1d(int n, complex* in, float* out, unsigned flags) { return fftwf_plan_dft_c2r_1d(n, in, out, flags); }
+  static plan r2c_1d(int n, float* in, complex* out, unsigned flags) {
+    return fftwf_plan_dft_r2c_1d(n, in, out, flags);
+  }
+  static plan c2r_1d(int n, complex* in, float* out, unsigned flags) {
+    return fftwf_plan_dft_c2r_1d(n, in, out, flags);
+  }
   static plan dft_1d(int n, complex* in, complex* out, int sign, unsigned flags) {
     return fftwf_plan_dft_1d(n, in, out, sign, flags);
   }

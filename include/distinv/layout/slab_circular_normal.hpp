@@ -122,13 +122,15 @@ class SlabCircularNormal {
   }
 
   tensor_type apply(tensor_type const& x, bool with_data) const {
-    DISTINV_REQUIRE(x.shape() == shape_ && x.partition() == partition(), "SlabCircularNormal: expected a signal of shape ",
-                    distinv::to_string(shape_), " laid out as ", partition().to_string(), ", got ",
-                    distinv::to_string(x.shape()), " laid out as ", x.partition().to_string());
+    DISTINV_REQUIRE(x.shape() == shape_ && x.partition() == partition(),
+                    "SlabCircularNormal: expected a signal of shape ", distinv::to_string(shape_), " laid out as ",
+                    partition().to_string(), ", got ", distinv::to_string(x.shape()), " laid out as ",
+                    x.partition().to_string());
     tensor_type out(fft_.comm(), shape_, partition());
+    kernels::FilterBroadcast const weights{shape_[1], weights_[0], weights_[1]};  // which S plane serves plane p
     fft_.filter(x, out,
-                kernels::NormalResidual<T>{fft_.plane_spectrum(), kernels::FilterBroadcast{shape_[1], weights_[0], weights_[1]},
-                                           S_.data(), with_data ? B_.data() : nullptr, scale()});
+                kernels::NormalResidual<T>{fft_.plane_spectrum(), weights, S_.data(), with_data ? B_.data() : nullptr,
+                                           scale()});
     return out;
   }
 

@@ -19,6 +19,7 @@
 
 #include "distinv/core/concepts.hpp"
 #include "distinv/core/error.hpp"
+#include "distinv/core/kernels/conv2d.hpp"
 #include "distinv/core/kernels/pointwise.hpp"
 #include "distinv/core/tensor.hpp"
 #include "distinv/device.hpp"
@@ -86,15 +87,15 @@ class SlabFft {
       lines_->backward(line);
       scatter_column(line, planes, base, col_side);
     });
-    to_rows(col_side, planes, row_side);
-    synthesise_rows(row_side, out);
+    synthesise_rows(to_rows(col_side, planes, std::move(row_side)), out);
   }
   /// f(e, complex_type const& v) for every coefficient of this rank's shard of F in. A collective.
   template <class F>
   void analyse(tensor_type const& in, F const& f) const {
     check(in, "SlabFft::analyse");
     Index const planes = in.planes();
-    auto col_side = to_columns(transform_rows(in), planes);
+    auto row_side = transform_rows(in);
+    auto const col_side = to_columns(row_side, planes);
     each_column(planes, [&](Index base, complex_type* line) {
       gather_column(col_side, planes, base, line);
       lines_->forward(line);
@@ -112,9 +113,7 @@ class SlabFft {
       lines_->backward(line);
       scatter_column(line, planes, base, col_side);
     });
-    spectrum_type row_side(std::size_t(planes * local_rows() * spectrum_cols()));
-    to_rows(col_side, planes, row_side);
-    synthesise_rows(row_side, out);
+    synthesise_rows(to_rows(col_side, planes), out);
   }
 
   /// This rank's shard of F x: planes * plane_spectrum() coefficients. A collective.
@@ -245,17 +244,24 @@ class SlabFft {
       std::copy_n(line + part_.lo(q), part_.count(q), col_side.data() + col_block_at(q, planes) + k * part_.count(q));
   }
 
-  /// The transpose: block q of the row side to rank q, whose column side receives it.
-  spectrum_type to_columns(spectrum_type const& row_side, Index planes) const {
+  /// The transpose: block q of the row side to rank q, whose column side receives it. On one
+  /// rank both sides have the same layout: the row side is moved, not copied.
+  spectrum_type to_columns(spectrum_type& row_side, Index planes) const {
+    if (comm_.size() == 1) return std::move(row_side);
     spectrum_type col_side(std::size_t(planes * plane_spectrum()));
     exchange(row_side, [&](int q) { return planes * local_rows() * (col_hi(q) - col_lo(q)); }, col_side,
              [&](int q) { return planes * local_cols() * part_.count(q); });
     return col_side;
   }
-  /// Its inverse: block q of the column side back to rank q's row side.
-  void to_rows(spectrum_type const& col_side, Index planes, spectrum_type& row_side) const {
-    exchange(col_side, [&](int q) { return planes * local_cols() * part_.count(q); }, row_side,
+  /// Its inverse: block q of the column side back to rank q's row side (into `spare` when it
+  /// has the size, e.g. the row side of the forward pass).
+  spectrum_type to_rows(spectrum_type& col_side, Index planes, spectrum_type spare = {}) const {
+    if (comm_.size() == 1) return std::move(col_side);
+    if (Index(spare.size()) != planes * local_rows() * spectrum_cols())
+      spare = spectrum_type(std::size_t(planes * local_rows() * spectrum_cols()));
+    exchange(col_side, [&](int q) { return planes * local_cols() * part_.count(q); }, spare,
              [&](int q) { return planes * local_rows() * (col_hi(q) - col_lo(q)); });
+    return spare;
   }
   template <class SendCount, class RecvCount>
   void exchange(spectrum_type const& send, SendCount send_count, spectrum_type& recv, RecvCount recv_count) const {
