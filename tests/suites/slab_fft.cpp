@@ -1,8 +1,9 @@
 // The distributed FFT of the slab layout and the fused normal operator on slabs, on every
 // backend: SlabFft forward then inverse is H W times the identity, its spectrum is the
 // replicated FFTW spectrum's columns of the rank, SlabCircularNormal equals CircularNormal
-// (grad, normal, Σ Aᵢᵀyᵢ) — heights and widths not divisible by the ranks, a slab of one row,
-// fewer spectral columns than ranks — and bad input is the same Error on every rank.
+// (grad, normal, Σ Aᵢᵀyᵢ) and gives the same bits on any number of ranks — heights and widths
+// not divisible by the ranks, a slab of one row, uneven partitions, fewer spectral columns than
+// ranks — and bad input is the same Error on every rank.
 #include "distinv/layout/slab_fft.hpp"
 
 #include <random>
@@ -107,10 +108,15 @@ TEST_CASE_TEMPLATE("SlabCircularNormal equals CircularNormal: grad, normal and t
       std::array<Index, 2> const weights{1, s[1]};  // the third filter differs per channel
       physics::CircularNormal<T> fused(s, weights);
       layout::SlabCircularNormal<T, Comm> slab(ctx.comm(), s, part, weights), normal_only(ctx.comm(), s, part, weights);
+      // The same on one rank of its own (every row, every spectral column).
+      using One = SlabTensor<T, 4, comm::SingleProcess>;
+      auto const whole_rows = RowPartition::balanced(s[2], 1);
+      layout::SlabCircularNormal<T, comm::SingleProcess> one({}, s, whole_rows, weights);
       for (std::size_t i = 0; i < ops.size(); ++i) {
         auto const y = random_whole<T, 4>(s, 10 + unsigned(i));
         fused.add(ops[i], y);
         slab.add(ops[i], SlabTensor<T, 4, Comm>::scatter(ctx.comm(), y, part));
+        one.add(ops[i], One::scatter({}, y, whole_rows));
         normal_only.add_operator(ops[i]);
       }
       CHECK(slab.operator_count() == 3);
@@ -124,6 +130,9 @@ TEST_CASE_TEMPLATE("SlabCircularNormal equals CircularNormal: grad, normal and t
       CHECK(max_abs_diff(slab.normal(x), want_normal) <= tol * std::max(1.0, max_abs(want_normal)));
       CHECK(max_abs_diff(normal_only.normal(x), want_normal) <= tol * std::max(1.0, max_abs(want_normal)));
       CHECK(max_abs_diff(slab.A_adjoint_y(), want_aty) <= tol * std::max(1.0, max_abs(want_aty)));
+      // Every line transform and spectral product is the same whatever the rows per rank: the
+      // gradient has the same bits on any number of ranks.
+      CHECK(max_abs_diff(slab.grad(x).gather(), one.grad(One::scatter({}, whole, whole_rows)).local()) == 0);
       // The shards of S and B are this rank's columns only.
       Index const shard = slab.fft().local_cols() * s[2];
       CHECK(Index(slab.spectrum_sum().size()) == s[1] * shard);
