@@ -20,12 +20,16 @@ namespace distinv {
 namespace reduce {
 /// Terms converted to integer digits at one scale agreed by the ranks, summed exactly.
 struct Exact {
+  /// "exact".
   static constexpr std::string_view name() { return "exact"; }
+  /// True: bit-identical on any number of ranks.
   static constexpr bool exact = true;
 };
 /// A floating-point sum per rank in local order, then the backend's all-reduce.
 struct Plain {
+  /// "plain".
   static constexpr std::string_view name() { return "plain"; }
+  /// False: the last bits depend on the number of ranks.
   static constexpr bool exact = false;
 };
 }  // namespace reduce

@@ -24,6 +24,7 @@ inline constexpr Index chunk = 1 << 14;
 
 /// Runs the index functors on the calling thread, in index order.
 struct Serial {
+  /// f(i) for i in [0, n), in order.
   template <class F>
   void operator()(Index n, F const& f) const {
     for (Index e = 0; e < n; ++e) f(e);
@@ -49,6 +50,7 @@ struct Serial {
 
 /// Runs the index functors over oneTBB's pool.
 struct Launch {
+  /// f(i) for i in [0, n), chunks in parallel over oneTBB's pool.
   template <class F>
   void operator()(Index n, F const& f) const {
     if (n <= chunk) return Serial{}(n, f);

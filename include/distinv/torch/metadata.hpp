@@ -36,6 +36,7 @@ inline char const* to_string(SigmaArg s) {
 /// The network's declared properties; each is empty when the file does not say.
 struct ModelInfo {
   std::optional<Index> receptive_field;   ///< radius of dependence, in samples
+  /// How the network takes the noise level.
   std::optional<SigmaArg> sigma_arg;
   std::optional<Index> channels;          ///< channels of its input (and output)
   std::optional<Index> spatial_multiple;  ///< H and W it needs to be multiples of (e.g. 8 for DRUNet)
