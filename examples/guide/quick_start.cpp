@@ -56,7 +56,9 @@ Result reconstruct(Ctx& ctx, Tensor4<float> const& clean_image) {
     bundle.signal.update_(denoised);
   }
   // The final result is in bundle.signal.data()
-  return {bundle.signal.data(), io::psnr(measurements[0], clean_image), io::psnr(bundle.signal.data(), clean_image)};
+  double mean_psnr = 0;  // of the three measurements
+  for (auto const& y : measurements) mean_psnr += io::psnr(y, clean_image) / 3;
+  return {bundle.signal.data(), mean_psnr, io::psnr(bundle.signal.data(), clean_image)};
 }
 //! [reconstruct]
 
@@ -69,9 +71,9 @@ int main(int argc, char** argv) {
     Result reference;  // the same reconstruction on one process, inside this rank
     launch<comm::SingleProcess>([&](auto& one) { reference = reconstruct(one, clean_image); });
     if (ctx.rank() == 0)
-      std::printf("quick_start: %d ranks, PSNR of measurement 1 %.2f dB, of the reconstruction %.2f dB\n",
+      std::printf("quick_start: %d ranks, PSNR of the measurements %.2f dB (mean), of the reconstruction %.2f dB\n",
                   ctx.world_size(), r.psnr_measurement, r.psnr_reconstruction);
-    guide::check(r.psnr_reconstruction > r.psnr_measurement + 1, "quick_start: 1 dB better than the measurement");
+    guide::check(r.psnr_reconstruction > r.psnr_measurement + 1, "quick_start: 1 dB better than the measurements");
     guide::check(max_abs_diff(r.x, reference.x) == 0, "quick_start: the same bits on any number of ranks");
   });
   //! [main]
