@@ -39,8 +39,10 @@ struct FactoryConfig {
   /// The distance of the data fidelity (optim::L2 by default).
   Fidelity data_fidelity{};
 };
+/// Deduces FactoryConfig{stack, measurements} (data fidelity optim::L2).
 template <class Stack, class List>
 FactoryConfig(Stack, List) -> FactoryConfig<Stack, optim::L2>;
+/// Deduces FactoryConfig{stack, measurements, fidelity}.
 template <class Stack, class List, class Fidelity>
 FactoryConfig(Stack, List, Fidelity) -> FactoryConfig<Stack, Fidelity>;
 

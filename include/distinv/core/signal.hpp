@@ -94,6 +94,7 @@ concept Signal = requires {
 template <class X>
 concept DeviceSignal = Signal<X> && signal_traits<std::remove_cvref_t<X>>::on_device;
 
+/// The host tensor a Signal copies to (itself for a host tensor).
 template <Signal X>
 using host_tensor_t = typename signal_traits<std::remove_cvref_t<X>>::host_type;
 
@@ -123,14 +124,17 @@ X from_host(host_tensor_t<X> h) {
 }
 // ---- the host tensor's free functions, for device signals (forwarded to their traits) ----
 
+/// The shape of a device signal.
 template <DeviceSignal X>
 Shape<rank_v<X>> shape_of(X const& x) {
   return x.shape();
 }
+/// A zero device signal of x's shape.
 template <DeviceSignal X>
 std::remove_cvref_t<X> zeros_like(X const& x) {
   return zeros_of<std::remove_cvref_t<X>>(x.shape());
 }
+/// Throws Error(what: expected shape ..., got ...) unless a and b have one shape.
 template <DeviceSignal X, DeviceSignal Y>
 void require_same_shape(X const& a, Y const& b, char const* what) {
   DISTINV_REQUIRE(a.shape() == b.shape(), what, ": expected shape ", to_string(a.shape()), ", got ",

@@ -98,10 +98,12 @@ class TensorList {
   std::vector<TensorT> items_;
 };
 
+/// Σ_i ⟨a_i, b_i⟩ over the entries, in double.
 template <Signal TensorT>
 double dot(TensorList<TensorT> const& a, TensorList<TensorT> const& b) {
   return a.dot(b);
 }
+/// sqrt(dot(a, a)).
 template <Signal TensorT>
 double norm(TensorList<TensorT> const& a) {
   return a.norm();

@@ -95,6 +95,7 @@ class Stream {
   cudaStream_t s_ = nullptr;
 };
 
+/// Waits for the work queued on `stream`; throws Error on a CUDA error.
 inline void synchronize(cudaStream_t stream) { check(cudaStreamSynchronize(stream), "cudaStreamSynchronize"); }
 
 /// A typed device pointer and a length: what the device collectives take.
@@ -276,6 +277,7 @@ class DeviceTensor {
   DeviceBuffer<T> buf_;
 };
 
+/// A (B, C, H, W) device tensor.
 template <class T>
 using DeviceTensor4 = DeviceTensor<T, 4>;
 

@@ -42,6 +42,7 @@ struct DataFidelityOptions {
 /// Which computation DistributedDataFidelity::grad runs (see the header comment).
 enum class GradientPath { fused, cached, general };
 
+/// "fused", "cached" or "general".
 inline std::string_view to_string(GradientPath p) {
   switch (p) {
     case GradientPath::fused: return "fused";
@@ -362,6 +363,7 @@ class DistributedDataFidelity {
   Cache fused_cache_;          ///< the summed Fourier multipliers, or null
 };
 
+/// Deduces the Fidelity of DistributedDataFidelity(ctx, fidelity).
 template <class Ctx, class Fidelity>
 DistributedDataFidelity(Ctx&, Fidelity, DataFidelityOptions = {}) -> DistributedDataFidelity<Ctx, Fidelity>;
 

@@ -181,7 +181,7 @@ TensorList<X> gather_list(Ctx const& ctx, Index n, std::vector<Index> const& min
   }
 }
 
-/// Calls fn.template operator()<G>() with the gather policy named `name`
+/// Calls `fn.template operator()<G>()` with the gather policy G named `name`
 /// ("naive", "concatenated", "broadcast"); an unknown name is an Error.
 template <class F>
 decltype(auto) with_gather(std::string_view name, F&& fn) {

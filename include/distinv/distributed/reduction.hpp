@@ -34,12 +34,14 @@ struct Plain {
 };
 }  // namespace reduce
 
+/// A reduction policy: reduce::Exact or reduce::Plain.
 template <class R>
 concept ReductionPolicy = std::same_as<R, reduce::Exact> || std::same_as<R, reduce::Plain>;
 
 /// The per-call reduction of the adjoint-side operations: a sum, or the mean over operators.
 enum class Reduction { sum, mean };
 
+/// "sum" or "mean" as a Reduction; throws Error for another name.
 inline Reduction parse_reduction(std::string_view name) {
   if (name == "sum") return Reduction::sum;
   if (name == "mean") return Reduction::mean;
@@ -54,12 +56,15 @@ struct Global {
 struct Local {
   explicit constexpr Local() = default;
 };
+/// The tag of a global result: `A(x, global)` (the default).
 inline constexpr Global global{};
+/// The tag of this rank's part: `A(x, local)`.
 inline constexpr Local local{};
 
 /// Global or Local.
 template <class W>
 concept ResultScope = std::same_as<W, Global> || std::same_as<W, Local>;
+/// True for Local.
 template <ResultScope W>
 inline constexpr bool is_local_v = std::same_as<W, Local>;
 
@@ -67,6 +72,7 @@ inline constexpr bool is_local_v = std::same_as<W, Local>;
 struct PerOperator {
   explicit constexpr PerOperator() = default;
 };
+/// The tag of per-operator results: `A_adjoint(y, per_operator)`.
 inline constexpr PerOperator per_operator{};
 
 }  // namespace distinv

@@ -30,6 +30,7 @@ struct default_engine {
   /// fft::None unless specialised.
   using type = None;
 };
+/// The FFT engine of a space.
 template <class Space>
 using default_engine_t = typename default_engine<Space>::type;
 
@@ -49,6 +50,7 @@ struct plan_of<Engine, T> {
   /// Engine::plan<T>.
   using type = typename Engine::template plan<T>;
 };
+/// The plan type of an engine (NoPlan when it has none).
 template <class Engine, class T>
 using plan_t = typename plan_of<Engine, T>::type;
 

@@ -89,6 +89,7 @@ struct FftwFree {
 template <class T, class E = T>
 using Buffer = std::unique_ptr<E[], detail::FftwFree<T>>;
 
+/// n uninitialised elements in FFTW-aligned memory; throws Error if FFTW cannot allocate them.
 template <class T, class E = T>
 Buffer<T, E> make_buffer(std::size_t n) {
   void* p = detail::Fftw<T>::malloc(n * sizeof(E) + (n == 0 ? 1 : 0));

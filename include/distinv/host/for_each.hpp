@@ -16,6 +16,7 @@
 
 namespace distinv::host {
 
+/// Index type of the launches (std::ptrdiff_t).
 using Index = std::ptrdiff_t;
 
 /// Elements per task of a 1-D launch, and per task of a sum (fixed: the sum's order depends on

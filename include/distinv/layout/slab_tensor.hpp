@@ -191,18 +191,22 @@ class SlabTensor {
 
 // ---- free functions of a signal, found by ADL; reductions are collectives ---------------------
 
+/// The global shape.
 template <class T, int R, class Comm>
 Shape<R> shape_of(SlabTensor<T, R, Comm> const& x) {
   return x.shape();
 }
+/// Throws Error unless a and b have the same global shape and partition.
 template <class T, int R, class Comm>
 void require_same_shape(SlabTensor<T, R, Comm> const& a, SlabTensor<T, R, Comm> const& b, char const* what) {
   a.require_same_layout(b, what);
 }
+/// A zero slab tensor of x's layout.
 template <class T, int R, class Comm>
 SlabTensor<T, R, Comm> zeros_like(SlabTensor<T, R, Comm> const& x) {
   return SlabTensor<T, R, Comm>::zeros(x.comm(), x.shape(), x.partition());
 }
+/// A slab tensor of x's layout filled with `value`.
 template <class T, int R, class Comm>
 SlabTensor<T, R, Comm> filled_like(SlabTensor<T, R, Comm> const& x, T value) {
   SlabTensor<T, R, Comm> t(x.comm(), x.shape(), x.partition());
@@ -224,10 +228,12 @@ double dot(SlabTensor<T, R, Comm> const& a, SlabTensor<T, R, Comm> const& b) {
   a.require_same_layout(b, "dot");
   return detail::global_sum(a, distinv::dot(a.local(), b.local()));
 }
+/// sqrt(dot(a, a)) over the whole signal (one all-reduce).
 template <class T, int R, class Comm>
 double norm(SlabTensor<T, R, Comm> const& a) {
   return std::sqrt(dot(a, a));
 }
+/// max |a_i − b_i| over the whole signal (one all-reduce).
 template <class T, int R, class Comm>
 double max_abs_diff(SlabTensor<T, R, Comm> const& a, SlabTensor<T, R, Comm> const& b) {
   a.require_same_layout(b, "max_abs_diff");
@@ -235,6 +241,7 @@ double max_abs_diff(SlabTensor<T, R, Comm> const& a, SlabTensor<T, R, Comm> cons
   a.comm().all_reduce(std::span<double>(&m, 1), ReduceOp::max);
   return m;
 }
+/// max |a_i| over the whole signal (one all-reduce).
 template <class T, int R, class Comm>
 double max_abs(SlabTensor<T, R, Comm> const& a) {
   double m = distinv::max_abs(a.local());

@@ -72,6 +72,7 @@ struct PoissonNoise {
   }
 };
 
+/// The noise model of an operator: none, Gaussian or Poisson.
 template <class T>
 using NoiseModel = std::variant<NoNoise, GaussianNoise<T>, PoissonNoise<T>>;
 

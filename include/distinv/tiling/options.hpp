@@ -23,6 +23,7 @@ using distinv::to_string;
 /// `valid` means no padding and is refused by the strategies.
 using kernels::Padding;
 using kernels::parse_padding;
+/// The padding's name ("reflect", ...).
 inline std::string_view to_string(Padding p) { return kernels::padding_name(p); }
 
 /// How overlapping windows are combined. `none`: crop-and-paste, each output sample owned by
@@ -31,6 +32,7 @@ inline std::string_view to_string(Padding p) { return kernels::padding_name(p); 
 /// windows covering the sample (computed from the layout, so per-rank contributions add up).
 enum class Blend { none, linear, gaussian };
 
+/// "none", "linear" or "gaussian".
 inline std::string_view to_string(Blend b) {
   switch (b) {
     case Blend::none: return "none";

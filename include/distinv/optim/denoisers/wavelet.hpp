@@ -25,6 +25,7 @@ using kernels::Wavelet;
 using kernels::wavelet_filter;
 using kernels::wavelet_receptive_field;
 
+/// "haar" or "db4" as a Wavelet; throws Error for another name.
 inline Wavelet parse_wavelet(std::string_view s) {
   if (s == "haar") return Wavelet::haar;
   if (s == "db4") return Wavelet::db4;
