@@ -8,6 +8,8 @@
 // the remainder times 2^P, rounded: float keeps P bits below 2^E, double 2P. Rounding adds
 // and subtracts 1.5·2^52 (exact for |x| ≤ 2^51, in the default rounding mode; not under
 // -ffast-math). STL only; no CUDA header.
+#include <cstddef>
+
 #include "distinv/core/host_device.hpp"
 
 namespace distinv::kernels {
