@@ -6,8 +6,6 @@
 // ranks — and bad input is the same Error on every rank.
 #include "distinv/layout/slab_fft.hpp"
 
-#include <random>
-
 #include "backends.hpp"
 #include "distinv/config.hpp"
 #include "distinv/fft/fftw.hpp"
@@ -18,19 +16,11 @@
 #if DISTINV_HAS_FFTW
 using namespace distinv;
 using distinv::testing::for_each_backend;
+using distinv::testing::random_tensor;
 using layout::RowPartition;
 using layout::SlabTensor;
 
 namespace {
-template <class T, int R>
-Tensor<T, R> random_whole(Shape<R> const& s, unsigned seed) {
-  Tensor<T, R> t(s);
-  std::mt19937 gen(seed);
-  std::uniform_real_distribution<double> u(-1, 1);
-  for (Index i = 0; i < t.size(); ++i) t.data()[i] = T(u(gen));
-  return t;
-}
-
 /// Shapes (B, C, H, W) for P ranks: H and W not divisible by P, one row per rank, W/2 + 1 < P.
 std::vector<Shape<4>> shapes_for(int p) {
   std::vector<Shape<4>> s{{1, 3, 13, 10}, {2, 1, 7, 9}, {1, 2, Index(p), 6}, {1, 1, Index(p) + 2, 1}, {1, 3, 32, 33}};
@@ -57,7 +47,7 @@ TEST_CASE_TEMPLATE("SlabFft: inverse after forward is H W times the identity; th
         Index const H = s[2], W = s[3], Wc = W / 2 + 1, planes = s[0] * s[1];
         auto const part = uneven ? uneven_partition(H, p) : RowPartition::balanced(H, p);
         layout::SlabFft<T, Comm> fft(ctx.comm(), H, W, part);
-        auto const whole = random_whole<T, 4>(s, 3);
+        auto const whole = random_tensor<T>(s, 3);
         auto const x = SlabTensor<T, 4, Comm>::scatter(ctx.comm(), whole, part);
         // The ranks' column blocks cover the half spectrum.
         CHECK(fft.col_lo(0) == 0);
@@ -104,7 +94,7 @@ TEST_CASE_TEMPLATE("SlabCircularNormal equals CircularNormal: grad, normal and t
       std::vector<Blur<T>> ops;
       ops.emplace_back(physics::gaussian_blur<T>(1.0), Padding::circular, BlurMethod::direct);
       ops.emplace_back(physics::gaussian_blur<T>({0.8, 2.5}, 35), Padding::circular);
-      ops.emplace_back(random_whole<T, 4>(Shape<4>{1, s[1], 4, 3}, 5), Padding::circular, BlurMethod::fft);
+      ops.emplace_back(random_tensor<T>(Shape<4>{1, s[1], 4, 3}, 5), Padding::circular, BlurMethod::fft);
       std::array<Index, 2> const weights{1, s[1]};  // the third filter differs per channel
       physics::CircularNormal<T> fused(s, weights);
       layout::SlabCircularNormal<T, Comm> slab(ctx.comm(), s, part, weights), normal_only(ctx.comm(), s, part, weights);
@@ -113,14 +103,14 @@ TEST_CASE_TEMPLATE("SlabCircularNormal equals CircularNormal: grad, normal and t
       auto const whole_rows = RowPartition::balanced(s[2], 1);
       layout::SlabCircularNormal<T, comm::SingleProcess> one({}, s, whole_rows, weights);
       for (std::size_t i = 0; i < ops.size(); ++i) {
-        auto const y = random_whole<T, 4>(s, 10 + unsigned(i));
+        auto const y = random_tensor<T>(s, 10 + unsigned(i));
         fused.add(ops[i], y);
         slab.add(ops[i], SlabTensor<T, 4, Comm>::scatter(ctx.comm(), y, part));
         one.add(ops[i], One::scatter({}, y, whole_rows));
         normal_only.add_operator(ops[i]);
       }
       CHECK(slab.operator_count() == 3);
-      auto const whole = random_whole<T, 4>(s, 1);
+      auto const whole = random_tensor<T>(s, 1);
       auto const x = SlabTensor<T, 4, Comm>::scatter(ctx.comm(), whole, part);
       double const tol = distinv::testing::tol<T>();
       auto const want_grad = SlabTensor<T, 4, Comm>::scatter(ctx.comm(), fused.grad(whole), part);
@@ -174,7 +164,7 @@ TEST_CASE("SlabFft and SlabCircularNormal: bad input is the same Error on every 
     Blur<float> const circ(physics::gaussian_blur<float>(1.0), Padding::circular);
     CHECK_THROWS_AS(slab.add(circ, narrow), Error);
     CHECK_THROWS_AS(
-        slab.add(Blur<float>(Tensor4<float>(random_whole<float, 4>({1, 3, 3, 3}, 2)), Padding::circular), x),
+        slab.add(Blur<float>(random_tensor<float>({1, 3, 3, 3}, 2), Padding::circular), x),
         Error);  // per channel
     CHECK_THROWS_AS(slab.grad(out), Error);
     CHECK_THROWS_AS(Normal(ctx.comm(), s, part, {2, 1}), Error);

@@ -305,8 +305,9 @@ class FftwLines {
   using fftw_complex_type = typename api::complex;
 
  public:
-  using complex_type = kernels::Complex<T>;
+  using complex_type = kernels::Complex<T>;  ///< a coefficient
 
+  /// Plans for real lines of `real_length` and complex lines of `complex_length` (FFTW flags).
   FftwLines(Index real_length, Index complex_length, unsigned flags = FFTW_ESTIMATE)
       : real_(real_length), complex_(complex_length) {
     DISTINV_REQUIRE(real_length > 0 && complex_length > 0, "fft::FftwLines: expected positive lengths, got ",
@@ -331,8 +332,8 @@ class FftwLines {
     destroy();
   }
 
-  Index real_length() const noexcept { return real_; }
-  Index complex_length() const noexcept { return complex_; }
+  Index real_length() const noexcept { return real_; }        ///< length of the real lines
+  Index complex_length() const noexcept { return complex_; }  ///< length of the complex lines
   /// True when a line may be transformed where it lies (else: through an aligned copy).
   template <class E>
   static bool aligned(E const* p) {

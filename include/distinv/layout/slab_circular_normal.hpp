@@ -24,13 +24,16 @@
 
 namespace distinv::layout {
 
+/// The fused normal operator and L2 gradient of a stack of circular blurs on signals of the slab
+/// layout, S and B sharded by spectral columns (see the file's comment); physics::CircularNormal
+/// on slabs. Every call that transforms is a collective.
 template <class T, CommBackend Comm, class Fft = fft::default_engine_t<device::Host>>
 class SlabCircularNormal {
  public:
-  using scalar_type = T;
-  using blur_type = physics::Blur<T, device::Host, Fft>;
-  using tensor_type = SlabTensor<T, 4, Comm>;
-  using complex_type = kernels::Complex<T>;
+  using scalar_type = T;                                  ///< float or double
+  using blur_type = physics::Blur<T, device::Host, Fft>;  ///< the operators (circular padding)
+  using tensor_type = SlabTensor<T, 4, Comm>;             ///< signals and measurements
+  using complex_type = kernels::Complex<T>;               ///< a coefficient
 
   /// For signals of global shape (B, C, H, W) laid out by `part`; weight planes as
   /// CircularNormal's ((1 or B, 1 or C)). S and B start at zero.
@@ -43,10 +46,10 @@ class SlabCircularNormal {
     reset();
   }
 
-  Shape<4> signal_shape() const noexcept { return shape_; }
-  RowPartition const& partition() const noexcept { return fft_.partition(); }
-  SlabFft<T, Comm, Fft> const& fft() const noexcept { return fft_; }
-  std::size_t operator_count() const noexcept { return count_; }
+  Shape<4> signal_shape() const noexcept { return shape_; }                     ///< (B, C, H, W)
+  RowPartition const& partition() const noexcept { return fft_.partition(); }  ///< rows per rank
+  SlabFft<T, Comm, Fft> const& fft() const noexcept { return fft_; }           ///< the transform (its shard layout)
+  std::size_t operator_count() const noexcept { return count_; }               ///< operators added
 
   /// S += |K|² (the normal operator only). A collective.
   void add_operator(blur_type const& op) {

@@ -37,14 +37,17 @@ inline std::vector<Index> balanced_offsets(Index n, int p) {
   return o;
 }
 
+/// The unnormalised 2-D real FFT of every (B, C) plane of a SlabTensor<T, 4, Comm>, its half
+/// spectrum sharded by columns (see the file's comment); built from the line transforms of the
+/// engine `Fft` (Fft::lines). Copies share the plans. Every transform is a collective.
 template <class T, CommBackend Comm, class Fft = fft::default_engine_t<device::Host>>
   requires(Fft::available && requires { typename Fft::template lines<T>; })
 class SlabFft {
  public:
-  using scalar_type = T;
-  using complex_type = kernels::Complex<T>;
-  using tensor_type = SlabTensor<T, 4, Comm>;
-  using spectrum_type = host::Buffer<complex_type>;
+  using scalar_type = T;                             ///< float or double
+  using complex_type = kernels::Complex<T>;          ///< a coefficient
+  using tensor_type = SlabTensor<T, 4, Comm>;        ///< the signals transformed
+  using spectrum_type = host::Buffer<complex_type>;  ///< a rank's shard of spectra
 
   /// Transforms of H x W planes laid out by `part` (rows of H over comm's ranks).
   SlabFft(Comm comm, Index rows, Index cols, RowPartition part)
@@ -56,14 +59,14 @@ class SlabFft {
     lines_ = std::make_shared<lines_type const>(cols, rows);
   }
 
-  Index rows() const noexcept { return rows_; }
-  Index cols() const noexcept { return cols_; }
+  Index rows() const noexcept { return rows_; }  ///< H
+  Index cols() const noexcept { return cols_; }  ///< W
   /// W/2 + 1: the columns of the half spectrum.
   Index spectrum_cols() const noexcept { return cols_ / 2 + 1; }
-  RowPartition const& partition() const noexcept { return part_; }
-  Comm const& comm() const noexcept { return comm_; }
-  Index col_lo(int r) const { return col_offsets_[std::size_t(r)]; }
-  Index col_hi(int r) const { return col_offsets_[std::size_t(r) + 1]; }
+  RowPartition const& partition() const noexcept { return part_; }  ///< the signals' rows per rank
+  Comm const& comm() const noexcept { return comm_; }                ///< the backend
+  Index col_lo(int r) const { return col_offsets_[std::size_t(r)]; }      ///< rank r's first spectral column
+  Index col_hi(int r) const { return col_offsets_[std::size_t(r) + 1]; }  ///< one past rank r's last
   /// Spectral columns of this rank (0 when W/2 + 1 < P for some ranks).
   Index local_cols() const { return col_hi(me()) - col_lo(me()); }
   /// Coefficients of one plane on this rank: local_cols() * H.
