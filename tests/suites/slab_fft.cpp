@@ -112,14 +112,14 @@ TEST_CASE_TEMPLATE("SlabCircularNormal equals CircularNormal: grad, normal and t
       CHECK(slab.operator_count() == 3);
       auto const whole = random_tensor<T>(s, 1);
       auto const x = SlabTensor<T, 4, Comm>::scatter(ctx.comm(), whole, part);
-      double const tol = distinv::testing::tol<T>();
+      double const tol = distinv::testing::tol<T>();  // absolute (the issue's 1e-5 in float), on values up to ~50
       auto const want_grad = SlabTensor<T, 4, Comm>::scatter(ctx.comm(), fused.grad(whole), part);
       auto const want_normal = SlabTensor<T, 4, Comm>::scatter(ctx.comm(), fused.normal(whole), part);
       auto const want_aty = SlabTensor<T, 4, Comm>::scatter(ctx.comm(), fused.A_adjoint_y(), part);
-      CHECK(max_abs_diff(slab.grad(x), want_grad) <= tol * std::max(1.0, max_abs(want_grad)));
-      CHECK(max_abs_diff(slab.normal(x), want_normal) <= tol * std::max(1.0, max_abs(want_normal)));
-      CHECK(max_abs_diff(normal_only.normal(x), want_normal) <= tol * std::max(1.0, max_abs(want_normal)));
-      CHECK(max_abs_diff(slab.A_adjoint_y(), want_aty) <= tol * std::max(1.0, max_abs(want_aty)));
+      CHECK(max_abs_diff(slab.grad(x), want_grad) <= tol);
+      CHECK(max_abs_diff(slab.normal(x), want_normal) <= tol);
+      CHECK(max_abs_diff(normal_only.normal(x), want_normal) <= tol);
+      CHECK(max_abs_diff(slab.A_adjoint_y(), want_aty) <= tol);
       // Every line transform and spectral product is the same whatever the rows per rank: the
       // gradient has the same bits on any number of ranks.
       CHECK(max_abs_diff(slab.grad(x).gather(), one.grad(One::scatter({}, whole, whole_rows)).local()) == 0);
