@@ -63,7 +63,7 @@ class Timed {
   Timed(Comm comm, std::shared_ptr<double> seconds) : comm_(std::move(comm)), seconds_(std::move(seconds)) {}
 
   static constexpr std::string_view name() { return Comm::name(); }
-  static constexpr bool shares_memory = requires { requires Comm::shares_memory; };
+  Comm const& inner() const noexcept { return comm_; }
   int rank() const { return comm_.rank(); }
   int size() const { return comm_.size(); }
   double seconds() const { return *seconds_; }
@@ -104,6 +104,16 @@ class Timed {
   std::shared_ptr<double> seconds_;
 };
 static_assert(CommBackend<Timed<comm::Threads>>);
+constexpr auto timed_inner = [](auto const& t) -> auto const& { return t.inner(); };
+
+}  // namespace
+
+/// Timed shares memory, is device aware, ... as the backend it wraps.
+template <class Comm>
+struct distinv::comm_traits<Timed<Comm>> : forward_comm_traits<Comm, timed_inner> {};
+static_assert(comm_traits<Timed<comm::Threads>>::shares_memory && !comm_traits<Timed<comm::Mpi>>::shares_memory);
+
+namespace {
 
 using bench::random_image;
 

@@ -8,7 +8,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${DISTINV_BUILD_DIR:-$root/build}"
 "$root/scripts/install-deps.sh"
 "$root/scripts/install-torch.sh" || echo "test: LibTorch not installed: the learned-denoiser (torch) tests are left out"
-"$root/scripts/build.sh"
+"$root/scripts/build.sh" -DDISTINV_WERROR=ON  # CI: warnings in our own targets are errors
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 (cd "$build" && ctest --output-on-failure -j "$(nproc)" "$@")
 [ "${DISTINV_SANITIZE:-1}" = 0 ] || "$root/scripts/sanitize.sh"

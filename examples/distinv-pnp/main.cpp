@@ -73,8 +73,7 @@ distinv::Index halo_of(Config const& cfg) {
 /// Ranks of a world of `world` that live in this process.
 template <class Comm>
 int ranks_in_process(int world) {
-  if constexpr (requires { requires Comm::shares_memory; }) return world;
-  return 1;
+  return distinv::comm_traits<Comm>::shares_memory ? world : 1;
 }
 
 /// The settings every rank must share: the options and the image (shape and pixels).

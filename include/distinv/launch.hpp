@@ -1,67 +1,8 @@
 #pragma once
-// launch.hpp: run one SPMD body under a backend chosen at compile time.
+// launch.hpp: run one SPMD body under a backend chosen at compile time; each backend's launch
+// is in launch/ beside the others:
 //   launch<comm::SingleProcess>(fn);     launch<comm::Threads>(4, fn);
-//   launch<comm::Mpi>(argc, argv, fn);   (distinv/mpi.hpp)
-// `fn(ctx)` receives this rank's DistributedContext. With threads, an exception on any rank
-// releases the others and the first real failure is rethrown to the caller of launch; a rank
-// thread that cannot be started releases the ranks already running and throws Error.
-#include <concepts>
-#include <exception>
-#include <mutex>
-#include <thread>
-#include <vector>
-
-#include "distinv/comm/single_process.hpp"
-#include "distinv/comm/threads.hpp"
-#include "distinv/context.hpp"
-
-namespace distinv {
-
-template <class Comm, ShardingPolicy Sharding = shard::RoundRobin, class F>
-  requires std::same_as<Comm, comm::SingleProcess>
-void launch(F&& fn, ContextOptions options = {}) {
-  DistributedContext<comm::SingleProcess, Sharding> ctx(comm::SingleProcess{}, options);
-  fn(ctx);
-}
-
-template <class Comm, ShardingPolicy Sharding = shard::RoundRobin, class F>
-  requires std::same_as<Comm, comm::Threads>
-void launch(int num_ranks, F&& fn, ContextOptions options = {}) {
-  auto world = comm::Threads::make_world(num_ranks);
-  std::mutex m;
-  std::exception_ptr first;      // first failure that is not a RankAborted
-  std::exception_ptr aborted;    // a RankAborted, if that is all there is
-  auto body = [&](int r) {
-    try {
-      DistributedContext<comm::Threads, Sharding> ctx(comm::Threads(world, r), options);
-      fn(ctx);
-    } catch (comm::RankAborted const&) {
-      std::lock_guard lock(m);
-      if (!aborted) aborted = std::current_exception();
-    } catch (...) {
-      {
-        std::lock_guard lock(m);
-        if (!first) first = std::current_exception();
-      }
-      world->abort();
-    }
-  };
-  {
-    std::vector<std::jthread> ranks;
-    ranks.reserve(std::size_t(num_ranks - 1));
-    try {
-      for (int r = 1; r < num_ranks; ++r) ranks.emplace_back(body, r);
-    } catch (std::exception const& e) {  // std::system_error: no more threads (or stack memory)
-      world->abort();                    // the started ranks leave their collectives
-      int const started = int(ranks.size());
-      ranks.clear();                     // and are joined
-      fail("launch<Threads>: could not start rank ", started + 1, " of ", num_ranks, " as a thread (", e.what(),
-           "); ask for fewer ranks");
-    }
-    body(0);
-  }
-  if (first) std::rethrow_exception(first);
-  if (aborted) std::rethrow_exception(aborted);
-}
-
-}  // namespace distinv
+//   launch<comm::Mpi>(argc, argv, fn);   (distinv/mpi.hpp: launch/mpi.hpp, needs MPI)
+// `fn(ctx)` receives this rank's DistributedContext.
+#include "distinv/launch/single_process.hpp"
+#include "distinv/launch/threads.hpp"

@@ -160,6 +160,9 @@ TEST_CASE_TEMPLATE("cuda generic: tiled prior and 20 PnP-PGD iterations on the d
 
 #if DISTINV_HAS_NCCL
 static_assert(CommBackend<comm::WithNccl<comm::SingleProcess>>);
+static_assert(comm_traits<comm::WithNccl<comm::Threads>>::shares_memory &&
+              comm_traits<comm::WithNccl<comm::Threads>>::has_device_comm &&
+              !comm_traits<comm::WithNccl<comm::SingleProcess>>::shares_memory);
 
 TEST_CASE_TEMPLATE("cuda generic: a context reducing device signals with NCCL equals the host", T, float, double) {
   DistributedContext<comm::SingleProcess> hctx;

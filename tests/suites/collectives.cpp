@@ -169,11 +169,11 @@ TEST_CASE("agreed_sum: an exception with an empty message on one rank is an Erro
   };
   for_each_backend([](auto& ctx) {
     int const bad = ctx.world_size() - 1;
-    auto local = [&]() -> std::optional<Tensor4<double>> {
+    auto local = [&](auto& sink) {
       if (ctx.rank() == bad) throw Silent();
-      return zeros_of<Tensor4<double>>(Shape<4>{1, 1, 2, 2});
+      sink(zeros_of<Tensor4<double>>(Shape<4>{1, 1, 2, 2}));
     };
-    CHECK_THROWS_WITH_AS(distinv::detail::agreed_sum<Tensor4<double>>(ctx, "a sum", local),
+    CHECK_THROWS_WITH_AS((distinv::detail::agreed_sum<reduce::Exact, Tensor4<double>>(ctx, "a sum", 1, local)),
                          ("distinv: a sum failed on rank " + std::to_string(bad) + ": unknown error").c_str(), Error);
     ctx.barrier();
   });
@@ -194,3 +194,16 @@ TEST_CASE("mpi: the backend's communicators return errors, which become distinv:
   m.barrier();
 }
 #endif
+
+TEST_CASE("comm_traits: each backend says what it can do") {
+  static_assert(!comm_traits<comm::SingleProcess>::shares_memory && comm_traits<comm::Threads>::shares_memory);
+  static_assert(!comm_traits<comm::SingleProcess>::has_device_comm && !comm_traits<comm::Threads>::has_device_comm);
+  for_each_backend([](auto& ctx) {
+    using Comm = typename std::remove_cvref_t<decltype(ctx)>::comm_type;
+    using traits = comm_traits<Comm>;
+    CHECK(traits::shares_memory == (Comm::name() == "threads"));
+    CHECK_FALSE(traits::has_device_comm);
+    if constexpr (Comm::name() == "mpi") CHECK(traits::device_aware(ctx.comm()) == Comm::device_aware());
+    else CHECK_FALSE(traits::device_aware(ctx.comm()));
+  });
+}

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "distinv/core/concepts.hpp"
+#include "distinv/comm/traits.hpp"
 #include "distinv/core/error.hpp"
 
 namespace distinv::comm {
@@ -235,3 +236,11 @@ class Mpi {
 static_assert(CommBackend<Mpi>);
 
 }  // namespace distinv::comm
+
+namespace distinv {
+/// A CUDA-aware MPI takes device pointers in its collectives (asked of the library at run time).
+template <>
+struct comm_traits<comm::Mpi> : default_comm_traits {
+  static bool device_aware(comm::Mpi const&) { return comm::Mpi::device_aware(); }
+};
+}  // namespace distinv

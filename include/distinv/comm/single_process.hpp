@@ -5,6 +5,7 @@
 #include <span>
 
 #include "distinv/core/concepts.hpp"
+#include "distinv/comm/traits.hpp"
 #include "distinv/core/error.hpp"
 
 namespace distinv::comm {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "distinv/core/concepts.hpp"
+#include "distinv/comm/traits.hpp"
 #include "distinv/core/error.hpp"
 
 namespace distinv::comm {
@@ -85,7 +86,6 @@ class Threads {
   }
 
   static constexpr std::string_view name() { return "threads"; }
-  static constexpr bool shares_memory = true;  ///< ranks may hand each other pointers
   int rank() const noexcept { return rank_; }
   int size() const noexcept { return world_->size(); }
   void barrier() const { world_->barrier(); }
@@ -233,3 +233,11 @@ class Threads {
 static_assert(CommBackend<Threads>);
 
 }  // namespace distinv::comm
+
+namespace distinv {
+/// Thread ranks share one address space: they may hand each other pointers.
+template <>
+struct comm_traits<comm::Threads> : default_comm_traits {
+  static constexpr bool shares_memory = true;
+};
+}  // namespace distinv

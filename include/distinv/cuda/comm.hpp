@@ -18,6 +18,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "distinv/comm/traits.hpp"
 #include "distinv/core/concepts.hpp"
 #include "distinv/cuda/device_tensor.hpp"
 
@@ -161,13 +162,13 @@ inline PinnedBuffer& thread_staging() {
 /// In-place all-reduce of device memory over a host backend's ranks (see the header comment).
 template <CommBackend Comm, class T>
 void all_reduce(Comm const& comm, DeviceSpan<T> buf, ReduceOp op) {
-  if constexpr (requires { comm.device_comm(); }) {
-    comm.device_comm().all_reduce(buf, op);
+  using traits = comm_traits<Comm>;
+  if constexpr (traits::has_device_comm) {
+    traits::device_comm(comm).all_reduce(buf, op);
     return;
-  }
-  if (comm.size() == 1 || buf.empty()) return;  // every rank has the same size
-  if constexpr (requires { comm.device_aware(); }) {
-    if (comm.device_aware() && op != ReduceOp::mean) {  // mean divides on the host
+  } else {
+    if (comm.size() == 1 || buf.empty()) return;  // every rank has the same size
+    if (traits::device_aware(comm) && op != ReduceOp::mean) {  // mean divides on the host
       synchronize(nullptr);
       comm.all_reduce(std::span<T>(buf.data(), buf.size()), op);
       return;
@@ -182,8 +183,8 @@ void all_reduce(Comm const& comm, DeviceSpan<T> buf, ReduceOp op) {
 /// Broadcast of device memory from `root` over a host backend's ranks.
 template <CommBackend Comm, class T>
 void broadcast(Comm const& comm, DeviceSpan<T> buf, int root) {
-  if constexpr (requires { comm.device_comm(); }) {
-    comm.device_comm().broadcast(buf, root);
+  if constexpr (comm_traits<Comm>::has_device_comm) {
+    comm_traits<Comm>::device_comm(comm).broadcast(buf, root);
     return;
   }
   if (comm.size() == 1 || buf.empty()) {

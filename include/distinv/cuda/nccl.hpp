@@ -192,3 +192,14 @@ class WithNccl {
 };
 
 }  // namespace distinv::comm
+
+namespace distinv {
+/// WithNccl: the host backend's traits, plus NCCL for device buffers.
+template <class Host>
+struct comm_traits<comm::WithNccl<Host>> {
+  static constexpr bool shares_memory = comm_traits<Host>::shares_memory;
+  static bool device_aware(comm::WithNccl<Host> const& c) { return comm_traits<Host>::device_aware(c.host()); }
+  static constexpr bool has_device_comm = true;
+  static comm::Nccl const& device_comm(comm::WithNccl<Host> const& c) noexcept { return c.device_comm(); }
+};
+}  // namespace distinv

@@ -6,7 +6,7 @@
 // and broadcast through the rank's host CommBackend). Every kernel is queued on the default
 // stream, whose order makes the results visible to the next operation; reductions and
 // transfers wait for it. Collectives go to the backend's NCCL communicator where it has one
-// (comm::WithNccl), pass device pointers straight to a backend that reports device_aware() (a
+// (comm::WithNccl), pass device pointers straight to a backend whose comm_traits report device_aware (a
 // CUDA-aware MPI), or else stage through pinned host memory (one buffer per host thread).
 // Needs nvcc.
 #include <cuda_runtime.h>

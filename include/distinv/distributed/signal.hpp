@@ -8,13 +8,14 @@
 #include <cstring>
 #include <memory>
 
+#include "distinv/comm/traits.hpp"
 #include "distinv/core/signal.hpp"
 
 namespace distinv {
 
 template <class Ctx, Signal TensorT>
 class DistributedSignal {
-  static constexpr bool shared = HostTensor<TensorT> && requires { requires Ctx::comm_type::shares_memory; };
+  static constexpr bool shared = HostTensor<TensorT> && comm_traits<typename Ctx::comm_type>::shares_memory;
 
  public:
   using tensor_type = TensorT;
