@@ -115,7 +115,6 @@ static_assert(physics::LinearPhysics<layout::Sharded<physics::Denoising<float>, 
 
 TEST_CASE_TEMPLATE("slab operators: Blur on slabs equals the replicated Blur, every padding", T, float, double) {
   for_each_backend([](auto& ctx) {
-    using Comm = typename std::remove_cvref_t<decltype(ctx)>::comm_type;
     int const p = ctx.world_size();
     struct Kernel {
       Index Bf, kh, kw;
@@ -146,7 +145,6 @@ TEST_CASE_TEMPLATE("slab operators: Blur on slabs equals the replicated Blur, ev
 
 TEST_CASE_TEMPLATE("slab operators: Downsampling on slabs equals the replicated one", T, float, double) {
   for_each_backend([](auto& ctx) {
-    using Comm = typename std::remove_cvref_t<decltype(ctx)>::comm_type;
     int const p = ctx.world_size();
     for (Index f : {Index(2), Index(3)})
       for (Index kh : {Index(0), Index(3), Index(4)})  // 0: no filter

@@ -141,6 +141,28 @@ class BlockRows {
     return it->second;
   }
 
+  /// A of a row-block operator: y (shape `out`, laid out as `out_part`) from x's gathered
+  /// block, local(block, y's local tensor) computing this rank's outputs.
+  template <class X, class Local>
+  X apply(Comm const& comm, X const& x, Shape<4> const& out, RowPartition const& out_part, Local&& local) const {
+    auto const block = exchange(comm, x.partition(), out_part).gather(x);
+    X y(comm, out, out_part);
+    local(block, y.local());
+    return y;
+  }
+  /// Its adjoint: x (shape `in`, laid out as `in_part`) from local(y's local tensor, the block's
+  /// shape), the block that scatter_add returns to the rows' owners.
+  template <class X, class LocalAdjoint>
+  X apply_adjoint(Comm const& comm, X const& y, Shape<4> const& in, RowPartition const& in_part,
+                  LocalAdjoint&& local) const {
+    auto const& ex = exchange(comm, in_part, y.partition());
+    Shape<4> block = in;
+    block[2] = Index(ex.rows().size());
+    auto x = X::zeros(comm, in, in_part);
+    ex.scatter_add(local(y.local(), block), x);
+    return x;
+  }
+
  private:
   Index stride_ = 1, top_ = 0, kh_ = 1;
   kernels::Padding pad_ = kernels::Padding::zeros;
@@ -198,22 +220,20 @@ class Sharded<physics::Blur<T, device::Host, Fft>, Comm>
 
  private:
   tensor_type apply(tensor_type const& x, RowPartition const& out_part) const {
-    Shape<4> const out = this->op().output_shape(x.shape());
+    auto const& blur = this->op();
+    Shape<4> const out = blur.output_shape(x.shape());
     this->require_partition(out_part, out[2], "Sharded<Blur>::A");
-    auto const block = rows_.exchange(this->comm(), x.partition(), out_part).gather(x);
-    tensor_type y(this->comm(), out, out_part);
-    this->op().convolve(detail::block_geometry(this->op(), distinv::shape_of(block)), block.data(), y.local().data());
-    return y;
+    return rows_.apply(this->comm(), x, out, out_part, [&](Tensor4<T> const& block, Tensor4<T>& y) {
+      blur.convolve(detail::block_geometry(blur, distinv::shape_of(block)), block.data(), y.data());
+    });
   }
   tensor_type apply_adjoint(tensor_type const& y, RowPartition const& in_part) const {
-    Shape<4> const in = this->op().input_shape(y.shape());
+    auto const& blur = this->op();
+    Shape<4> const in = blur.input_shape(y.shape());
     this->require_partition(in_part, in[2], "Sharded<Blur>::A_adjoint");
-    auto const& ex = rows_.exchange(this->comm(), in_part, y.partition());
-    Shape<4> bs = in;
-    bs[2] = Index(ex.rows().size());
-    auto x = tensor_type::zeros(this->comm(), in, in_part);
-    ex.scatter_add(detail::convolve_block_adjoint(this->op(), y.local(), bs), x);
-    return x;
+    return rows_.apply_adjoint(this->comm(), y, in, in_part, [&](Tensor4<T> const& yl, Shape<4> const& block) {
+      return detail::convolve_block_adjoint(blur, yl, block);
+    });
   }
 
   detail::BlockRows<Comm> rows_;
@@ -241,10 +261,9 @@ class Sharded<physics::Downsampling<T>, Comm>
     auto const& op = this->op();
     Shape<4> const out = op.output_shape(x.shape());
     this->require_partition(out_part, out[2], "Sharded<Downsampling>::A");
-    Tensor4<T> const block = rows_.exchange(this->comm(), x.partition(), out_part).gather(x);
-    tensor_type y(this->comm(), out, out_part);
-    y.local() = op.decimate(op.blur() ? detail::convolve_block(*op.blur(), block) : block, y.local_shape());
-    return y;
+    return rows_.apply(this->comm(), x, out, out_part, [&](Tensor4<T> const& block, Tensor4<T>& y) {
+      y = op.decimate(op.blur() ? detail::convolve_block(*op.blur(), block) : block, distinv::shape_of(y));
+    });
   }
   tensor_type apply_adjoint(tensor_type const& y, RowPartition const& in_part) const {
     auto const& op = this->op();
@@ -252,19 +271,11 @@ class Sharded<physics::Downsampling<T>, Comm>
     DISTINV_REQUIRE(op.output_shape(in) == y.shape(), "Sharded<Downsampling>::A_adjoint: expected a measurement of shape ",
                     distinv::to_string(op.output_shape(in)), ", got ", distinv::to_string(y.shape()));
     this->require_partition(in_part, in[2], "Sharded<Downsampling>::A_adjoint");
-    auto const& ex = rows_.exchange(this->comm(), in_part, y.partition());
-    Shape<4> bs = in;  // the gathered block
-    bs[2] = Index(ex.rows().size());
-    Shape<4> blurred = bs;  // and its blur
-    if (op.blur()) {
-      auto const g = detail::block_geometry(*op.blur(), bs);
-      blurred[2] = g.Ho;
-      blurred[3] = g.Wo;
-    }
-    Tensor4<T> up = op.zero_fill(y.local(), blurred);
-    auto x = tensor_type::zeros(this->comm(), in, in_part);
-    ex.scatter_add(op.blur() ? detail::convolve_block_adjoint(*op.blur(), up, bs) : up, x);
-    return x;
+    return rows_.apply_adjoint(this->comm(), y, in, in_part, [&](Tensor4<T> const& yl, Shape<4> const& block) {
+      if (!op.blur()) return op.zero_fill(yl, block);
+      auto const g = detail::block_geometry(*op.blur(), block);
+      return detail::convolve_block_adjoint(*op.blur(), op.zero_fill(yl, {block[0], block[1], g.Ho, g.Wo}), block);
+    });
   }
 
   detail::BlockRows<Comm> rows_;
