@@ -1,16 +1,10 @@
 #pragma once
-// layout/sharded_physics.hpp: the operators of physics/ on signals in the slab layout, as thin
-// adapters over the replicated operators' own kernels: layout::Sharded<Op, Comm> for Op = Blur
-// (direct path, all 5 paddings), Downsampling, Inpainting (its mask sharded like the signal) and
-// Denoising; each models LinearPhysics on SlabTensor<T, 4, Comm> (shard(op, comm) makes one).
-// A convolution gathers the rows its outputs read (the kernel's halo through the row padding,
-// from any rank: layout/rows.hpp), convolves that block row-valid with the usual column padding
-// (Blur::convolve), and its adjoint convolves back (Blur::convolve_adjoint) and scatter_adds
-// the block onto the rows' owners: the exact adjoint. Layouts: an operator that keeps the number
-// of rows keeps its input's partition; one that changes it (valid Blur, Downsampling) lays its
-// output out balanced, and its adjoint returns the balanced input unless given a partition
-// (A(x, part), A_adjoint(y, part); A_vjp and A_adjoint_A return x's). BlurMethod::fft is refused
-// (the slab FFT is issue #11 item 4); automatic runs the direct path. Core + physics + layout.
+// layout/sharded_physics.hpp: layout::Sharded<Op, Comm> (shard(op, comm)), the operators of
+// physics/ as LinearPhysics on SlabTensor<T, 4, Comm>: Blur (direct path, 5 paddings; fft refused),
+// Downsampling, Inpainting (mask on slabs), Denoising. Thin adapters over the replicated kernels:
+// a convolution gathers the rows its outputs read (the halo through the row padding, from any
+// rank), convolves them row-valid (Blur::convolve); its adjoint convolves back and scatter_adds,
+// exactly. Output layouts: ShardedBase::output_partition. Core + physics + layout.
 #include <map>
 #include <optional>
 #include <random>
@@ -55,7 +49,8 @@ class ShardedBase {
   Shape<4> input_shape(Shape<4> const& out) const { return op_.input_shape(out); }
 
   /// The layout of A(x) for x of shape `in` laid out as `part`: `part` when A keeps the rows,
-  /// else the balanced partition of the output's rows.
+  /// else the balanced partition of the output's rows (valid Blur, Downsampling: at least one
+  /// output row per rank). A(x, part) and A_adjoint(y, part) take any other partition.
   RowPartition output_partition(Shape<4> const& in, RowPartition const& part) const {
     return same_or_balanced(self().output_shape(in)[2], part);
   }
@@ -193,6 +188,7 @@ Tensor4<T> convolve_block_adjoint(BlurT const& blur, Tensor4<T> const& yb, Shape
   return out;
 }
 
+/// The slab FFT is issue #11 item 4: BlurMethod::fft is refused; automatic runs the direct path.
 inline void require_direct(physics::BlurMethod method, char const* what) {
   DISTINV_REQUIRE(method != physics::BlurMethod::fft, what,
                   ": BlurMethod::fft has no slab path yet (the distributed FFT is to come); use BlurMethod::direct "
