@@ -264,7 +264,8 @@ class Sharded<physics::Downsampling<T>, Comm>
   tensor_type apply_adjoint(tensor_type const& y, RowPartition const& in_part) const {
     auto const& op = this->op();
     Shape<4> const in = op.input_shape(y.shape());
-    DISTINV_REQUIRE(op.output_shape(in) == y.shape(), "Sharded<Downsampling>::A_adjoint: expected a measurement of shape ",
+    DISTINV_REQUIRE(op.output_shape(in) == y.shape(),
+                    "Sharded<Downsampling>::A_adjoint: expected a measurement of shape ",
                     distinv::to_string(op.output_shape(in)), ", got ", distinv::to_string(y.shape()));
     this->require_partition(in_part, in[2], "Sharded<Downsampling>::A_adjoint");
     return rows_.apply_adjoint(this->comm(), y, in, in_part, [&](Tensor4<T> const& yl, Shape<4> const& block) {
@@ -314,7 +315,9 @@ class Sharded<physics::Inpainting<T>, Comm>
     y.local() = this->op().A(x.local());
     return y;
   }
-  tensor_type apply(tensor_type const& x, RowPartition const& out) const { return masked(x, out, "Sharded<Inpainting>::A"); }
+  tensor_type apply(tensor_type const& x, RowPartition const& out) const {
+    return masked(x, out, "Sharded<Inpainting>::A");
+  }
   tensor_type apply_adjoint(tensor_type const& y, RowPartition const& in) const {
     return masked(y, in, "Sharded<Inpainting>::A_adjoint");
   }
