@@ -209,6 +209,7 @@ class Sharded<physics::Blur<T, device::Host, Fft>, Comm>
  public:
   using typename base::tensor_type;
 
+  /// `blur` on slabs linked by `comm` (throws Error for BlurMethod::fft).
   Sharded(blur_type blur, Comm comm) : base(std::move(blur), std::move(comm)) {
     detail::require_direct(this->op().method(), "Sharded<Blur>");
     rows_ = detail::BlockRows<Comm>::of(&this->op(), 1);
@@ -246,6 +247,7 @@ class Sharded<physics::Downsampling<T>, Comm>
  public:
   using typename base::tensor_type;
 
+  /// `op` on slabs linked by `comm` (throws Error if its blur's method is BlurMethod::fft).
   Sharded(physics::Downsampling<T> op, Comm comm) : base(std::move(op), std::move(comm)) {
     auto const& blur = this->op().blur();
     if (blur) detail::require_direct(blur->method(), "Sharded<Downsampling>");
@@ -295,7 +297,9 @@ class Sharded<physics::Inpainting<T>, Comm>
   Sharded(physics::Inpainting<T> const& op, Comm comm, RowPartition part)
       : Sharded(tensor_type::scatter(std::move(comm), op.mask(), std::move(part)), op.noise()) {}
 
+  /// The output shape (the input's); throws Error unless the mask broadcasts over it.
   Shape<4> output_shape(Shape<4> const& in) const { return physics::Inpainting<T>::output_shape(shape_, in); }
+  /// The input shape of a measurement of shape `out`: the same.
   Shape<4> input_shape(Shape<4> const& out) const { return output_shape(out); }
   /// The layout of the mask, and so of the signals.
   RowPartition const& partition() const noexcept { return part_; }
@@ -335,7 +339,9 @@ class Sharded<physics::Denoising<T>, Comm>
 
  public:
   using typename base::tensor_type;
+  /// `op` (its noise) on slabs linked by `comm`.
   Sharded(physics::Denoising<T> op, Comm comm) : base(std::move(op), std::move(comm)) {}
+  /// The input shape of a measurement of shape `out`: the same.
   Shape<4> input_shape(Shape<4> const& out) const { return out; }
 
  private:

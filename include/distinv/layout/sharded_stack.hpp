@@ -15,17 +15,21 @@
 
 namespace distinv::layout {
 
+/// K sharded operators of type Op (layout::Sharded<...>) on one signal in the slab layout.
 template <class Op>
 class ShardedStack {
  public:
-  using operator_type = Op;
-  using tensor_type = typename Op::tensor_type;
-  using list_type = std::vector<tensor_type>;
+  using operator_type = Op;                      ///< one sharded operator
+  using tensor_type = typename Op::tensor_type;  ///< the slab tensor of signals and measurements
+  using list_type = std::vector<tensor_type>;    ///< one measurement per operator
 
+  /// The stack of `ops` (at least one; throws Error otherwise).
   explicit ShardedStack(std::vector<Op> ops) : ops_(std::move(ops)) {
     DISTINV_REQUIRE(!ops_.empty(), "ShardedStack: expected at least one operator, got 0");
   }
+  /// The number of operators K.
   std::size_t size() const noexcept { return ops_.size(); }
+  /// The operators, in operator order.
   std::vector<Op> const& operators() const noexcept { return ops_; }
 
   /// [A_1 x; ...; A_K x], each laid out by its operator's rule.
