@@ -101,12 +101,7 @@ class RowExchange {
     Index const planes = x.planes(), rs = x.row_size(), h = x.local_rows();
     Index const run = planes * rs;  // one row of every plane
     int const p = comm_.size(), me = comm_.rank();
-    std::vector<Index> send_counts(static_cast<std::size_t>(p), 0), recv_counts(static_cast<std::size_t>(p), 0);
-    for (int q = 0; q < p; ++q)
-      if (q != me) {
-        send_counts[std::size_t(q)] = Index(send_rows_[std::size_t(q)].size()) * run;
-        recv_counts[std::size_t(q)] = Index(recv_slots_[std::size_t(q)].size()) * run;
-      }
+    std::vector<Index> const send_counts = counts(send_rows_, run), recv_counts = counts(recv_slots_, run);
     std::vector<T> send(std::size_t(sum(send_counts)));
     T* out = send.data();
     for (int q = 0; q < p; ++q)
@@ -148,12 +143,8 @@ class RowExchange {
     Index const planes = x.planes(), rs = x.row_size(), h = x.local_rows(), n = Index(rows_.size());
     Index const run = planes * rs;
     int const p = comm_.size(), me = comm_.rank();
-    std::vector<Index> send_counts(static_cast<std::size_t>(p), 0), recv_counts(static_cast<std::size_t>(p), 0);
-    for (int q = 0; q < p; ++q)  // the reverse of gather: send what was received, receive what was sent
-      if (q != me) {
-        send_counts[std::size_t(q)] = Index(recv_slots_[std::size_t(q)].size()) * run;
-        recv_counts[std::size_t(q)] = Index(send_rows_[std::size_t(q)].size()) * run;
-      }
+    // the reverse of gather: send what was received, receive what was sent
+    std::vector<Index> const send_counts = counts(recv_slots_, run), recv_counts = counts(send_rows_, run);
     std::vector<T> send(std::size_t(sum(send_counts)));
     T* out = send.data();
     for (int q = 0; q < p; ++q)
@@ -183,6 +174,13 @@ class RowExchange {
   }
 
  private:
+  /// Per rank q: run values per entry of lists[q], none for this rank (its rows are copied).
+  std::vector<Index> counts(std::vector<std::vector<Index>> const& lists, Index run) const {
+    std::vector<Index> c(lists.size(), 0);
+    for (std::size_t q = 0; q < lists.size(); ++q)
+      if (int(q) != comm_.rank()) c[q] = Index(lists[q].size()) * run;
+    return c;
+  }
   static Index sum(std::vector<Index> const& v) {
     Index s = 0;
     for (Index c : v) s += c;
