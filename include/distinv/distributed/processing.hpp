@@ -16,6 +16,7 @@
 #include "distinv/core/signal.hpp"
 #include "distinv/distributed/detail/tiled_sum.hpp"
 #include "distinv/distributed/reduction.hpp"
+#include "distinv/optim/prior.hpp"
 #include "distinv/tiling/concepts.hpp"
 #include "distinv/tiling/options.hpp"
 #include "distinv/tiling/overlap_tiling.hpp"
@@ -113,16 +114,8 @@ class DistributedProcessing {
 template <class Ctx, class Prior, tiling::SignalStrategy Strategy = tiling::OverlapTilingStrategy<4>,
           ReductionPolicy Reduce = reduce::Exact>
 class DistributedPrior {
-  struct Prox {
-    Prior const* prior;
-    template <class X>
-    X operator()(X const& batch, double sigma) const { return prior->prox(batch, sigma); }
-  };
-  struct Grad {
-    Prior const* prior;
-    template <class X>
-    X operator()(X const& batch, double) const { return prior->grad(batch); }
-  };
+  using Prox = optim::ProxProcessor<Prior>;
+  using Grad = optim::GradProcessor<Prior>;
 
  public:
   using strategy_type = Strategy;

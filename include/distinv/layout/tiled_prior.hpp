@@ -1,0 +1,298 @@
+#pragma once
+// layout/tiled_prior.hpp: the tiled prior on a signal in the slab layout, with no image-sized
+// all-reduce. The tiles are the replicated strategy's (one global TileLayout, so the result is
+// DistributedProcessing's); rank r processes the patches whose reduce box STARTS in its rows.
+// SlabTiles: the rows one rank's windows read and its boxes write, and its patches re-laid out
+// on that block of rows; SlabProcessing: one RowExchange gathers the rows read, process_patches
+// runs on the block, a second one's scatter_add sends the rows written back to their owners.
+// SlabPrior: a prior's prox / grad so. tiling/, layout/ and the context; host signals only.
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <numeric>
+#include <optional>
+#include <span>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "distinv/context.hpp"
+#include "distinv/core/error.hpp"
+#include "distinv/core/tensor.hpp"
+#include "distinv/device.hpp"
+#include "distinv/layout/partition.hpp"
+#include "distinv/layout/rows.hpp"
+#include "distinv/layout/slab_tensor.hpp"
+#include "distinv/optim/prior.hpp"
+#include "distinv/tiling/concepts.hpp"
+#include "distinv/tiling/layout.hpp"
+#include "distinv/tiling/options.hpp"
+#include "distinv/tiling/overlap_tiling.hpp"
+#include "distinv/tiling/process.hpp"
+#include "distinv/tiling/tile_tables.hpp"
+
+namespace distinv::layout {
+
+/// What rank `rank` of a slab layout does with a global TileLayout: its patches (those whose
+/// reduce box is non-empty and starts, along dim 2, in the rank's rows; every patch goes to
+/// exactly one rank), the global rows of its block — every row its windows read through the
+/// source maps (rows of the boundary rule's padding included, wherever they lie) and every row
+/// its boxes write, in increasing order — and its patches laid out on that block (source maps
+/// and box starts of dim 2 renumbered to block rows; everything else as in the global layout).
+///
+/// Size of the block: with H tiled by patch p, halo h (OverlapTilingStrategy), about the rank's
+/// rows + p + 2h, whatever the number of ranks (rows held by ranks further away than a neighbour
+/// are fetched too); a strategy that does not tile H (or one tile spanning H) gives every patch
+/// to the rank holding row 0 and a block of all H rows: correct, but neither memory nor work
+/// falls with the ranks (`rows().size()` says what a rank holds).
+template <int Rank>
+class SlabTiles {
+ public:
+  static constexpr int row_dim = 2;
+
+  SlabTiles(tiling::TileLayout<Rank> const& global, RowPartition part, int rank) : part_(std::move(part)) {
+    Index const n = global.signal_shape()[row_dim];
+    DISTINV_REQUIRE(part_.rows() == n, "SlabTiles: expected a partition of the tiled signal's ", n, " rows, got ",
+                    part_.to_string());
+    DISTINV_REQUIRE(rank >= 0 && rank < part_.ranks(), "SlabTiles: expected a rank in [0, ", part_.ranks(), "), got ",
+                    rank);
+    std::vector<char> read(std::size_t(n), 0), written(std::size_t(n), 0);
+    for (Index p = 0; p < global.num_patches(); ++p) {
+      auto const& b = global.box(p);
+      if (std::any_of(b.size.begin(), b.size.end(), [](Index s) { return s == 0; })) continue;  // adds nothing
+      if (part_.owner(b.dst_start[row_dim]) != rank) continue;
+      patches_.push_back(p);
+      for (Index g : global.source_map(p, row_dim))
+        if (g >= 0) read[std::size_t(g)] = 1;
+      std::fill_n(written.begin() + b.dst_start[row_dim], b.size[row_dim], char(1));
+    }
+    std::vector<Index> at(std::size_t(n), -1);  // global row -> block row
+    for (Index g = 0; g < n; ++g) {
+      if (!read[std::size_t(g)] && !written[std::size_t(g)]) continue;
+      at[std::size_t(g)] = Index(rows_.size());
+      rows_.push_back(g);
+      read_rows_.push_back(read[std::size_t(g)] ? g : -1);
+      write_rows_.push_back(written[std::size_t(g)] ? g : -1);
+    }
+    if (patches_.empty()) return;
+    Shape<Rank> block = global.signal_shape();
+    block[row_dim] = Index(rows_.size());
+    local_.emplace(block);
+    for (Index p : patches_) {
+      std::array<std::vector<Index>, Rank> maps;
+      std::array<std::span<double const>, Rank> weights;
+      for (int d = 0; d < Rank; ++d) {
+        auto const m = global.source_map(p, d);
+        maps[std::size_t(d)].assign(m.begin(), m.end());
+        weights[std::size_t(d)] = global.weights(p, d);
+      }
+      for (Index& g : maps[row_dim])
+        if (g >= 0) g = at[std::size_t(g)];
+      auto box = global.box(p);  // its rows are consecutive rows of the block (all of them are in it)
+      box.dst_start[row_dim] = at[std::size_t(box.dst_start[row_dim])];
+      local_->add(global.window_shape(p), box, maps, weights);
+    }
+  }
+
+  RowPartition const& partition() const noexcept { return part_; }
+  /// The global indices of this rank's patches, increasing.
+  std::vector<Index> const& patches() const noexcept { return patches_; }
+  /// The global rows of the block, increasing.
+  std::vector<Index> const& rows() const noexcept { return rows_; }
+  /// rows() with -1 where the windows read nothing (the list the input RowExchange gathers).
+  std::vector<Index> const& read_rows() const noexcept { return read_rows_; }
+  /// rows() with -1 where no box writes (the list whose scatter_add returns the result).
+  std::vector<Index> const& write_rows() const noexcept { return write_rows_; }
+  /// The patches on the block (signal shape: dim 2 = rows().size()); none if no patches.
+  tiling::TileLayout<Rank> const* layout() const noexcept { return local_ ? &*local_ : nullptr; }
+
+ private:
+  RowPartition part_;
+  std::vector<Index> patches_, rows_, read_rows_, write_rows_;
+  std::optional<tiling::TileLayout<Rank>> local_;
+};
+
+/// Applies a processor (`p(batch, sigma)`, a denoiser) tile by tile to a SlabTensor laid out over
+/// the context's ranks. Each rank gathers the rows its patches read (one all_to_allv), processes
+/// its patches a bounded batch at a time (the BatchLimit, as DistributedProcessing) into a zero
+/// block of the rows they write, and scatter_adds that block (one all_to_allv): each rank ends
+/// with its rows of the result. Equal to DistributedProcessing on the whole signal: exactly with
+/// crop-and-paste (one value per sample), to rounding with blended tiles (the overlapping
+/// contributions are added in floating point, per rank then in rank order, not by reduce::Exact).
+/// Per call: a check that the ranks agree on the signal's shape and partition (one all_gatherv
+/// of P + 6 integers per rank), an error agreement, the two exchanges. The strategy, the blocks'
+/// layout and the exchanges are rebuilt only when the shape or the partition changes.
+template <class Ctx, class Processor, tiling::SignalStrategy Strategy = tiling::OverlapTilingStrategy<4>>
+class SlabProcessing {
+ public:
+  using strategy_type = Strategy;
+  using comm_type = typename Ctx::comm_type;
+  static constexpr int rank = Strategy::rank;
+  using builder_type = std::function<Strategy(Shape<rank> const&)>;
+  static_assert(std::is_same_v<typename Ctx::device_type, device::Host>,
+                "SlabProcessing: slab tensors live in host memory (a host context)");
+
+  SlabProcessing(Ctx& ctx, Processor processor, tiling::TilingOptions options, tiling::BatchLimit limit = {})
+    requires tiling::StrategyFromOptions<Strategy>
+      : SlabProcessing(ctx, std::move(processor), [options](Shape<rank> const& s) { return Strategy(s, options); },
+                       limit) {}
+
+  SlabProcessing(Ctx& ctx, Processor processor, builder_type builder, tiling::BatchLimit limit = {})
+      : ctx_(&ctx), processor_(std::move(processor)), builder_(std::move(builder)), limit_(limit) {
+    limit.check("SlabProcessing");
+  }
+
+  Ctx& context() const noexcept { return *ctx_; }
+  Processor const& processor() const noexcept { return processor_; }
+  tiling::BatchLimit const& batch_limit() const noexcept { return limit_; }
+  /// The strategy of the last call's shape.
+  Strategy const& strategy() const { return plan("strategy").strategy; }
+  /// This rank's share of the last call's tiles.
+  SlabTiles<rank> const& tiles() const { return plan("tiles").tiles; }
+
+  /// This rank's rows of the processed signal. `x` must be laid out over the context's ranks.
+  template <class T>
+  SlabTensor<T, rank, comm_type> operator()(SlabTensor<T, rank, comm_type> const& x, double sigma) {
+    constexpr char const* what = "slab processing";
+    agree_on_layout(x);
+    if (!plan_ || plan_->strategy.signal_shape() != x.shape() || plan_->tiles.partition() != x.partition()) {
+      plan_.reset();
+      auto tiled = ctx_->collectively(what, [&] {
+        Strategy s = builder_(x.shape());
+        DISTINV_REQUIRE(s.signal_shape() == x.shape(), "SlabProcessing: the strategy was built for shape ",
+                        to_string(s.signal_shape()), ", the signal has ", to_string(x.shape()));
+        return std::make_shared<Plan>(std::move(s), x.partition(), ctx_->rank());
+      });
+      tiled->connect(ctx_->comm());  // two RowExchanges: collectives, their errors alike on every rank
+      plan_ = std::move(tiled);
+    }
+    Plan const& p = *plan_;
+    Tensor<T, rank> out;
+    {
+      Tensor<T, rank> const in = p.read->gather(x);
+      out = Tensor<T, rank>(distinv::shape_of(in));
+      out.setZero();
+      auto unary = [&](Tensor<T, rank> const& batch) -> Tensor<T, rank> { return processor_(batch, sigma); };
+      ctx_->collectively(what, [&] {
+        if (p.tables)
+          tiling::process_patches(*p.tables, in, std::span<Index const>(p.ids), unary, limit_, out);
+      });
+    }  // the gathered rows are released before the result is assembled
+    auto y = zeros_like(x);
+    p.write->scatter_add(out, y);
+    return y;
+  }
+
+ private:
+  /// The strategy, this rank's tiles, their tables and exchanges (the tables refer to the
+  /// tiles' layout, hence never moved once built).
+  struct Plan {
+    Plan(Strategy s, RowPartition const& part, int r)
+        : strategy(std::move(s)), tiles(strategy.tile_layout(), part, r), ids(tiles.patches().size()) {
+      std::iota(ids.begin(), ids.end(), Index(0));
+      if (tiles.layout()) tables.emplace(*tiles.layout());
+    }
+    void connect(comm_type const& comm) {
+      read.emplace(comm, tiles.partition(), tiles.read_rows());
+      write.emplace(comm, tiles.partition(), tiles.write_rows());
+    }
+    Strategy strategy;
+    SlabTiles<rank> tiles;
+    std::vector<Index> ids;  ///< 0 .. patches - 1: the patches of the block's layout
+    std::optional<tiling::TileTables<device::Host, rank>> tables;
+    std::optional<RowExchange<comm_type>> read, write;
+  };
+
+  Plan const& plan(char const* what) const {
+    DISTINV_REQUIRE(plan_ != nullptr, "SlabProcessing::", what, ": no signal processed yet");
+    return *plan_;
+  }
+
+  /// Throws the same Error on every rank unless all ranks hold slabs of one shape under one
+  /// partition over the context's ranks (one all_gatherv of a fixed size, whatever the input).
+  template <class T>
+  void agree_on_layout(SlabTensor<T, rank, comm_type> const& x) const {
+    int const P = ctx_->world_size();
+    std::size_t const len = std::size_t(rank) + std::size_t(P) + 2;  // ranks of the partition, shape, offsets
+    std::vector<std::int64_t> mine(len, -1);
+    mine[0] = x.partition().ranks();
+    std::copy(x.shape().begin(), x.shape().end(), mine.begin() + 1);
+    if (x.partition().ranks() == P) std::copy(x.partition().offsets().begin(), x.partition().offsets().end(),
+                                              mine.begin() + 1 + rank);
+    std::vector<std::int64_t> all(len * std::size_t(P));
+    std::vector<Index> const counts(static_cast<std::size_t>(P), Index(len));
+    ctx_->comm().all_gatherv(std::span<std::int64_t const>(mine), std::span<std::int64_t>(all),
+                             std::span<Index const>(counts));
+    auto of = [&](int q) { return std::span<std::int64_t const>(all.data() + std::size_t(q) * len, len); };
+    auto describe = [&](int q) {
+      auto const v = of(q);
+      std::string s = "rank " + std::to_string(q) + " has shape (";
+      for (int d = 0; d < rank; ++d) s += (d ? ", " : "") + std::to_string(v[std::size_t(d) + 1]);
+      s += ") and rows [";
+      for (int k = 0; k <= P; ++k) s += (k ? ", " : "") + std::to_string(v[std::size_t(rank + 1 + k)]);
+      return s + "]";
+    };
+    for (int q = 0; q < P; ++q) {
+      if (of(q)[0] != P)
+        fail("SlabProcessing: rank ", q, "'s signal is split over ", of(q)[0], " ranks, expected the context's ", P);
+      if (!std::equal(of(q).begin(), of(q).end(), of(0).begin()))
+        fail("SlabProcessing: the ranks disagree on the signal's layout: ", describe(0), ", ", describe(q));
+    }
+  }
+
+  Ctx* ctx_;
+  Processor processor_;
+  builder_type builder_;
+  tiling::BatchLimit limit_;
+  std::shared_ptr<Plan> plan_;
+};
+
+/// A prior applied tile by tile to a SlabTensor (as DistributedPrior to a replicated signal):
+/// prox(x, sigma) runs the prior's prox; grad(x) its gradient where it has one (exact where the
+/// halo covers the gradient's receptive field).
+template <class Ctx, class Prior, tiling::SignalStrategy Strategy = tiling::OverlapTilingStrategy<4>>
+class SlabPrior {
+  using Prox = optim::ProxProcessor<Prior>;
+  using Grad = optim::GradProcessor<Prior>;
+
+ public:
+  using strategy_type = Strategy;
+  using builder_type = typename SlabProcessing<Ctx, Prox, Strategy>::builder_type;
+
+  SlabPrior(Ctx& ctx, Prior prior, tiling::TilingOptions options, tiling::BatchLimit limit = {})
+    requires tiling::StrategyFromOptions<Strategy>
+      : prior_(std::make_unique<Prior>(std::move(prior))),
+        prox_(ctx, Prox{prior_.get()}, options, limit),
+        grad_(ctx, Grad{prior_.get()}, options, limit) {}
+
+  SlabPrior(Ctx& ctx, Prior prior, builder_type builder, tiling::BatchLimit limit = {})
+      : prior_(std::make_unique<Prior>(std::move(prior))),
+        prox_(ctx, Prox{prior_.get()}, builder, limit),
+        grad_(ctx, Grad{prior_.get()}, builder, limit) {}
+
+  Prior const& prior() const noexcept { return *prior_; }
+  Strategy const& strategy() const { return prox_.strategy(); }
+
+  template <class T>
+  SlabTensor<T, Strategy::rank, typename Ctx::comm_type> prox(
+      SlabTensor<T, Strategy::rank, typename Ctx::comm_type> const& x, double sigma) {
+    return prox_(x, sigma);
+  }
+
+  template <class T>
+    requires requires(Prior const& p, Tensor<T, Strategy::rank> const& t) { p.grad(t); }
+  SlabTensor<T, Strategy::rank, typename Ctx::comm_type> grad(
+      SlabTensor<T, Strategy::rank, typename Ctx::comm_type> const& x) {
+    return grad_(x, 0.0);
+  }
+
+ private:
+  std::unique_ptr<Prior> prior_;  // stable address for the processors
+  SlabProcessing<Ctx, Prox, Strategy> prox_;
+  SlabProcessing<Ctx, Grad, Strategy> grad_;
+};
+
+}  // namespace distinv::layout
