@@ -4,14 +4,14 @@
 // DistributedProcessing's); rank r processes the patches whose reduce box STARTS in its rows.
 // SlabTiles: the rows one rank's windows read and its boxes write, and its patches re-laid out
 // on that block of rows; SlabProcessing: one RowExchange gathers the rows read, process_patches
-// runs on the block, a second one's scatter_add sends the rows written back to their owners.
-// SlabPrior: a prior's prox / grad so. tiling/, layout/ and the context; host signals only.
+// runs on the block, a second one's scatter_add sends the rows written back to their owners
+// (blended tiles: per colour, summed exactly as reduce::Exact does). SlabPrior: a prior's prox /
+// grad so. tiling/, layout/, the context and the exact sum of distributed/detail; host only.
 #include <algorithm>
 #include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <numeric>
 #include <optional>
 #include <span>
 #include <string>
@@ -23,6 +23,9 @@
 #include "distinv/core/error.hpp"
 #include "distinv/core/tensor.hpp"
 #include "distinv/device.hpp"
+#include "distinv/distributed/detail/exact_sum.hpp"
+#include "distinv/distributed/detail/tiled_sum.hpp"
+#include "distinv/distributed/reduction.hpp"
 #include "distinv/layout/partition.hpp"
 #include "distinv/layout/rows.hpp"
 #include "distinv/layout/slab_tensor.hpp"
@@ -119,16 +122,26 @@ class SlabTiles {
 /// the context's ranks. Each rank gathers the rows its patches read (one all_to_allv), processes
 /// its patches a bounded batch at a time (the BatchLimit, as DistributedProcessing) into a zero
 /// block of the rows they write, and scatter_adds that block (one all_to_allv): each rank ends
-/// with its rows of the result. Equal to DistributedProcessing on the whole signal: exactly with
-/// crop-and-paste (one value per sample), to rounding with blended tiles (the overlapping
-/// contributions are added in floating point, per rank then in rank order, not by reduce::Exact).
+/// with its rows of the result. Crop-and-paste writes one value per sample: the result is
+/// DistributedProcessing's, bit for bit. Blended tiles overlap: with reduce::Exact (the default)
+/// the patches are coloured as DistributedProcessing colours them (boxes of one colour
+/// disjoint), each colour is added into a block of its own, the blocks stacked along dim 0 go
+/// back in the one scatter_add, and each rank sums its rows' colour terms exactly at the scale
+/// the ranks agree on (one all-reduce of 2 integers): again DistributedProcessing's result bit
+/// for bit, on any partition. reduce::Plain adds the blended contributions in floating point
+/// (per rank, then in rank order): equal to rounding, and the last bits depend on the partition.
 /// Per call: a check that the ranks agree on the signal's shape and partition (one all_gatherv
-/// of P + 6 integers per rank), an error agreement, the two exchanges. The strategy, the blocks'
-/// layout and the exchanges are rebuilt only when the shape or the partition changes.
-template <class Ctx, class Processor, tiling::SignalStrategy Strategy = tiling::OverlapTilingStrategy<4>>
+/// of P + R + 2 integers per rank), an error agreement, the two exchanges. The strategy, the
+/// blocks' layout and the exchanges are rebuilt only when the shape or the partition changes.
+/// Memory per rank: the gathered block and the result block (C blocks stacked, C = 4 colours
+/// for 2-D blends with reduce::Exact), a batch, and for the exact blend C slabs of the rank's
+/// rows plus their digits.
+template <class Ctx, class Processor, tiling::SignalStrategy Strategy = tiling::OverlapTilingStrategy<4>,
+          ReductionPolicy Reduce = reduce::Exact>
 class SlabProcessing {
  public:
   using strategy_type = Strategy;
+  using reduction_policy = Reduce;
   using comm_type = typename Ctx::comm_type;
   static constexpr int rank = Strategy::rank;
   using builder_type = std::function<Strategy(Shape<rank> const&)>;
@@ -170,29 +183,51 @@ class SlabProcessing {
       plan_ = std::move(tiled);
     }
     Plan const& p = *plan_;
-    Tensor<T, rank> out;
+    int const colours = int(p.ids.size());
+    Tensor<T, rank> out;  // colour c's contributions in planes [c B, (c + 1) B) (dim 0 stacked)
     {
       Tensor<T, rank> const in = p.read->gather(x);
-      out = Tensor<T, rank>(distinv::shape_of(in));
+      Shape<rank> stacked = distinv::shape_of(in);
+      stacked[0] *= colours;
+      out = Tensor<T, rank>(stacked);
       out.setZero();
       auto unary = [&](Tensor<T, rank> const& batch) -> Tensor<T, rank> { return processor_(batch, sigma); };
       ctx_->collectively(what, [&] {
-        if (p.tables)
-          tiling::process_patches(*p.tables, in, std::span<Index const>(p.ids), unary, limit_, out);
+        if (!p.tables) return;
+        if (colours == 1) return tiling::process_patches(*p.tables, in, std::span<Index const>(p.ids[0]), unary, limit_, out);
+        Tensor<T, rank> part(distinv::shape_of(in));
+        for (int c = 0; c < colours; ++c) {
+          if (p.ids[std::size_t(c)].empty()) continue;
+          part.setZero();
+          tiling::process_patches(*p.tables, in, std::span<Index const>(p.ids[std::size_t(c)]), unary, limit_, part);
+          std::copy_n(part.data(), part.size(), out.data() + c * part.size());
+        }
       });
     }  // the gathered rows are released before the result is assembled
-    auto y = zeros_like(x);
-    p.write->scatter_add(out, y);
-    return y;
+    if (colours == 1) {
+      auto y = zeros_like(x);
+      p.write->scatter_add(out, y);
+      return y;
+    }
+    Shape<rank> stacked = x.shape();
+    stacked[0] *= colours;
+    auto terms = SlabTensor<T, rank, comm_type>::zeros(ctx_->comm(), stacked, x.partition());
+    p.write->scatter_add(out, terms);
+    out = Tensor<T, rank>();
+    return exact_colour_sum(terms, x, colours);
   }
 
  private:
   /// The strategy, this rank's tiles, their tables and exchanges (the tables refer to the
   /// tiles' layout, hence never moved once built).
   struct Plan {
-    Plan(Strategy s, RowPartition const& part, int r)
-        : strategy(std::move(s)), tiles(strategy.tile_layout(), part, r), ids(tiles.patches().size()) {
-      std::iota(ids.begin(), ids.end(), Index(0));
+    Plan(Strategy s, RowPartition const& part, int r) : strategy(std::move(s)), tiles(strategy.tile_layout(), part, r) {
+      int colours = 1;
+      std::vector<int> colour;
+      if constexpr (Reduce::exact) colour = distinv::detail::colour_patches(distinv::detail::write_boxes(strategy.tile_layout()), colours);
+      ids.resize(std::size_t(std::max(colours, 1)));
+      for (std::size_t k = 0; k < tiles.patches().size(); ++k)
+        ids[colour.empty() ? 0 : std::size_t(colour[std::size_t(tiles.patches()[k])])].push_back(Index(k));
       if (tiles.layout()) tables.emplace(*tiles.layout());
     }
     void connect(comm_type const& comm) {
@@ -201,10 +236,33 @@ class SlabProcessing {
     }
     Strategy strategy;
     SlabTiles<rank> tiles;
-    std::vector<Index> ids;  ///< 0 .. patches - 1: the patches of the block's layout
+    std::vector<std::vector<Index>> ids;  ///< per colour, the patches of the block's layout (one colour: all)
     std::optional<tiling::TileTables<device::Host, rank>> tables;
     std::optional<RowExchange<comm_type>> read, write;
   };
+
+  /// Σ_c of the colour terms (planes [c B, (c + 1) B) of `terms`): as agreed_sum sums the
+  /// replicated colour signals (the same terms, the same agreed scale), or in colour order where
+  /// some term is not finite.
+  template <class T>
+  SlabTensor<T, rank, comm_type> exact_colour_sum(SlabTensor<T, rank, comm_type> const& terms,
+                                                  SlabTensor<T, rank, comm_type> const& like, int colours) const {
+    auto const m = distinv::detail::magnitude(flat(terms.local()));
+    std::array<std::int64_t, 2> agree{m.exponent, m.finite ? 0 : 1};
+    ctx_->all_reduce(std::span<std::int64_t>(agree), ReduceOp::max);
+    auto y = zeros_like(like);
+    std::size_t const n = std::size_t(y.local().size());
+    std::vector<T const*> parts;
+    for (int c = 0; c < colours; ++c) parts.push_back(terms.local().data() + std::size_t(c) * n);
+    if (agree[1] != 0) {  // not finite: a plain sum (its result is not finite either)
+      for (T const* t : parts)
+        for (std::size_t e = 0; e < n; ++e) y.local().data()[e] += t[e];
+    } else if (agree[0] != distinv::detail::no_exponent) {
+      distinv::detail::FixedSum<T> const sum(std::span<T const* const>(parts), n, agree[0], colours);
+      sum.result(flat(y.local()));
+    }
+    return y;
+  }
 
   Plan const& plan(char const* what) const {
     DISTINV_REQUIRE(plan_ != nullptr, "SlabProcessing::", what, ": no signal processed yet");
@@ -253,14 +311,15 @@ class SlabProcessing {
 /// A prior applied tile by tile to a SlabTensor (as DistributedPrior to a replicated signal):
 /// prox(x, sigma) runs the prior's prox; grad(x) its gradient where it has one (exact where the
 /// halo covers the gradient's receptive field).
-template <class Ctx, class Prior, tiling::SignalStrategy Strategy = tiling::OverlapTilingStrategy<4>>
+template <class Ctx, class Prior, tiling::SignalStrategy Strategy = tiling::OverlapTilingStrategy<4>,
+          ReductionPolicy Reduce = reduce::Exact>
 class SlabPrior {
   using Prox = optim::ProxProcessor<Prior>;
   using Grad = optim::GradProcessor<Prior>;
 
  public:
   using strategy_type = Strategy;
-  using builder_type = typename SlabProcessing<Ctx, Prox, Strategy>::builder_type;
+  using builder_type = typename SlabProcessing<Ctx, Prox, Strategy, Reduce>::builder_type;
 
   SlabPrior(Ctx& ctx, Prior prior, tiling::TilingOptions options, tiling::BatchLimit limit = {})
     requires tiling::StrategyFromOptions<Strategy>
@@ -291,8 +350,8 @@ class SlabPrior {
 
  private:
   std::unique_ptr<Prior> prior_;  // stable address for the processors
-  SlabProcessing<Ctx, Prox, Strategy> prox_;
-  SlabProcessing<Ctx, Grad, Strategy> grad_;
+  SlabProcessing<Ctx, Prox, Strategy, Reduce> prox_;
+  SlabProcessing<Ctx, Grad, Strategy, Reduce> grad_;
 };
 
 }  // namespace distinv::layout
