@@ -152,8 +152,9 @@ TEST_CASE("slab prior: TV and identity equal the replicated tiled processing, pa
             CHECK(max_abs_diff(got_id, want_id) == 0);
             if (blend == tiling::Blend::none) CHECK(max_abs_diff(got_id, x) == 0);
             // Plain sums of the blended contributions: equal to rounding.
-            SlabProcessing<Ctx, optim::TVDenoiser<float>, tiling::OverlapTilingStrategy<4>, reduce::Plain> plain(ctx, tv,
-                                                                                                              opts);
+            using Plain =
+                SlabProcessing<Ctx, optim::TVDenoiser<float>, tiling::OverlapTilingStrategy<4>, reduce::Plain>;
+            Plain plain(ctx, tv, opts);
             CHECK(max_abs_diff(plain(xs, 0.1).gather(), want_tv) <= 1e-5);
             // Every patch is processed by exactly one rank.
             Index mine = Index(slab_tv.tiles().patches().size());
@@ -236,8 +237,9 @@ TEST_CASE("slab prior: batches within the byte budget, a bounded block, no image
       auto const got = slab(xs, 0.1);
       Moved const m = *moved;
       CHECK(max_abs_diff(got.gather(), want) <= 1e-5);
-      Index const bound = limit.max_patches > 0 ? limit.max_patches * window_bytes
-                                                : std::max(Index(limit.max_bytes) / window_bytes, Index(1)) * window_bytes;
+      Index const per_batch = limit.max_patches > 0 ? limit.max_patches
+                                                    : std::max(Index(limit.max_bytes) / window_bytes, Index(1));
+      Index const bound = per_batch * window_bytes;
       CHECK(*largest <= bound);
       // The collectives of one call: the layout check (an all_gatherv of P + 6 integers per
       // rank), error agreements of one integer, the exact blend's scale (2 integers), the two

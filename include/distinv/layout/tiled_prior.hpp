@@ -24,12 +24,12 @@
 #include "distinv/core/tensor.hpp"
 #include "distinv/device.hpp"
 #include "distinv/distributed/detail/exact_sum.hpp"
+#include "distinv/distributed/detail/tiled_prior.hpp"
 #include "distinv/distributed/detail/tiled_sum.hpp"
 #include "distinv/distributed/reduction.hpp"
 #include "distinv/layout/partition.hpp"
 #include "distinv/layout/rows.hpp"
 #include "distinv/layout/slab_tensor.hpp"
-#include "distinv/optim/prior.hpp"
 #include "distinv/tiling/concepts.hpp"
 #include "distinv/tiling/layout.hpp"
 #include "distinv/tiling/options.hpp"
@@ -194,12 +194,15 @@ class SlabProcessing {
       auto unary = [&](Tensor<T, rank> const& batch) -> Tensor<T, rank> { return processor_(batch, sigma); };
       ctx_->collectively(what, [&] {
         if (!p.tables) return;
-        if (colours == 1) return tiling::process_patches(*p.tables, in, std::span<Index const>(p.ids[0]), unary, limit_, out);
+        auto add = [&](int c, Tensor<T, rank>& into) {
+          tiling::process_patches(*p.tables, in, std::span<Index const>(p.ids[std::size_t(c)]), unary, limit_, into);
+        };
+        if (colours == 1) return add(0, out);
         Tensor<T, rank> part(distinv::shape_of(in));
         for (int c = 0; c < colours; ++c) {
           if (p.ids[std::size_t(c)].empty()) continue;
           part.setZero();
-          tiling::process_patches(*p.tables, in, std::span<Index const>(p.ids[std::size_t(c)]), unary, limit_, part);
+          add(c, part);
           std::copy_n(part.data(), part.size(), out.data() + c * part.size());
         }
       });
@@ -224,7 +227,8 @@ class SlabProcessing {
     Plan(Strategy s, RowPartition const& part, int r) : strategy(std::move(s)), tiles(strategy.tile_layout(), part, r) {
       int colours = 1;
       std::vector<int> colour;
-      if constexpr (Reduce::exact) colour = distinv::detail::colour_patches(distinv::detail::write_boxes(strategy.tile_layout()), colours);
+      if constexpr (Reduce::exact)
+        colour = distinv::detail::colour_patches(distinv::detail::write_boxes(strategy.tile_layout()), colours);
       ids.resize(std::size_t(std::max(colours, 1)));
       for (std::size_t k = 0; k < tiles.patches().size(); ++k)
         ids[colour.empty() ? 0 : std::size_t(colour[std::size_t(tiles.patches()[k])])].push_back(Index(k));
@@ -308,50 +312,37 @@ class SlabProcessing {
   std::shared_ptr<Plan> plan_;
 };
 
+namespace detail {
+template <class Ctx, class Strategy, class Reduce>
+struct SlabProcessingOf {
+  template <class Processor>
+  using type = SlabProcessing<Ctx, Processor, Strategy, Reduce>;
+};
+}  // namespace detail
+
 /// A prior applied tile by tile to a SlabTensor (as DistributedPrior to a replicated signal):
 /// prox(x, sigma) runs the prior's prox; grad(x) its gradient where it has one (exact where the
 /// halo covers the gradient's receptive field).
 template <class Ctx, class Prior, tiling::SignalStrategy Strategy = tiling::OverlapTilingStrategy<4>,
           ReductionPolicy Reduce = reduce::Exact>
-class SlabPrior {
-  using Prox = optim::ProxProcessor<Prior>;
-  using Grad = optim::GradProcessor<Prior>;
+class SlabPrior
+    : public distinv::detail::TiledPrior<Ctx, Prior, detail::SlabProcessingOf<Ctx, Strategy, Reduce>::template type> {
+  using Base = distinv::detail::TiledPrior<Ctx, Prior, detail::SlabProcessingOf<Ctx, Strategy, Reduce>::template type>;
+  using Comm = typename Ctx::comm_type;
 
  public:
-  using strategy_type = Strategy;
-  using builder_type = typename SlabProcessing<Ctx, Prox, Strategy, Reduce>::builder_type;
-
-  SlabPrior(Ctx& ctx, Prior prior, tiling::TilingOptions options, tiling::BatchLimit limit = {})
-    requires tiling::StrategyFromOptions<Strategy>
-      : prior_(std::make_unique<Prior>(std::move(prior))),
-        prox_(ctx, Prox{prior_.get()}, options, limit),
-        grad_(ctx, Grad{prior_.get()}, options, limit) {}
-
-  SlabPrior(Ctx& ctx, Prior prior, builder_type builder, tiling::BatchLimit limit = {})
-      : prior_(std::make_unique<Prior>(std::move(prior))),
-        prox_(ctx, Prox{prior_.get()}, builder, limit),
-        grad_(ctx, Grad{prior_.get()}, builder, limit) {}
-
-  Prior const& prior() const noexcept { return *prior_; }
-  Strategy const& strategy() const { return prox_.strategy(); }
+  using Base::Base;
 
   template <class T>
-  SlabTensor<T, Strategy::rank, typename Ctx::comm_type> prox(
-      SlabTensor<T, Strategy::rank, typename Ctx::comm_type> const& x, double sigma) {
-    return prox_(x, sigma);
+  SlabTensor<T, Strategy::rank, Comm> prox(SlabTensor<T, Strategy::rank, Comm> const& x, double sigma) {
+    return this->prox_(x, sigma);
   }
 
   template <class T>
     requires requires(Prior const& p, Tensor<T, Strategy::rank> const& t) { p.grad(t); }
-  SlabTensor<T, Strategy::rank, typename Ctx::comm_type> grad(
-      SlabTensor<T, Strategy::rank, typename Ctx::comm_type> const& x) {
-    return grad_(x, 0.0);
+  SlabTensor<T, Strategy::rank, Comm> grad(SlabTensor<T, Strategy::rank, Comm> const& x) {
+    return this->grad_(x, 0.0);
   }
-
- private:
-  std::unique_ptr<Prior> prior_;  // stable address for the processors
-  SlabProcessing<Ctx, Prox, Strategy, Reduce> prox_;
-  SlabProcessing<Ctx, Grad, Strategy, Reduce> grad_;
 };
 
 }  // namespace distinv::layout
