@@ -7,6 +7,7 @@
 #include <doctest/doctest.h>
 
 #include <initializer_list>
+#include <random>
 
 #include "distinv/distinv.hpp"
 #ifdef DISTINV_TESTING_MPI
@@ -35,6 +36,16 @@ void for_each_backend(F&& f, std::initializer_list<int> thread_counts = all_thre
 template <class T>
 constexpr double tol() {
   return sizeof(T) == 4 ? 1e-5 : 1e-12;
+}
+
+/// A tensor of shape `s` with values uniform in [0, 1), the same for a given seed on every rank.
+template <class T>
+Tensor4<T> random_tensor(Shape<4> s, unsigned seed) {
+  Tensor4<T> x(s);
+  std::mt19937 gen(seed);
+  std::uniform_real_distribution<double> u(0, 1);
+  for (Index i = 0; i < x.size(); ++i) x.data()[i] = T(u(gen));
+  return x;
 }
 
 }  // namespace distinv::testing

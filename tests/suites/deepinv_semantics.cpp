@@ -17,13 +17,7 @@ namespace {
 
 using T = float;
 
-Tensor4<T> random_tensor(Shape<4> s, unsigned seed) {
-  Tensor4<T> x(s);
-  std::mt19937 gen(seed);
-  std::uniform_real_distribution<double> u(0, 1);
-  for (Index i = 0; i < x.size(); ++i) x.data()[i] = T(u(gen));
-  return x;
-}
+Tensor4<T> random_tensor(Shape<4> s, unsigned seed) { return distinv::testing::random_tensor<T>(s, seed); }
 
 /// n blurs; `valid` padding makes A_i y smaller than x (the adjoint's shape is not y's).
 std::vector<physics::Blur<T>> blurs(int n, physics::Padding padding) {

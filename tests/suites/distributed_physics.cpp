@@ -18,14 +18,7 @@ namespace {
 
 constexpr std::initializer_list<int> two_and_three = {2, 3};
 
-template <class T>
-Tensor4<T> random_tensor(Shape<4> s, unsigned seed) {
-  Tensor4<T> x(s);
-  std::mt19937 gen(seed);
-  std::uniform_real_distribution<double> u(0, 1);
-  for (Index i = 0; i < x.size(); ++i) x.data()[i] = T(u(gen));
-  return x;
-}
+using distinv::testing::random_tensor;
 
 /// The blurs of seed 004 plus one with another padding; `n` operators cycle through them.
 template <class T>

@@ -20,14 +20,7 @@ using namespace distinv;
 
 namespace {
 
-template <class T>
-Tensor4<T> random_tensor(Shape<4> s, unsigned seed) {
-  Tensor4<T> x(s);
-  std::mt19937 gen(seed);
-  std::uniform_real_distribution<double> u(0, 1);
-  for (Index i = 0; i < x.size(); ++i) x.data()[i] = T(u(gen));
-  return x;
-}
+using distinv::testing::random_tensor;
 
 /// Five blurs, circular (the fused path) or with one reflect blur (the cached path).
 template <class T>
