@@ -22,6 +22,7 @@
 #include "distinv/context.hpp"
 #include "distinv/core/error.hpp"
 #include "distinv/core/tensor.hpp"
+#include "distinv/core/warn_once.hpp"
 #include "distinv/device.hpp"
 #include "distinv/distributed/detail/exact_sum.hpp"
 #include "distinv/distributed/detail/tiled_prior.hpp"
@@ -50,7 +51,7 @@ namespace distinv::layout {
 /// rows + p + 2h, whatever the number of ranks (rows held by ranks further away than a neighbour
 /// are fetched too); a strategy that does not tile H (or one tile spanning H) gives every patch
 /// to the rank holding row 0 and a block of all H rows: correct, but neither memory nor work
-/// falls with the ranks (`rows().size()` says what a rank holds).
+/// falls with the ranks (`rows().size()` says what a rank holds; SlabProcessing warns once).
 template <int Rank>
 class SlabTiles {
  public:
@@ -181,6 +182,7 @@ class SlabProcessing {
       });
       tiled->connect(ctx_->comm());  // two RowExchanges: collectives, their errors alike on every rank
       plan_ = std::move(tiled);
+      warn_if_rows_unsplit();
     }
     Plan const& p = *plan_;
     int const colours = int(p.ids.size());
@@ -266,6 +268,17 @@ class SlabProcessing {
       sum.result(flat(y.local()));
     }
     return y;
+  }
+
+  /// Says so (once) when no patch splits dim 2 on more than one rank: rank 0 then does it all.
+  void warn_if_rows_unsplit() const {
+    auto const& layout = plan_->strategy.tile_layout();
+    Index const n = layout.signal_shape()[SlabTiles<rank>::row_dim];
+    if (ctx_->world_size() == 1 || layout.num_patches() == 0) return;
+    for (Index i = 0; i < layout.num_patches(); ++i)
+      if (layout.box(i).size[SlabTiles<rank>::row_dim] != n) return;
+    warn_once(distinv::detail::cat("SlabProcessing: every tile spans all ", n, " rows of dim 2, so the rank of row 0 ",
+                                   "processes every patch and holds every row (tile dim 2, or use the replicated layout)"));
   }
 
   Plan const& plan(char const* what) const {
