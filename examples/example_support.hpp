@@ -1,17 +1,14 @@
 #pragma once
 // examples/example_support.hpp: what the example programs share: the input image (a PNG, or
-// the built-in test image) and running an SPMD body on the backend the command line chose:
-// MPI (started by mpiexec and asked for), `threads` ranks as threads, or one process.
-// DISTINV_DEMO_MPI is defined by examples/CMakeLists.txt when the build has the MPI backend.
+// the built-in test image) and running an SPMD body on the backend the command line chose
+// (launch_selected.hpp).
 #include <algorithm>
 #include <string>
 
 #include "distinv/core/checked.hpp"
 #include "distinv/distinv.hpp"
 #include "distinv/io/png.hpp"
-#ifdef DISTINV_DEMO_MPI
-#include "distinv/mpi.hpp"
-#endif
+#include "launch_selected.hpp"
 
 namespace distinv::examples {
 
@@ -26,22 +23,6 @@ inline Tensor4<float> load_image(std::string const& path, Index size, bool enlar
     img = io::resize_bilinear(img, std::max<Index>(1, checked_mul(h, size, "load_image") / longest),
                               std::max<Index>(1, checked_mul(w, size, "load_image") / longest));
   return img;
-}
-
-template <class F>
-void launch_selected(int& argc, char**& argv, bool mpi, int threads, F&& body, ContextOptions options = {}) {
-  if (mpi) {
-#ifdef DISTINV_DEMO_MPI
-    launch<comm::Mpi>(argc, argv, body, options);
-#else
-    (void)argc, (void)argv;
-    fail("this build has no MPI backend");
-#endif
-  } else if (threads > 0) {
-    launch<comm::Threads>(threads, body, options);
-  } else {
-    launch<comm::SingleProcess>(body, options);
-  }
 }
 
 }  // namespace distinv::examples

@@ -21,32 +21,48 @@
 
 namespace distinv {
 
+/// Options of a DistributedContext: seeding of the per-rank generators and the idle-rank warning.
 struct ContextOptions {
   std::uint64_t seed = 0;    ///< base seed of the per-rank generators
   bool shared_seed = false;  ///< true: every rank seeds with `seed`; false: `seed + rank`
   bool warn_idle = true;     ///< warn once when this rank owns no item of a sharded set
 };
 
+/// What every distributed object is built from: the backend `Comm` (its rank and world size), the `Sharding` of
+/// operators and patches over the ranks, the `Device` this rank computes on, and a per-rank random generator.
+/// Cheap to copy only where Comm is; pass it by reference. The collectives below are those of the backend, also
+/// on whole signals.
 template <CommBackend Comm = comm::SingleProcess, ShardingPolicy Sharding = shard::RoundRobin,
           class Device = device::Host>
 class DistributedContext {
  public:
+  /// The communication backend (a CommBackend).
   using comm_type = Comm;
+  /// The sharding policy (a ShardingPolicy).
   using sharding_type = Sharding;
+  /// The device (device::Host, device::Cuda).
   using device_type = Device;
 
+  /// A context over `comm`; a default-made one has one rank (SingleProcess).
   explicit DistributedContext(Comm comm = {}, ContextOptions options = {}, Device dev = {})
       : comm_(std::move(comm)), options_(options), device_(std::move(dev)), rng_(seed()) {}
 
+  /// This rank, in [0, world_size()).
   int rank() const noexcept { return comm_.rank(); }
+  /// Number of ranks.
   int world_size() const noexcept { return comm_.size(); }
+  /// True with more than one rank.
   bool is_distributed() const noexcept { return comm_.size() > 1; }
+  /// The device this rank computes on.
   Device const& device() const noexcept { return device_; }
+  /// The backend.
   Comm const& comm() const noexcept { return comm_; }
+  /// The options it was made with.
   ContextOptions const& options() const noexcept { return options_; }
 
   /// Seed of this rank's generator: seed + rank, or seed for every rank if shared_seed.
   std::uint64_t seed() const noexcept { return options_.seed + (options_.shared_seed ? 0 : std::uint64_t(rank())); }
+  /// This rank's generator, seeded with seed().
   std::mt19937_64& rng() noexcept { return rng_; }
 
   /// Rank that owns item i of n.
@@ -69,6 +85,7 @@ class DistributedContext {
     return mine;
   }
 
+  /// In-place all-reduce of a host buffer (see CommBackend).
   template <class T>
   void all_reduce(std::span<T> buf, ReduceOp op = ReduceOp::sum) const {
     comm_.all_reduce(buf, op);
@@ -79,19 +96,23 @@ class DistributedContext {
   void all_reduce(X& x, ReduceOp op = ReduceOp::sum) const {
     signal_traits<X>::all_reduce(comm_, x, op);
   }
+  /// All-reduce of one value; returns the result (the same on every rank).
   template <class T>
   T all_reduce_value(T v, ReduceOp op = ReduceOp::sum) const {
     comm_.all_reduce(std::span<T>(&v, 1), op);
     return v;
   }
+  /// Broadcast of a host buffer from `root`.
   template <class T>
   void broadcast(std::span<T> buf, int root = 0) const {
     comm_.broadcast(buf, root);
   }
+  /// Broadcast of a whole signal from `root` (device signals through their traits).
   template <Signal X>
   void broadcast(X& x, int root = 0) const {
     signal_traits<X>::broadcast(comm_, x, root);
   }
+  /// Waits for every rank.
   void barrier() const { comm_.barrier(); }
 
   /// Runs `f` on this rank. If it throws on any rank, every rank throws a distinv::Error

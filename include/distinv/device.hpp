@@ -5,8 +5,11 @@
 
 namespace distinv::device {
 
+/// The host (CPU): the default device of a context.
 struct Host {
+  /// False: host memory.
   static constexpr bool is_gpu = false;
+  /// "cpu".
   std::string name() const { return "cpu"; }
 };
 

@@ -32,12 +32,17 @@ namespace distinv {
 /// data fidelity (L2 unless given).
 template <class Stack, class Fidelity = optim::L2>
 struct FactoryConfig {
+  /// The operators: a stack or a vector of operators of one type.
   Stack physics;
+  /// The measurements, one per operator (all N; each rank keeps its own).
   TensorList<typename std::remove_cvref_t<decltype(std::declval<Stack const&>()[0])>::tensor_type> measurements;
+  /// The distance of the data fidelity (optim::L2 by default).
   Fidelity data_fidelity{};
 };
+/// Deduces FactoryConfig{stack, measurements} (data fidelity optim::L2).
 template <class Stack, class List>
 FactoryConfig(Stack, List) -> FactoryConfig<Stack, optim::L2>;
+/// Deduces FactoryConfig{stack, measurements, fidelity}.
 template <class Stack, class List, class Fidelity>
 FactoryConfig(Stack, List, Fidelity) -> FactoryConfig<Stack, Fidelity>;
 
@@ -48,6 +53,7 @@ inline constexpr Index default_receptive_field = 64;
 /// itself is a type (the template parameter of make_distrib_bundle and distribute), not a
 /// field: an application holding a name maps it with tiling::with_strategy.
 struct TilingConfig {
+  /// Interior size of a tile, in pixels (default 256); must be > 0.
   Index patch_size = 256;
   Index receptive_field_size = -1;  ///< < 0: the prior's own, default_receptive_field if it declares none
   bool overlap = false;                             ///< true: windows every patch_size/2, blended (linear)
@@ -69,24 +75,36 @@ struct TilingConfig {
     }
     return o;
   }
+  /// The batch bound: max_batch_size patches and batch_bytes bytes per call.
   tiling::BatchLimit batch_limit() const { return {max_batch_size, batch_bytes}; }
 };
 
 /// The prior of a bundle made without one.
 struct NoPrior {};
 
+/// What make_distrib_bundle builds: the distributed physics, measurements (each rank its own), data fidelity,
+/// signal and the tiled prior (null without one), ready for the solvers of optim/solvers.hpp.
 template <class Ctx, class Physics, class Fidelity, class Prior,
           tiling::SignalStrategy Strategy = tiling::OverlapTilingStrategy<4>>
 struct DistributedBundle {
+  /// The signal type.
   using tensor_type = typename Physics::tensor_type;
+  /// Element type.
   using scalar_type = scalar_t<tensor_type>;
+  /// The tiling strategy of the prior.
   using strategy_type = Strategy;
+  /// The distributed prior's type.
   using prior_type = DistributedPrior<Ctx, Prior, strategy_type, typename Physics::reduction_policy>;
+  /// True when the bundle has a prior.
   static constexpr bool has_prior = !std::is_same_v<Prior, NoPrior>;
 
+  /// The distributed stack (a DistributedStackedLinearPhysics).
   Physics physics;
+  /// The measurements, each rank its own.
   DistributedMeasurements<Ctx, tensor_type> measurements;
+  /// The distributed data fidelity.
   DistributedDataFidelity<Ctx, Fidelity, typename Physics::reduction_policy> data_fidelity;
+  /// The signal, the same on every rank (zeros at first).
   DistributedSignal<Ctx, tensor_type> signal;
   std::unique_ptr<prior_type> prior;  ///< null for a bundle without prior
 };

@@ -9,13 +9,19 @@
 
 namespace distinv::shard {
 
+/// Item i belongs to rank i mod p (deepinv's default).
 struct RoundRobin {
+  /// "round_robin".
   static constexpr std::string_view name() { return "round_robin"; }
+  /// i mod p.
   static constexpr int owner(Index i, Index, int p) noexcept { return int(i % p); }
 };
 
+/// Contiguous blocks: the first n mod p ranks own n/p + 1 items, the others n/p.
 struct Block {
+  /// "block".
   static constexpr std::string_view name() { return "block"; }
+  /// The rank whose block holds item i.
   static constexpr int owner(Index i, Index n, int p) noexcept {
     Index const base = n / p, extra = n % p;      // ranks < extra own base + 1 items
     Index const split = extra * (base + 1);

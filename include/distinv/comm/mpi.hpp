@@ -57,6 +57,7 @@ inline void check(int code, char const* what) {
 /// Keeps MPI initialised while alive; finalises it at the end only if it initialised it.
 class MpiSession {
  public:
+  /// Initialises MPI (MPI_THREAD_FUNNELED) unless it already is; throws Error if MPI was already finalised.
   MpiSession(int* argc, char*** argv) {
     int done = 0;
     MPI_Finalized(&done);
@@ -81,6 +82,9 @@ class MpiSession {
   bool owns_ = false;
 };
 
+/// The MPI backend: the ranks of an MPI communicator (duplicated, so that distinv's messages never mix with the
+/// caller's). All-reduces and broadcasts go in pieces of piece_bytes(). MPI errors are returned, not fatal, and
+/// thrown as Error.
 class Mpi {
  public:
   /// Largest piece of one MPI_Allreduce / MPI_Bcast call, in bytes (see benchmarks/README.md).
@@ -98,10 +102,15 @@ class Mpi {
     detail::check(MPI_Comm_size(*comm_, &size_), "MPI_Comm_size");
   }
 
+  /// "mpi".
   static constexpr std::string_view name() { return "mpi"; }
+  /// This rank, in [0, size()).
   int rank() const noexcept { return rank_; }
+  /// Number of ranks of the communicator.
   int size() const noexcept { return size_; }
+  /// The (duplicated) MPI communicator, for the caller's own MPI calls.
   MPI_Comm native() const noexcept { return *comm_; }
+  /// Largest piece of one collective call, in bytes (at least 1024).
   std::size_t piece_bytes() const noexcept { return piece_bytes_; }
   /// True when this MPI library accepts CUDA device pointers in its collectives.
   static bool device_aware() {
@@ -112,6 +121,7 @@ class Mpi {
 #endif
   }
 
+  /// In-place MPI_Allreduce of `buf` with `op`, in pieces of piece_bytes(). See CommBackend.
   template <class T>
   void all_reduce(std::span<T> buf, ReduceOp op) const {
     if (size_ == 1) return;
@@ -123,6 +133,7 @@ class Mpi {
       for (auto& v : buf) v /= T(size_);
   }
 
+  /// MPI_Bcast of `buf` from `root`, in pieces. See CommBackend.
   template <class T>
   void broadcast(std::span<T> buf, int root) const {
     check_root("broadcast", root);
@@ -132,6 +143,8 @@ class Mpi {
     });
   }
 
+  /// MPI_Allgatherv: rank r's `send` (counts[r] elements) lands in block r of `recv`. Throws Error for
+  /// inconsistent counts.
   template <class T>
   void all_gatherv(std::span<T const> send, std::span<T> recv, std::span<Index const> counts) const {
     DISTINV_REQUIRE(counts.size() == std::size_t(size_) && Index(send.size()) == counts[std::size_t(rank_)],
@@ -153,6 +166,8 @@ class Mpi {
                   "MPI_Allgatherv");
   }
 
+  /// MPI_Alltoallv: block q of `send` to rank q, rank q's block into block q of `recv`. Throws Error for
+  /// inconsistent counts.
   template <class T>
   void all_to_allv(std::span<T const> send, std::span<Index const> send_counts, std::span<T> recv,
                    std::span<Index const> recv_counts) const {
@@ -163,6 +178,7 @@ class Mpi {
                   "MPI_Alltoallv");
   }
 
+  /// Broadcasts a byte vector from `root`; the other ranks' `bytes` are resized to the root's length.
   void broadcast_bytes(std::vector<std::byte>& bytes, int root) const {
     std::int64_t n = std::int64_t(bytes.size());
     broadcast(std::span<std::int64_t>(&n, 1), root);
@@ -170,6 +186,7 @@ class Mpi {
     broadcast(std::span<std::byte>(bytes), root);
   }
 
+  /// MPI_Barrier.
   void barrier() const { detail::check(MPI_Barrier(*comm_), "MPI_Barrier"); }
 
   /// Non-blocking barrier with a deadline: true if every rank arrived in time. Used after a
@@ -241,6 +258,7 @@ namespace distinv {
 /// A CUDA-aware MPI takes device pointers in its collectives (asked of the library at run time).
 template <>
 struct comm_traits<comm::Mpi> : default_comm_traits {
+  /// True when the MPI library takes CUDA device pointers (queried at run time).
   static bool device_aware(comm::Mpi const&) { return comm::Mpi::device_aware(); }
 };
 }  // namespace distinv

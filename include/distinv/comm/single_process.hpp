@@ -10,16 +10,24 @@
 
 namespace distinv::comm {
 
+/// The reference backend: one rank, every collective a no-op (all_gatherv and all_to_allv copy their one
+/// piece). All other backends are tested against it.
 struct SingleProcess {
+  /// "single_process".
   static constexpr std::string_view name() { return "single_process"; }
+  /// Always 0.
   int rank() const noexcept { return 0; }
+  /// Always 1.
   int size() const noexcept { return 1; }
+  /// Nothing to reduce with one rank.
   template <class T>
   void all_reduce(std::span<T>, ReduceOp) const noexcept {}
+  /// Nothing to send; throws Error unless root is 0.
   template <class T>
   void broadcast(std::span<T>, int root) const {
     DISTINV_REQUIRE(root == 0, "broadcast: expected root 0 on a single process, got ", root);
   }
+  /// Copies `send` into `recv`; throws Error unless counts is {send.size()} and recv has that size.
   template <class T>
   void all_gatherv(std::span<T const> send, std::span<T> recv, std::span<Index const> counts) const {
     DISTINV_REQUIRE(counts.size() == 1 && Index(send.size()) == counts[0] && recv.size() == send.size(),
@@ -28,6 +36,7 @@ struct SingleProcess {
                     recv.size(), " receive elements");
     std::copy(send.begin(), send.end(), recv.begin());
   }
+  /// Copies `send` into `recv`; throws Error unless both counts equal the buffer sizes.
   template <class T>
   void all_to_allv(std::span<T const> send, std::span<Index const> send_counts, std::span<T> recv,
                    std::span<Index const> recv_counts) const {
@@ -38,7 +47,9 @@ struct SingleProcess {
                     " elements");
     std::copy(send.begin(), send.end(), recv.begin());
   }
+  /// Nothing to send; throws Error unless root is 0.
   void broadcast_bytes(std::vector<std::byte>&, int root) const { broadcast(std::span<char>{}, root); }
+  /// Nothing to wait for.
   void barrier() const noexcept {}
 };
 static_assert(CommBackend<SingleProcess>);

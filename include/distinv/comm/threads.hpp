@@ -73,8 +73,12 @@ class ThreadsWorld {
 
 }  // namespace detail
 
+/// The threads backend: the ranks are threads of one process sharing a world (make_world); collectives read the
+/// other ranks' buffers in place (no copies through a channel). A rank that fails aborts the world: the others
+/// leave their collectives with RankAborted. Usually made by launch<comm::Threads>(n, fn).
 class Threads {
  public:
+  /// Rank `rank` of `world`; throws Error if the rank is outside the world.
   Threads(std::shared_ptr<detail::ThreadsWorld> world, int rank) : world_(std::move(world)), rank_(rank) {
     DISTINV_REQUIRE(world_ && rank_ >= 0 && rank_ < world_->size(), "Threads: rank ", rank_,
                     " outside the world of ", world_ ? world_->size() : 0, " ranks");
@@ -85,12 +89,18 @@ class Threads {
     return std::make_shared<detail::ThreadsWorld>(n);
   }
 
+  /// "threads".
   static constexpr std::string_view name() { return "threads"; }
+  /// This rank, in [0, size()).
   int rank() const noexcept { return rank_; }
+  /// Number of ranks of the world.
   int size() const noexcept { return world_->size(); }
+  /// Waits until every rank has arrived; throws RankAborted if the world was aborted.
   void barrier() const { world_->barrier(); }
+  /// Aborts the world: every rank waiting in (or later entering) a collective throws RankAborted.
   void abort() const { world_->abort(); }
 
+  /// In-place all-reduce; every rank reads the others' buffers directly. See CommBackend.
   template <class T>
   void all_reduce(std::span<T> buf, ReduceOp op) const {
     if (size() == 1) return;
@@ -114,6 +124,7 @@ class Threads {
     world_->barrier();
   }
 
+  /// Copies the root's buffer into every rank's. See CommBackend.
   template <class T>
   void broadcast(std::span<T> buf, int root) const {
     check_root("broadcast", root);
@@ -124,6 +135,7 @@ class Threads {
     world_->barrier();
   }
 
+  /// Rank r's `send` (counts[r] elements) into block r of every `recv`; throws Error for inconsistent counts.
   template <class T>
   void all_gatherv(std::span<T const> send, std::span<T> recv, std::span<Index const> counts) const {
     check_counts(send.size(), recv.size(), counts);
@@ -163,6 +175,7 @@ class Threads {
     world_->barrier();
   }
 
+  /// Broadcasts a byte vector from `root`, resizing the others'.
   void broadcast_bytes(std::vector<std::byte>& bytes, int root) const {
     check_root("broadcast_bytes", root);
     if (size() == 1) return;
@@ -238,6 +251,7 @@ namespace distinv {
 /// Thread ranks share one address space: they may hand each other pointers.
 template <>
 struct comm_traits<comm::Threads> : default_comm_traits {
+  /// The ranks are threads of one process: they may hand each other pointers.
   static constexpr bool shares_memory = true;
 };
 }  // namespace distinv

@@ -12,11 +12,14 @@ namespace distinv {
 
 /// The capabilities of a plain host backend (SingleProcess; the default of any backend).
 struct default_comm_traits {
+  /// False: the ranks are separate address spaces.
   static constexpr bool shares_memory = false;
+  /// False: collectives take host pointers only.
   template <class Comm>
   static bool device_aware(Comm const&) noexcept {
     return false;
   }
+  /// False: no device communicator.
   static constexpr bool has_device_comm = false;
 };
 
@@ -26,12 +29,16 @@ struct comm_traits : default_comm_traits {};
 /// The comm_traits of a wrapper `W` around `Inner`, reached by `inner(w)`.
 template <class Inner, auto inner>
 struct forward_comm_traits {
+  /// As the inner backend's.
   static constexpr bool shares_memory = comm_traits<Inner>::shares_memory;
+  /// As the inner backend's, asked of `inner(w)`.
   template <class W>
   static bool device_aware(W const& w) {
     return comm_traits<Inner>::device_aware(inner(w));
   }
+  /// As the inner backend's.
   static constexpr bool has_device_comm = comm_traits<Inner>::has_device_comm;
+  /// The inner backend's device communicator (only where it has one).
   template <class W>
     requires comm_traits<Inner>::has_device_comm
   static decltype(auto) device_comm(W const& w) {

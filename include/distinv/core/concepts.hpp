@@ -12,8 +12,10 @@
 
 namespace distinv {
 
+/// Signed index and extent type (std::ptrdiff_t, Eigen's Index).
 using Index = std::ptrdiff_t;
 
+/// Element-wise reduction of an all-reduce.
 enum class ReduceOp { sum, mean, max, min };
 
 /// A communication backend: `size()` ranks running the same program, each calling the

@@ -27,20 +27,29 @@ namespace distinv {
 template <class X>
 struct signal_traits {};
 
+/// The Signal traits of a host tensor: host memory, Eigen arithmetic, oneTBB loops.
 template <class T, int R>
 struct signal_traits<Tensor<T, R>> {
+  /// The tensor itself.
   using tensor_type = Tensor<T, R>;
+  /// The tensor itself (already on the host).
   using host_type = Tensor<T, R>;
+  /// Host memory (device::Host).
   using space_type = device::Host;
+  /// False: host memory.
   static constexpr bool on_device = false;
 
+  /// A zero tensor of shape `s`.
   static tensor_type zeros(Shape<R> const& s) { return distinv::zeros<T>(s); }
+  /// A tensor of shape `s` filled with `value`.
   static tensor_type filled(Shape<R> const& s, T value) {
     tensor_type t(s);
     t.setConstant(value);
     return t;
   }
+  /// A copy (already on the host).
   static host_type to_host(tensor_type const& x) { return x; }
+  /// The host tensor itself.
   static tensor_type from_host(host_type h) { return h; }
 
   /// out[i] = f(a[i], b[i]); f is a functor of two scalars returning a scalar.
@@ -61,10 +70,12 @@ struct signal_traits<Tensor<T, R>> {
     return s;
   }
 
+  /// In-place all-reduce of the tensor's elements.
   template <CommBackend Comm>
   static void all_reduce(Comm const& comm, tensor_type& x, ReduceOp op) {
     comm.all_reduce(flat(x), op);
   }
+  /// Broadcast of the tensor's elements from `root` (same shape on every rank).
   template <CommBackend Comm>
   static void broadcast(Comm const& comm, tensor_type& x, int root) {
     comm.broadcast(flat(x), root);
@@ -83,6 +94,7 @@ concept Signal = requires {
 template <class X>
 concept DeviceSignal = Signal<X> && signal_traits<std::remove_cvref_t<X>>::on_device;
 
+/// The host tensor a Signal copies to (itself for a host tensor).
 template <Signal X>
 using host_tensor_t = typename signal_traits<std::remove_cvref_t<X>>::host_type;
 
@@ -112,14 +124,17 @@ X from_host(host_tensor_t<X> h) {
 }
 // ---- the host tensor's free functions, for device signals (forwarded to their traits) ----
 
+/// The shape of a device signal.
 template <DeviceSignal X>
 Shape<rank_v<X>> shape_of(X const& x) {
   return x.shape();
 }
+/// A zero device signal of x's shape.
 template <DeviceSignal X>
 std::remove_cvref_t<X> zeros_like(X const& x) {
   return zeros_of<std::remove_cvref_t<X>>(x.shape());
 }
+/// Throws Error(what: expected shape ..., got ...) unless a and b have one shape.
 template <DeviceSignal X, DeviceSignal Y>
 void require_same_shape(X const& a, Y const& b, char const* what) {
   DISTINV_REQUIRE(a.shape() == b.shape(), what, ": expected shape ", to_string(a.shape()), ", got ",

@@ -19,6 +19,7 @@ namespace distinv {
 
 using Index = Eigen::Index;
 
+/// distinv's host tensor: a row-major Eigen tensor (the layout (B, C, H, W) or (B, C, D, H, W)).
 template <class T, int Rank>
 using Tensor = Eigen::Tensor<T, Rank, Eigen::RowMajor, Index>;
 template <class T>
@@ -26,6 +27,7 @@ using Tensor4 = Tensor<T, 4>;  ///< (B, C, H, W)
 template <class T>
 using Tensor5 = Tensor<T, 5>;  ///< (B, C, D, H, W)
 
+/// A tensor shape, one extent per dimension.
 template <int Rank>
 using Shape = std::array<Index, Rank>;
 
@@ -41,8 +43,10 @@ template <class X>
 concept HostTensor = detail::is_host_tensor<std::remove_cvref_t<X>>::value &&
                      std::floating_point<typename std::remove_cvref_t<X>::Scalar>;
 
+/// The element type of a tensor (float or double).
 template <class X>
 using scalar_t = typename std::remove_cvref_t<X>::Scalar;
+/// The rank (number of dimensions) of a tensor.
 template <class X>
 inline constexpr int rank_v = std::remove_cvref_t<X>::NumDimensions;
 
@@ -53,6 +57,7 @@ Shape<rank_v<X>> shape_of(X const& x) {
   return s;
 }
 
+/// "(d0, d1, ...)", for messages.
 template <std::size_t R>
 std::string to_string(std::array<Index, R> const& s) {
   std::string out = "(";
@@ -60,6 +65,7 @@ std::string to_string(std::array<Index, R> const& s) {
   return out + ")";
 }
 
+/// The number of elements of a shape.
 template <std::size_t R>
 Index numel(std::array<Index, R> const& s) {
   Index n = 1;
@@ -72,6 +78,7 @@ template <HostTensor X>
 std::span<scalar_t<X>> flat(X& x) {
   return {x.data(), static_cast<std::size_t>(x.size())};
 }
+/// Read-only flat view of a tensor's elements (row-major order).
 template <HostTensor X>
 std::span<scalar_t<X> const> flat(X const& x) {
   return {x.data(), static_cast<std::size_t>(x.size())};
@@ -116,6 +123,7 @@ double max_abs_diff(X const& a, X const& b) {
   return m;
 }
 
+/// max |a_i| in double (0 for an empty tensor).
 template <HostTensor X>
 double max_abs(X const& a) {
   double m = 0;

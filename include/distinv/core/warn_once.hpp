@@ -10,6 +10,8 @@
 
 namespace distinv {
 
+/// Writes "distinv: warning: <message>" to stderr the first time this message is given in the process
+/// (thread-safe).
 inline void warn_once(std::string const& message) {
   static std::mutex m;
   static std::set<std::string> said;

@@ -85,16 +85,25 @@ class PinnedBuffer {
 template <CommBackend Comm>
 class HostStaged {
  public:
+  /// Over `comm`, copies queued on `stream` (0: legacy default stream).
   explicit HostStaged(Comm comm, cudaStream_t stream = nullptr) : comm_(std::move(comm)), stream_(stream) {}
+  /// Movable (the staging buffers move with it).
   HostStaged(HostStaged&&) noexcept = default;
+  /// Movable (the staging buffers move with it).
   HostStaged& operator=(HostStaged&&) noexcept = default;
 
+  /// "host_staged<" + the host backend's name + ">".
   static std::string name() { return std::string("host_staged<") + std::string(Comm::name()) + ">"; }
+  /// This rank of the host backend.
   int rank() const { return comm_.rank(); }
+  /// Number of ranks of the host backend.
   int size() const { return comm_.size(); }
+  /// The host backend.
   Comm const& host() const noexcept { return comm_; }
+  /// The stream the copies are queued on.
   cudaStream_t stream() const noexcept { return stream_; }
 
+  /// In-place all-reduce of a device buffer: device to pinned host, host all-reduce, back; returns when done.
   template <class T>
   void all_reduce(DeviceSpan<T> buf, ReduceOp op) {
     if (comm_.size() == 1 || buf.empty()) return;  // every rank has the same size
@@ -104,6 +113,7 @@ class HostStaged {
     to_device(buf.data(), h, buf.size());
   }
 
+  /// Broadcast of a device buffer from `root` through pinned host memory; returns when done.
   template <class T>
   void broadcast(DeviceSpan<T> buf, int root) {
     if (comm_.size() == 1 || buf.empty()) {

@@ -24,9 +24,13 @@ namespace distinv::device {
 
 /// A CUDA device and the stream that distinv's work for it is queued on (0: legacy default).
 struct Cuda {
+  /// True: device memory.
   static constexpr bool is_gpu = true;
+  /// The CUDA device index (cudaSetDevice).
   int index = 0;
+  /// The stream distinv's work for this device is queued on (nullptr: legacy default).
   cudaStream_t stream = nullptr;
+  /// "cuda:<index>".
   std::string name() const { return "cuda:" + std::to_string(index); }
   /// Makes `index` the current device of the calling thread, and lets its default memory pool
   /// keep freed memory (so that a reconstruction's temporaries are recycled, not returned to
@@ -51,6 +55,7 @@ namespace distinv::fft {
 /// sees the same default).
 template <>
 struct default_engine<device::Cuda> {
+  /// CUDA signals use cuFFT.
   using type = cuda::Cufft;
 };
 }  // namespace distinv::fft
@@ -61,7 +66,9 @@ namespace distinv::cuda {
 class Stream {
  public:
   Stream() { check(cudaStreamCreateWithFlags(&s_, cudaStreamNonBlocking), "cudaStreamCreateWithFlags"); }
+  /// Takes over the stream.
   Stream(Stream&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
+  /// Destroys the own stream, takes over the other.
   Stream& operator=(Stream&& o) noexcept {
     if (this != &o) {
       reset();
@@ -73,8 +80,11 @@ class Stream {
   Stream& operator=(Stream const&) = delete;
   ~Stream() { reset(); }
 
+  /// The CUDA stream.
   cudaStream_t get() const noexcept { return s_; }
+  /// The CUDA stream.
   operator cudaStream_t() const noexcept { return s_; }
+  /// Waits for the work queued on the stream; throws Error on a CUDA error.
   void synchronize() const { check(cudaStreamSynchronize(s_), "cudaStreamSynchronize"); }
 
  private:
@@ -85,16 +95,23 @@ class Stream {
   cudaStream_t s_ = nullptr;
 };
 
+/// Waits for the work queued on `stream`; throws Error on a CUDA error.
 inline void synchronize(cudaStream_t stream) { check(cudaStreamSynchronize(stream), "cudaStreamSynchronize"); }
 
 /// A typed device pointer and a length: what the device collectives take.
 template <class T>
 struct DeviceSpan {
+  /// First element (device memory).
   T* ptr = nullptr;
+  /// Number of elements.
   std::size_t count = 0;
+  /// First element (device memory).
   T* data() const noexcept { return ptr; }
+  /// Number of elements.
   std::size_t size() const noexcept { return count; }
+  /// True with no element.
   bool empty() const noexcept { return count == 0; }
+  /// The same elements, read-only.
   template <class U = T>
     requires(!std::is_const_v<U>)
   operator DeviceSpan<U const>() const noexcept {
@@ -108,11 +125,14 @@ template <class T>
 class DeviceBuffer {
  public:
   DeviceBuffer() = default;
+  /// `n` uninitialised elements, allocated on `stream`; throws Error if the allocation fails.
   explicit DeviceBuffer(std::size_t n, cudaStream_t stream = nullptr) : n_(n), stream_(stream) {
     if (n > 0) check(cudaMallocAsync(reinterpret_cast<void**>(&p_), n * sizeof(T), stream), "cudaMallocAsync");
   }
+  /// Takes over the memory.
   DeviceBuffer(DeviceBuffer&& o) noexcept
       : p_(std::exchange(o.p_, nullptr)), n_(std::exchange(o.n_, 0)), stream_(o.stream_) {}
+  /// Frees the own memory, takes over the other's.
   DeviceBuffer& operator=(DeviceBuffer&& o) noexcept {
     if (this != &o) {
       release();
@@ -126,15 +146,21 @@ class DeviceBuffer {
   DeviceBuffer& operator=(DeviceBuffer const&) = delete;
   ~DeviceBuffer() { release(); }
 
+  /// First element (device memory).
   T* data() noexcept { return p_; }
+  /// First element (device memory).
   T const* data() const noexcept { return p_; }
+  /// Number of elements.
   std::size_t size() const noexcept { return n_; }
+  /// The elements as a DeviceSpan.
   DeviceSpan<T> span() noexcept { return {p_, n_}; }
+  /// The elements as a DeviceSpan.
   DeviceSpan<T const> span() const noexcept { return {p_, n_}; }
   /// Grows to at least n elements (contents are lost when it grows).
   void reserve(std::size_t n) {
     if (n > n_) *this = DeviceBuffer(n, stream_);
   }
+  /// Zeroes the elements (memset queued on `stream`).
   void set_zero(cudaStream_t stream) {
     if (n_ > 0) check(cudaMemsetAsync(p_, 0, n_ * sizeof(T), stream), "cudaMemsetAsync");
   }
@@ -154,7 +180,9 @@ class DeviceBuffer {
 template <class T, int Rank>
 class DeviceTensor {
  public:
+  /// Element type (as Eigen's Tensor::Scalar).
   using Scalar = T;
+  /// Rank (as Eigen's Tensor::NumDimensions).
   static constexpr int NumDimensions = Rank;
 
   DeviceTensor() = default;
@@ -167,7 +195,9 @@ class DeviceTensor {
     return t;
   }
 
+  /// Takes over the memory; `o` is left empty.
   DeviceTensor(DeviceTensor&& o) noexcept : shape_(std::exchange(o.shape_, Shape<Rank>{})), buf_(std::move(o.buf_)) {}
+  /// Takes over the memory; `o` is left empty.
   DeviceTensor& operator=(DeviceTensor&& o) noexcept {
     if (this != &o) {
       shape_ = std::exchange(o.shape_, Shape<Rank>{});
@@ -177,6 +207,7 @@ class DeviceTensor {
   }
   /// A deep copy, device to device on the default stream (like copying a host tensor).
   DeviceTensor(DeviceTensor const& o) : DeviceTensor(o.shape_) { copy_device(o); }
+  /// A deep copy, device to device on the default stream.
   DeviceTensor& operator=(DeviceTensor const& o) {
     if (this == &o) return *this;
     if (shape_ != o.shape_) *this = DeviceTensor(o.shape_);
@@ -191,15 +222,24 @@ class DeviceTensor {
     return t;
   }
 
+  /// The shape.
   Shape<Rank> const& shape() const noexcept { return shape_; }
+  /// Extent of dimension i.
   Index dimension(int i) const noexcept { return shape_[std::size_t(i)]; }
+  /// Number of elements.
   Index size() const noexcept { return Index(buf_.size()); }
+  /// Size in bytes.
   std::size_t bytes() const noexcept { return buf_.size() * sizeof(T); }
+  /// First element (device memory).
   T* data() noexcept { return buf_.data(); }
+  /// First element (device memory).
   T const* data() const noexcept { return buf_.data(); }
+  /// The elements as a DeviceSpan.
   DeviceSpan<T> span() noexcept { return buf_.span(); }
+  /// The elements as a DeviceSpan.
   DeviceSpan<T const> span() const noexcept { return buf_.span(); }
 
+  /// Zeroes the tensor (memset queued on `stream`).
   void set_zero(cudaStream_t stream = nullptr) { buf_.set_zero(stream); }
 
   /// Copies `host` (same shape) into this tensor; returns when the copy is done.
@@ -237,6 +277,7 @@ class DeviceTensor {
   DeviceBuffer<T> buf_;
 };
 
+/// A (B, C, H, W) device tensor.
 template <class T>
 using DeviceTensor4 = DeviceTensor<T, 4>;
 

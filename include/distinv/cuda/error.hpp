@@ -15,6 +15,7 @@ inline void check(cudaError_t code, char const* what) {
     fail(what, " failed: ", cudaGetErrorName(code), ": ", cudaGetErrorString(code));
 }
 
+/// The name of a cuFFT result code.
 inline char const* cufft_error_string(cufftResult r) noexcept {
   switch (r) {
     case CUFFT_SUCCESS: return "CUFFT_SUCCESS";

@@ -39,14 +39,21 @@ struct StoreAt {
 template <class T>
 class CufftPlan {
  public:
+  /// Complex element type of the spectra.
   using complex_type = kernels::Complex<T>;
 
+  /// `planes` planes of rows x cols on the device's stream; throws Error on a cuFFT error.
   CufftPlan(Index rows, Index cols, Index planes, device::Cuda const& dev = {})
       : plan_(rows, cols, planes, dev.stream), stream_(dev.stream) {}
+  /// Rows of each plane.
   Index rows() const noexcept { return plan_.height(); }
+  /// Columns of each plane.
   Index cols() const noexcept { return plan_.width(); }
+  /// Number of planes.
   Index planes() const noexcept { return plan_.batch(); }
+  /// Elements of one plane's half spectrum.
   Index plane_spectrum() const noexcept { return rows() * (cols() / 2 + 1); }
+  /// Elements of all the planes' half spectra.
   Index spectrum_size() const noexcept { return plan_.spectrum_size(); }
 
   /// out = F⁻¹(f(F in)); f(e, complex_type& v) for every spectrum index e. `out` may be `in`.
@@ -83,8 +90,11 @@ class CufftPlan {
 
 /// The device FFT engine (cuFFT).
 struct Cufft {
+  /// True: plans exist.
   static constexpr bool available = true;
+  /// "cufft".
   static constexpr std::string_view name() { return "cufft"; }
+  /// The batched plan, CufftPlan<T>.
   template <class T>
   using plan = CufftPlan<T>;
 };

@@ -15,13 +15,17 @@
 
 namespace distinv::cuda {
 
+/// A batched 2-D real-to-complex cuFFT plan pair (forward R2C, inverse C2R, unnormalised) of `batch` planes of
+/// H x W; move-only.
 template <class T>
 class FftPlan2d {
   static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>, "FftPlan2d: float or double");
 
  public:
+  /// Complex element type of the half spectra.
   using Complex = kernels::Complex<T>;
 
+  /// Plans `batch` transforms of H x W on `stream`; throws Error for sizes beyond int range or a cuFFT error.
   FftPlan2d(Index H, Index W, Index batch, cudaStream_t stream) : H_(H), W_(W), batch_(batch) {
     DISTINV_REQUIRE(H > 0 && W > 0 && batch > 0 && H <= INT_MAX && W <= INT_MAX && batch <= INT_MAX &&
                         H * W <= INT_MAX,
@@ -44,8 +48,10 @@ class FftPlan2d {
       throw;
     }
   }
+  /// Takes over the plans.
   FftPlan2d(FftPlan2d&& o) noexcept
       : H_(o.H_), W_(o.W_), batch_(o.batch_), fwd_(std::exchange(o.fwd_, 0)), inv_(std::exchange(o.inv_, 0)) {}
+  /// Destroys the own plans, takes over the other's.
   FftPlan2d& operator=(FftPlan2d&& o) noexcept {
     if (this != &o) {
       destroy();
@@ -61,11 +67,15 @@ class FftPlan2d {
   FftPlan2d& operator=(FftPlan2d const&) = delete;
   ~FftPlan2d() { destroy(); }
 
+  /// Rows H of each plane.
   Index height() const noexcept { return H_; }
+  /// Columns W of each plane.
   Index width() const noexcept { return W_; }
+  /// Number of planes.
   Index batch() const noexcept { return batch_; }
   /// Complex elements of the half spectra of all planes.
   Index spectrum_size() const noexcept { return batch_ * H_ * (W_ / 2 + 1); }
+  /// True when planned for exactly these sizes.
   bool matches(Index H, Index W, Index batch) const noexcept { return H == H_ && W == W_ && batch == batch_; }
 
   /// spec = R2C(x): batch * H * W reals in, batch * H * (W/2+1) complex out (x is not modified).

@@ -91,6 +91,7 @@ class Reducer {
   Reducer() : partials_(detail::reduce_blocks + 1) {
     check(cudaMallocHost(reinterpret_cast<void**>(&host_), sizeof(double)), "cudaMallocHost");
   }
+  /// Takes over the buffers.
   Reducer(Reducer&& o) noexcept : partials_(std::move(o.partials_)), host_(std::exchange(o.host_, nullptr)) {}
   Reducer& operator=(Reducer&&) = delete;
   Reducer(Reducer const&) = delete;
@@ -136,15 +137,19 @@ inline Reducer& thread_reducer() {
 /// The device launcher, the twin of host::Launch (host/for_each.hpp): index functors queued
 /// on `stream`; `sum` waits for its result (deterministic for a given n: fixed grid).
 struct Launch {
+  /// The stream the kernels are queued on.
   cudaStream_t stream = nullptr;
+  /// Queues f(i) for i in [0, n).
   template <class F>
   void operator()(Index n, F const& f) const {
     for_each(n, f, stream);
   }
+  /// Queues f(r, c) for r < rows, c < cols.
   template <class F>
   void grid(Index rows, Index cols, F const& f) const {
     if (rows > 0 && cols > 0) for_each(rows * cols, detail::GridOf<F>{f, cols}, stream);
   }
+  /// Σ f(i) for i in [0, n), in double, in a fixed order; waits for the result.
   template <class F>
   double sum(Index n, F const& f) const {
     return thread_reducer().sum(n, f, stream);
@@ -180,6 +185,7 @@ double dot(DeviceTensor<T, R> const& a, DeviceTensor<T, R> const& b, Reducer& re
   detail::require_same_shape(a, b, "cuda::dot");
   return reducer.sum(a.size(), kernels::DotTerm<T>{a.data(), b.data()}, stream);
 }
+/// ⟨a, b⟩ in double; waits for the result.
 template <class T, int R>
 double dot(DeviceTensor<T, R> const& a, DeviceTensor<T, R> const& b, cudaStream_t stream = nullptr) {
   return dot(a, b, thread_reducer(), stream);
@@ -190,6 +196,7 @@ template <class T, int R>
 double norm(DeviceTensor<T, R> const& a, Reducer& reducer, cudaStream_t stream = nullptr) {
   return std::sqrt(reducer.sum(a.size(), kernels::SquareTerm<T>{a.data()}, stream));
 }
+/// sqrt(⟨a, a⟩); waits for the result.
 template <class T, int R>
 double norm(DeviceTensor<T, R> const& a, cudaStream_t stream = nullptr) {
   return norm(a, thread_reducer(), stream);

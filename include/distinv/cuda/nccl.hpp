@@ -40,6 +40,8 @@ ncclDataType_t nccl_type() {
 }
 }  // namespace detail
 
+/// Device collectives over NCCL: one communicator per rank and GPU, made collectively from a host backend
+/// (which carries the NCCL id). Takes DeviceSpan buffers; queued on its stream.
 class Nccl {
  public:
   /// Joins the NCCL communicator of all ranks of `host` on GPU `device` (every rank calls it).
@@ -71,13 +73,21 @@ class Nccl {
     cuda::check(cudaMemset(token_raw_, 0, sizeof(float)), "cudaMemset");
   }
 
+  /// "nccl".
   static constexpr std::string_view name() { return "nccl"; }
+  /// This rank, in [0, size()).
   int rank() const noexcept { return rank_; }
+  /// Number of ranks.
   int size() const noexcept { return size_; }
+  /// The device index of this rank.
   int device() const noexcept { return device_; }
+  /// The stream the collectives are queued on.
   cudaStream_t stream() const noexcept { return stream_; }
+  /// The NCCL communicator.
   ncclComm_t native() const noexcept { return comm_.get(); }
 
+  /// In-place ncclAllReduce of a device buffer; returns when done. Throws Error on an NCCL error or an op NCCL
+  /// lacks.
   template <class T>
   void all_reduce(cuda::DeviceSpan<T> buf, ReduceOp op) const {
     if (buf.empty()) return;
@@ -96,6 +106,7 @@ class Nccl {
     cuda::synchronize(stream_);
   }
 
+  /// ncclBroadcast of a device buffer from `root`; returns when done.
   template <class T>
   void broadcast(cuda::DeviceSpan<T> buf, int root) const {
     DISTINV_REQUIRE(root >= 0 && root < size_, "broadcast: expected a root in [0, ", size_, "), got ", root);
@@ -161,29 +172,40 @@ class WithNccl {
   WithNccl(Host host, int device, cudaStream_t stream = nullptr)
       : host_(std::move(host)), nccl_(host_, device, stream) {}
 
+  /// "nccl".
   static constexpr std::string_view name() { return "nccl"; }
+  /// This rank.
   int rank() const { return host_.rank(); }
+  /// Number of ranks.
   int size() const { return host_.size(); }
+  /// The host backend.
   Host const& host() const noexcept { return host_; }
+  /// The NCCL communicator for device buffers.
   Nccl const& device_comm() const noexcept { return nccl_; }
 
+  /// Host buffers: the host backend's all_reduce.
   template <class... A>
   void all_reduce(A&&... a) const {
     host_.all_reduce(std::forward<A>(a)...);
   }
+  /// Host buffers: the host backend's broadcast.
   template <class... A>
   void broadcast(A&&... a) const {
     host_.broadcast(std::forward<A>(a)...);
   }
+  /// Host buffers: the host backend's all_gatherv.
   template <class... A>
   void all_gatherv(A&&... a) const {
     host_.all_gatherv(std::forward<A>(a)...);
   }
+  /// Host buffers: the host backend's all_to_allv.
   template <class... A>
   void all_to_allv(A&&... a) const {
     host_.all_to_allv(std::forward<A>(a)...);
   }
+  /// The host backend's broadcast_bytes.
   void broadcast_bytes(std::vector<std::byte>& bytes, int root) const { host_.broadcast_bytes(bytes, root); }
+  /// The host backend's barrier.
   void barrier() const { host_.barrier(); }
 
  private:
@@ -197,9 +219,13 @@ namespace distinv {
 /// WithNccl: the host backend's traits, plus NCCL for device buffers.
 template <class Host>
 struct comm_traits<comm::WithNccl<Host>> {
+  /// As the host backend's.
   static constexpr bool shares_memory = comm_traits<Host>::shares_memory;
+  /// As the host backend's.
   static bool device_aware(comm::WithNccl<Host> const& c) { return comm_traits<Host>::device_aware(c.host()); }
+  /// True: device buffers go to NCCL.
   static constexpr bool has_device_comm = true;
+  /// The NCCL communicator.
   static comm::Nccl const& device_comm(comm::WithNccl<Host> const& c) noexcept { return c.device_comm(); }
 };
 }  // namespace distinv

@@ -54,16 +54,19 @@ struct Sum2Term {
 
 // ---- arithmetic, eager, on the default stream ---------------------------------------------
 
+/// a += b, eager on the default stream.
 template <class T, int R>
 DeviceTensor<T, R>& operator+=(DeviceTensor<T, R>& a, DeviceTensor<T, R> const& b) {
   axpy(T(1), b, a);
   return a;
 }
+/// a −= b, eager on the default stream.
 template <class T, int R>
 DeviceTensor<T, R>& operator-=(DeviceTensor<T, R>& a, DeviceTensor<T, R> const& b) {
   axpy(T(-1), b, a);
   return a;
 }
+/// a *= s, eager on the default stream.
 template <class T, int R>
 DeviceTensor<T, R>& operator*=(DeviceTensor<T, R>& a, std::type_identity_t<T> s) {
   scale(s, a);
@@ -77,20 +80,24 @@ DeviceTensor<T, R> lincomb(DeviceTensor<T, R> const& a, T s, DeviceTensor<T, R> 
   for_each(a.size(), detail::Lincomb<T>{a.data(), s, b.data(), out.data()});
   return out;
 }
+/// a + b, a new device tensor.
 template <class T, int R>
 DeviceTensor<T, R> operator+(DeviceTensor<T, R> const& a, DeviceTensor<T, R> const& b) {
   return lincomb(a, T(1), b);
 }
+/// a − b, a new device tensor.
 template <class T, int R>
 DeviceTensor<T, R> operator-(DeviceTensor<T, R> const& a, DeviceTensor<T, R> const& b) {
   return lincomb(a, T(-1), b);
 }
+/// a s, a new device tensor.
 template <class T, int R>
 DeviceTensor<T, R> operator*(DeviceTensor<T, R> const& a, std::type_identity_t<T> s) {
   DeviceTensor<T, R> out(a.shape());
   for_each(a.size(), kernels::Map{kernels::Scale<T>{s}, a.data(), out.data()});
   return out;
 }
+/// s a, a new device tensor.
 template <class T, int R>
 DeviceTensor<T, R> operator*(std::type_identity_t<T> s, DeviceTensor<T, R> const& a) {
   return a * s;
@@ -102,41 +109,55 @@ namespace distinv {
 
 template <class T, int R>
 struct signal_traits<cuda::DeviceTensor<T, R>> {
+  /// The device tensor.
   using tensor_type = cuda::DeviceTensor<T, R>;
+  /// The host tensor it copies to.
   using host_type = Tensor<T, R>;
+  /// CUDA device memory.
   using space_type = device::Cuda;
+  /// True: device memory.
   static constexpr bool on_device = true;
 
+  /// A zero tensor of shape `s`.
   static tensor_type zeros(Shape<R> const& s) { return tensor_type::zeros(s); }
+  /// A tensor of shape `s` filled with `value`.
   static tensor_type filled(Shape<R> const& s, T value) {
     tensor_type t(s);
     cuda::for_each(t.size(), kernels::Fill<T>{value, t.data()});
     return t;
   }
+  /// A host copy (waits for it).
   static host_type to_host(tensor_type const& x) { return x.to_host(); }
+  /// A device copy of `h`.
   static tensor_type from_host(host_type const& h) { return cuda::to_device(h); }
 
+  /// f element-wise on the device.
   template <class F>
   static tensor_type map2(tensor_type const& a, tensor_type const& b, F const& f) {
     tensor_type out(a.shape());
     cuda::for_each(a.size(), cuda::detail::Map2<F, T>{f, a.data(), b.data(), out.data()});
     return out;
   }
+  /// Σ f(a[i], b[i]) in double on the device.
   template <class F>
   static double sum2(tensor_type const& a, tensor_type const& b, F const& f) {
     return cuda::thread_reducer().sum(a.size(), cuda::detail::Sum2Term<F, T>{f, a.data(), b.data()});
   }
+  /// ⟨a, b⟩ in double.
   static double dot(tensor_type const& a, tensor_type const& b) {
     return cuda::thread_reducer().sum(a.size(), kernels::DotTerm<T>{a.data(), b.data()});
   }
+  /// max |a_i − b_i|.
   static double max_abs_diff(tensor_type const& a, tensor_type const& b) {
     return distinv::max_abs_diff(a.to_host(), b.to_host());  // tests and diagnostics only
   }
 
+  /// All-reduce through the backend's device path (device-aware, device communicator, or host staging).
   template <CommBackend Comm>
   static void all_reduce(Comm const& comm, tensor_type& x, ReduceOp op) {
     cuda::all_reduce(comm, x.span(), op);
   }
+  /// Broadcast through the backend's device path.
   template <CommBackend Comm>
   static void broadcast(Comm const& comm, tensor_type& x, int root) {
     cuda::broadcast(comm, x.span(), root);

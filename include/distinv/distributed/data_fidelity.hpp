@@ -33,6 +33,7 @@
 
 namespace distinv {
 
+/// Options of a DistributedDataFidelity.
 struct DataFidelityOptions {
   Reduction reduction = Reduction::sum;  ///< mean: fn and grad divided by the number of operators
   bool fused = true;                     ///< allow the Fourier-fused L2 gradient of circular blurs
@@ -41,6 +42,7 @@ struct DataFidelityOptions {
 /// Which computation DistributedDataFidelity::grad runs (see the header comment).
 enum class GradientPath { fused, cached, general };
 
+/// "fused", "cached" or "general".
 inline std::string_view to_string(GradientPath p) {
   switch (p) {
     case GradientPath::fused: return "fused";
@@ -76,13 +78,19 @@ auto host_copy(S const& span, Space const& space) {
 }
 }  // namespace detail
 
+/// A data fidelity Σ_i d(A_i x, y_i) over a distributed stack: each rank evaluates the terms of its own
+/// operators, one all-reduce sums them (exactly with reduce::Exact). grad takes the fused, cached or general
+/// path (gradient_path()). Bad input (a measurement list of another length) throws Error on every rank before
+/// the sum.
 template <class Ctx, class Fidelity, ReductionPolicy Reduce = reduce::Exact>
 class DistributedDataFidelity {
   template <class M>
   static constexpr bool normal_form_cached = optim::has_normal_form<Fidelity> && detail::VersionedMeasurements<M>;
 
  public:
+  /// The distance d (optim::L2, L1, PoissonLikelihood, or the user's own DataFidelity).
   using fidelity_type = Fidelity;
+  /// How the sums over operators are formed (reduce::Exact by default).
   using reduction_policy = Reduce;
 
   /// The same distance for every operator.
@@ -103,7 +111,9 @@ class DistributedDataFidelity {
     });
   }
 
+  /// The context it was made with.
   Ctx& context() const noexcept { return *ctx_; }
+  /// The options it was made with.
   DataFidelityOptions const& options() const noexcept { return options_; }
 
   /// Σ_i d(A_i x, y_i) on every rank (summed in operator order with reduce::Exact), or
@@ -353,6 +363,7 @@ class DistributedDataFidelity {
   Cache fused_cache_;          ///< the summed Fourier multipliers, or null
 };
 
+/// Deduces the Fidelity of DistributedDataFidelity(ctx, fidelity).
 template <class Ctx, class Fidelity>
 DistributedDataFidelity(Ctx&, Fidelity, DataFidelityOptions = {}) -> DistributedDataFidelity<Ctx, Fidelity>;
 

@@ -33,8 +33,13 @@ TensorT from_flat(Shape<TensorT::NumDimensions> const& s, typename TensorT::Scal
 }
 }  // namespace detail
 
+/// Gather policy: every rank broadcasts each of its results in turn (one broadcast per operator; deepinv's
+/// 'naive').
 struct Naive {
+  /// "naive".
   static constexpr std::string_view name() { return "naive"; }
+  /// The N results on every rank, in operator order, from this rank's `local` results of operators `mine`; a
+  /// collective.
   template <class Ctx, class TensorT>
   static TensorList<TensorT> gather(Ctx const& ctx, Index n, std::vector<Index> const& mine,
                                     std::vector<TensorT> const& local) {
@@ -75,8 +80,12 @@ struct Naive {
   }
 };
 
+/// Gather policy: one all_gatherv of every rank's results, concatenated (the default; deepinv's
+/// 'concatenated').
 struct Concatenated {
+  /// "concatenated".
   static constexpr std::string_view name() { return "concatenated"; }
+  /// The N results on every rank, in operator order, in one all_gatherv; a collective.
   template <class Ctx, class TensorT>
   static TensorList<TensorT> gather(Ctx const& ctx, Index n, std::vector<Index> const& /*mine: the order is the sharding's*/,
                                     std::vector<TensorT> const& local) {
@@ -121,8 +130,11 @@ struct Concatenated {
   }
 };
 
+/// Gather policy: each operator's owner broadcasts its result (deepinv's 'broadcast').
 struct Broadcast {
+  /// "broadcast".
   static constexpr std::string_view name() { return "broadcast"; }
+  /// The N results on every rank, in operator order, one broadcast per operator from its owner; a collective.
   template <class Ctx, class TensorT>
   static TensorList<TensorT> gather(Ctx const& ctx, Index n, std::vector<Index> const& mine,
                                     std::vector<TensorT> const& local) {
@@ -169,7 +181,7 @@ TensorList<X> gather_list(Ctx const& ctx, Index n, std::vector<Index> const& min
   }
 }
 
-/// Calls fn.template operator()<G>() with the gather policy named `name`
+/// Calls `fn.template operator()<G>()` with the gather policy G named `name`
 /// ("naive", "concatenated", "broadcast"); an unknown name is an Error.
 template <class F>
 decltype(auto) with_gather(std::string_view name, F&& fn) {

@@ -13,9 +13,12 @@
 
 namespace distinv {
 
+/// The measurements y = [y_1; ...; y_N] spread over the ranks like the operators: each rank holds only the
+/// entries it owns (local()), in increasing index order.
 template <class Ctx, Signal TensorT>
 class DistributedMeasurements {
  public:
+  /// Type of one measurement.
   using tensor_type = TensorT;
 
   /// `factory(index, device)` returns measurement `index`; called on its owner only.
@@ -34,10 +37,15 @@ class DistributedMeasurements {
   DistributedMeasurements(Ctx& ctx, TensorList<TensorT> const& all)
       : DistributedMeasurements(ctx, Index(all.size()), [&](Index i, auto const&) { return all[std::size_t(i)]; }) {}
 
+  /// The context it was made with.
   Ctx& context() const noexcept { return *ctx_; }
+  /// Number of measurements N (all ranks together).
   Index size() const noexcept { return n_; }
+  /// The indices this rank holds, in increasing order.
   std::vector<Index> const& local_indices() const noexcept { return indices_; }
+  /// This rank's measurements, in the order of local_indices().
   std::vector<TensorT> const& local() const noexcept { return local_; }
+  /// Changes with every update_ (keys the cached Aᵀy of the data fidelity).
   std::uint64_t version() const noexcept { return version_; }
   std::uint64_t id() const noexcept { return id_; }  ///< unique in the process (cache keys)
 

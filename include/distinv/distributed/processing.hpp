@@ -25,15 +25,23 @@
 
 namespace distinv {
 
+/// A processor (a denoiser: `p(batch, sigma)`) applied tile by tile: the patches of a `Strategy` are shared out
+/// over the ranks, each rank processes its own in batches (at most batch_limit() per call) and adds their boxes
+/// into a zero signal; the ranks' parts are summed with `Reduce`. The strategy is built for the signal's shape
+/// on the first call (and rebuilt when the shape changes).
 template <class Ctx, class Processor, tiling::SignalStrategy Strategy = tiling::OverlapTilingStrategy<4>,
           ReductionPolicy Reduce = reduce::Exact>
 class DistributedProcessing {
  public:
+  /// The tiling strategy.
   using strategy_type = Strategy;
+  /// How the ranks' parts are summed (reduce::Exact by default).
   using reduction_policy = Reduce;
   /// Where the signals live (and the strategy's tables with them): the context's device.
   using space_type = typename Ctx::device_type;
+  /// Tensor rank of the signals (4 or 5), the strategy's.
   static constexpr int rank = Strategy::rank;
+  /// Builds the strategy for a signal shape.
   using builder_type = std::function<Strategy(Shape<rank> const&)>;
 
   /// Builds the strategy from the signal shape and `options` (OverlapTilingStrategy, ...);
@@ -49,8 +57,11 @@ class DistributedProcessing {
     limit.check("DistributedProcessing");
   }
 
+  /// The context it was made with.
   Ctx& context() const noexcept { return *ctx_; }
+  /// The processor (denoiser).
   Processor const& processor() const noexcept { return processor_; }
+  /// The batch bound.
   tiling::BatchLimit const& batch_limit() const noexcept { return limit_; }
   /// The strategy of the last call's shape (built on the first call).
   Strategy const& strategy() const {
@@ -128,17 +139,20 @@ class DistributedPrior
  public:
   using Base::Base;
 
+  /// The prior's prox at strength sigma, tile by tile over the ranks (`local`: this rank's part only).
   template <Signal X, ResultScope W = Global>
   std::remove_cvref_t<X> prox(X const& x, double sigma, W where = W{}) {
     return this->prox_(x, sigma, where);
   }
 
+  /// The prior's gradient, tile by tile over the ranks (where the prior has one).
   template <Signal X, ResultScope W = Global>
     requires requires(Prior const& p, X const& t) { p.grad(t); }
   std::remove_cvref_t<X> grad(X const& x, W where = W{}) {
     return this->grad_(x, 0.0, where);
   }
 
+  /// The prior's value at x (on the whole signal, not tiled; where the prior has one).
   template <Signal X>
     requires requires(Prior const& p, X const& t) { p.fn(t); }
   double fn(X const& x) const {

@@ -20,22 +20,28 @@ namespace distinv {
 namespace reduce {
 /// Terms converted to integer digits at one scale agreed by the ranks, summed exactly.
 struct Exact {
+  /// "exact".
   static constexpr std::string_view name() { return "exact"; }
+  /// True: bit-identical on any number of ranks.
   static constexpr bool exact = true;
 };
 /// A floating-point sum per rank in local order, then the backend's all-reduce.
 struct Plain {
+  /// "plain".
   static constexpr std::string_view name() { return "plain"; }
+  /// False: the last bits depend on the number of ranks.
   static constexpr bool exact = false;
 };
 }  // namespace reduce
 
+/// A reduction policy: reduce::Exact or reduce::Plain.
 template <class R>
 concept ReductionPolicy = std::same_as<R, reduce::Exact> || std::same_as<R, reduce::Plain>;
 
 /// The per-call reduction of the adjoint-side operations: a sum, or the mean over operators.
 enum class Reduction { sum, mean };
 
+/// "sum" or "mean" as a Reduction; throws Error for another name.
 inline Reduction parse_reduction(std::string_view name) {
   if (name == "sum") return Reduction::sum;
   if (name == "mean") return Reduction::mean;
@@ -50,12 +56,15 @@ struct Global {
 struct Local {
   explicit constexpr Local() = default;
 };
+/// The tag of a global result: `A(x, global)` (the default).
 inline constexpr Global global{};
+/// The tag of this rank's part: `A(x, local)`.
 inline constexpr Local local{};
 
 /// Global or Local.
 template <class W>
 concept ResultScope = std::same_as<W, Global> || std::same_as<W, Local>;
+/// True for Local.
 template <ResultScope W>
 inline constexpr bool is_local_v = std::same_as<W, Local>;
 
@@ -63,6 +72,7 @@ inline constexpr bool is_local_v = std::same_as<W, Local>;
 struct PerOperator {
   explicit constexpr PerOperator() = default;
 };
+/// The tag of per-operator results: `A_adjoint(y, per_operator)`.
 inline constexpr PerOperator per_operator{};
 
 }  // namespace distinv

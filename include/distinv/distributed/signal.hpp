@@ -13,12 +13,17 @@
 
 namespace distinv {
 
+/// The signal x being reconstructed, the same on every rank (layout::Replicated). Under a backend whose ranks
+/// share memory (Threads) every rank reads one buffer; update_ is then a collective. Elsewhere each rank keeps
+/// its own copy.
 template <class Ctx, Signal TensorT>
 class DistributedSignal {
   static constexpr bool shared = HostTensor<TensorT> && comm_traits<typename Ctx::comm_type>::shares_memory;
 
  public:
+  /// The signal's type.
   using tensor_type = TensorT;
+  /// Its tensor rank (4 or 5).
   static constexpr int rank_v = distinv::rank_v<TensorT>;
 
   /// A zero signal of the given shape (a collective with a shared-memory backend).
@@ -39,7 +44,9 @@ class DistributedSignal {
     }
   }
 
+  /// The current signal.
   TensorT const& data() const noexcept { return *data_; }
+  /// Its shape.
   Shape<rank_v> shape() const { return shape_of(*data_); }
   /// True when this rank reads the same buffer as every other rank.
   static constexpr bool is_shared() { return shared; }

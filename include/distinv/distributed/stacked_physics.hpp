@@ -27,19 +27,26 @@
 
 namespace distinv {
 
+/// Options of a distributed stack.
 struct StackOptions {
   Reduction reduction = Reduction::sum;  ///< mean: adjoint-side results divided by N
 };
 
+/// Options of DistributedStackedLinearPhysics::A_dagger.
 struct DaggerOptions {
   bool local_only = true;  ///< true: mean of the local pseudo-inverses; false: CG on the whole stack
+  /// CG iterations at most.
   int max_iter = 100;
+  /// CG stops when the relative residual is below.
   double tol = 1e-6;
 };
 
+/// Options of DistributedStackedLinearPhysics::compute_sqnorm.
 struct SqnormOptions {
   bool local_only = true;  ///< true: sum of the operators' squared norms (an upper bound)
+  /// Power-method iterations at most.
   int max_iter = 50;
+  /// Stops when the relative change of the eigenvalue is below.
   double tol = 1e-3;
 };
 
@@ -67,15 +74,25 @@ inline std::uint64_t operator_seed(std::uint64_t seed, Index i, std::uint64_t ca
 }
 }  // namespace detail
 
+/// A stack A = [A_1; ...; A_N] of operators spread over the ranks of a context: each rank builds and holds only
+/// the operators it owns (Ctx's sharding). A and forward gather the per-operator results on every rank with the
+/// `Gather` policy (or return this rank's with `local`). A factory that throws on one rank throws Error on
+/// every rank.
 template <class Ctx, physics::Physics Op, GatherPolicy Gather = gather::Concatenated,
           ReductionPolicy Reduce = reduce::Exact>
 class DistributedStackedPhysics {
  public:
+  /// The type of each operator.
   using operator_type = Op;
+  /// The signal type.
   using tensor_type = typename Op::tensor_type;
+  /// Element type.
   using scalar_type = typename Op::scalar_type;
+  /// A list of measurements, one per operator.
   using list_type = TensorList<tensor_type>;
+  /// The gather policy of A and forward.
   using gather_type = Gather;
+  /// How sums over operators are formed (reduce::Exact by default).
   using reduction_policy = Reduce;
 
   /// `factory(index, device)` builds operator `index`; it is called on the owning rank only.
@@ -102,10 +119,15 @@ class DistributedStackedPhysics {
       : DistributedStackedPhysics(ctx, num_operators,
                                   [&](Index i, auto const& dev) { return factory(i, dev, shared); }, options) {}
 
+  /// The context it was made with.
   Ctx& context() const noexcept { return *ctx_; }
+  /// Number of operators N (all ranks together).
   Index num_operators() const noexcept { return n_; }
+  /// The indices of this rank's operators, in increasing order.
   std::vector<Index> const& local_indices() const noexcept { return indices_; }
+  /// This rank's operators, in the order of local_indices().
   std::vector<Op> const& local_operators() const noexcept { return ops_; }
+  /// The options it was made with.
   StackOptions const& options() const noexcept { return options_; }
   std::uint64_t id() const noexcept { return id_; }  ///< unique in the process (cache keys)
 
@@ -127,6 +149,7 @@ class DistributedStackedPhysics {
   }
 
  protected:
+  /// This rank's entries of `y` (the full list of N, or this rank's own); throws Error for another length.
   std::vector<tensor_type const*> local_entries(list_type const& y, char const* what) const {
     return detail::local_entries(y, n_, indices_, what);
   }
@@ -188,14 +211,21 @@ class DistributedStackedPhysics {
   std::uint64_t id_ = detail::next_object_id();
 };
 
+/// A distributed stack of linear operators: adds the adjoint side, Σ_i A_iᵀ y_i and the normal operator, each
+/// summed over the ranks in one all-reduce with the `Reduce` policy (bit-identical on any number of ranks with
+/// reduce::Exact), plus the pseudo-inverse and the squared norm. Per call: a Reduction (sum, mean),
+/// `per_operator` (the list of terms), `local` (this rank's part).
 template <class Ctx, physics::LinearPhysics Op, GatherPolicy Gather = gather::Concatenated,
           ReductionPolicy Reduce = reduce::Exact>
 class DistributedStackedLinearPhysics : public DistributedStackedPhysics<Ctx, Op, Gather, Reduce> {
   using Base = DistributedStackedPhysics<Ctx, Op, Gather, Reduce>;
 
  public:
+  /// A list of measurements, one per operator.
   using typename Base::list_type;
+  /// Element type.
   using typename Base::scalar_type;
+  /// The signal type.
   using typename Base::tensor_type;
   using Base::Base;
 
@@ -206,6 +236,7 @@ class DistributedStackedLinearPhysics : public DistributedStackedPhysics<Ctx, Op
   tensor_type A_adjoint(list_type const& y, W where = W{}) const {
     return A_adjoint(y, this->options().reduction, where);
   }
+  /// Σ_i A_iᵀ y_i with the Reduction given (mean: divided by N).
   template <ResultScope W = Global>
   tensor_type A_adjoint(list_type const& y, Reduction reduction, W where = W{}) const {
     return this->reduced("A_adjoint", adjoint_terms(y), reduction, where);
@@ -222,10 +253,12 @@ class DistributedStackedLinearPhysics : public DistributedStackedPhysics<Ctx, Op
   tensor_type A_vjp(tensor_type const& x, list_type const& v, W where = W{}) const {
     return A_vjp(x, v, this->options().reduction, where);
   }
+  /// Σ_i A_iᵀ v_i with the Reduction given.
   template <ResultScope W = Global>
   tensor_type A_vjp(tensor_type const& x, list_type const& v, Reduction reduction, W where = W{}) const {
     return this->reduced("A_vjp", vjp_terms(x, v), reduction, where, shape_of(x));
   }
+  /// [A_1ᵀ v_1, ..., A_Nᵀ v_N]: gathered, or (`local`) this rank's.
   template <ResultScope W = Global>
   list_type A_vjp(tensor_type const& x, list_type const& v, PerOperator, W where = W{}) const {
     return this->collect("A_vjp", vjp_terms(x, v), where);
@@ -236,10 +269,12 @@ class DistributedStackedLinearPhysics : public DistributedStackedPhysics<Ctx, Op
   tensor_type A_adjoint_A(tensor_type const& x, W where = W{}) const {
     return A_adjoint_A(x, this->options().reduction, where);
   }
+  /// Σ_i A_iᵀ A_i x with the Reduction given.
   template <ResultScope W = Global>
   tensor_type A_adjoint_A(tensor_type const& x, Reduction reduction, W where = W{}) const {
     return this->reduced("A_adjoint_A", normal_terms(x), reduction, where, shape_of(x));
   }
+  /// [A_1ᵀ A_1 x, ..., A_Nᵀ A_N x]: gathered, or (`local`) this rank's.
   template <ResultScope W = Global>
   list_type A_adjoint_A(tensor_type const& x, PerOperator, W where = W{}) const {
     return this->collect("A_adjoint_A", normal_terms(x), where);

@@ -17,7 +17,9 @@ namespace distinv::fft {
 
 /// No FFT engine: nothing can be planned; operators use their direct paths.
 struct None {
+  /// False: no plans.
   static constexpr bool available = false;
+  /// "none".
   static constexpr std::string_view name() { return "none"; }
 };
 
@@ -25,8 +27,10 @@ struct None {
 /// device::Cuda in cuda/fft.cuh).
 template <class Space>
 struct default_engine {
+  /// fft::None unless specialised.
   using type = None;
 };
+/// The FFT engine of a space.
 template <class Space>
 using default_engine_t = typename default_engine<Space>::type;
 
@@ -36,13 +40,17 @@ struct NoPlan {};
 /// The plan type of an engine, NoPlan when it has none.
 template <class Engine, class T>
 struct plan_of {
+  /// NoPlan.
   using type = NoPlan;
 };
+/// The plan type of an engine that has plans: Engine::plan<T>.
 template <class Engine, class T>
   requires Engine::available
 struct plan_of<Engine, T> {
+  /// Engine::plan<T>.
   using type = typename Engine::template plan<T>;
 };
+/// The plan type of an engine (NoPlan when it has none).
 template <class Engine, class T>
 using plan_t = typename plan_of<Engine, T>::type;
 

@@ -89,6 +89,7 @@ struct FftwFree {
 template <class T, class E = T>
 using Buffer = std::unique_ptr<E[], detail::FftwFree<T>>;
 
+/// n uninitialised elements in FFTW-aligned memory; throws Error if FFTW cannot allocate them.
 template <class T, class E = T>
 Buffer<T, E> make_buffer(std::size_t n) {
   void* p = detail::Fftw<T>::malloc(n * sizeof(E) + (n == 0 ? 1 : 0));
@@ -112,8 +113,11 @@ class Plan2d {
   using api = detail::Fftw<T>;
 
  public:
+  /// std::complex<T>, FFTW's layout.
   using complex_type = std::complex<T>;
 
+  /// Plans a rows x cols real-to-complex transform and its inverse (FFTW_ESTIMATE by default: deterministic
+  /// plans); throws Error for a non-positive grid or when FFTW cannot plan.
   Plan2d(Index rows, Index cols, unsigned flags = FFTW_ESTIMATE) : rows_(rows), cols_(cols) {
     DISTINV_REQUIRE(rows > 0 && cols > 0, "fft::Plan2d: expected a positive grid, got ", rows, " x ", cols);
     auto re = make_buffer<T>(real_size());
@@ -136,10 +140,15 @@ class Plan2d {
     api::destroy(c2r_);
   }
 
+  /// Rows of the grid.
   Index rows() const noexcept { return rows_; }
+  /// Columns of the grid.
   Index cols() const noexcept { return cols_; }
+  /// Columns of the half spectrum, cols / 2 + 1.
   Index spectrum_cols() const noexcept { return cols_ / 2 + 1; }
+  /// Elements of the real grid.
   std::size_t real_size() const noexcept { return std::size_t(rows_ * cols_); }
+  /// Elements of the half spectrum.
   std::size_t spectrum_size() const noexcept { return std::size_t(rows_ * spectrum_cols()); }
 
   /// spectrum = FFT(in), unnormalised. `in` is left unchanged.
@@ -161,7 +170,9 @@ class Plan2d {
 template <class T>
 class PlanCache {
  public:
+  /// Plans with FFTW `flags` (FFTW_ESTIMATE by default).
   explicit PlanCache(unsigned flags = FFTW_ESTIMATE) : flags_(flags) {}
+  /// The plan of a rows x cols grid, made on first use; throws as Plan2d.
   std::shared_ptr<Plan2d<T> const> get(Index rows, Index cols) {
     std::lock_guard lock(mutex_);
     auto& slot = plans_[{rows, cols}];
@@ -179,16 +190,23 @@ class PlanCache {
 template <class T>
 class FftwPlan {
  public:
+  /// Complex element type of the spectra.
   using complex_type = kernels::Complex<T>;
 
+  /// `planes` planes of rows x cols; throws Error unless planes > 0 (and as Plan2d).
   FftwPlan(Index rows, Index cols, Index planes, device::Host const& = {})
       : plan_(std::make_shared<Plan2d<T> const>(rows, cols)), planes_(planes) {
     DISTINV_REQUIRE(planes > 0, "fft::FftwPlan: expected at least one plane, got ", planes);
   }
+  /// Rows of each plane.
   Index rows() const noexcept { return plan_->rows(); }
+  /// Columns of each plane.
   Index cols() const noexcept { return plan_->cols(); }
+  /// Number of planes.
   Index planes() const noexcept { return planes_; }
+  /// Elements of one plane's half spectrum.
   Index plane_spectrum() const noexcept { return Index(plan_->spectrum_size()); }
+  /// Elements of all the planes' half spectra.
   Index spectrum_size() const noexcept { return planes_ * plane_spectrum(); }
 
   /// out = F⁻¹(f(F in)) plane by plane; f(e, complex_type& v) for every spectrum index e.
@@ -256,14 +274,19 @@ class FftwPlan {
 
 /// The host FFT engine (FFTW3).
 struct Fftw {
+  /// True: plans exist.
   static constexpr bool available = true;
+  /// "fftw".
   static constexpr std::string_view name() { return "fftw"; }
+  /// The batched plan, FftwPlan<T>.
   template <class T>
   using plan = FftwPlan<T>;
 };
 
+/// The host's FFT engine: FFTW.
 template <>
 struct default_engine<device::Host> {
+  /// fft::Fftw.
   using type = Fftw;
 };
 

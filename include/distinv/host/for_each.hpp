@@ -16,6 +16,7 @@
 
 namespace distinv::host {
 
+/// Index type of the launches (std::ptrdiff_t).
 using Index = std::ptrdiff_t;
 
 /// Elements per task of a 1-D launch, and per task of a sum (fixed: the sum's order depends on
@@ -24,6 +25,7 @@ inline constexpr Index chunk = 1 << 14;
 
 /// Runs the index functors on the calling thread, in index order.
 struct Serial {
+  /// f(i) for i in [0, n), in order.
   template <class F>
   void operator()(Index n, F const& f) const {
     for (Index e = 0; e < n; ++e) f(e);
@@ -49,6 +51,7 @@ struct Serial {
 
 /// Runs the index functors over oneTBB's pool.
 struct Launch {
+  /// f(i) for i in [0, n), chunks in parallel over oneTBB's pool.
   template <class F>
   void operator()(Index n, F const& f) const {
     if (n <= chunk) return Serial{}(n, f);

@@ -25,6 +25,8 @@ namespace distinv::io {
 /// Not copyable; the destructor discards an uncommitted temporary.
 class AtomicFile {
  public:
+  /// Prepares a temporary file beside `target`; throws Error if the target's folder does not exist or the
+  /// temporary cannot be created.
   explicit AtomicFile(std::filesystem::path target) : target_(std::move(target)) {
     namespace fs = std::filesystem;
     DISTINV_REQUIRE(!target_.empty() && target_.has_filename(), "cannot write '", target_.string(),
@@ -57,6 +59,7 @@ class AtomicFile {
 
   /// The open C stream of the temporary file (for writers that take a FILE*).
   [[nodiscard]] std::FILE* handle() const noexcept { return file_; }
+  /// The path that commit() writes.
   [[nodiscard]] std::filesystem::path const& target() const noexcept { return target_; }
 
   /// Appends `n` bytes; throws Error (and discards the temporary) on a short write.
@@ -68,6 +71,7 @@ class AtomicFile {
       fail("cannot write '", target_.string(), "': write failed (", std::strerror(err), ")");
     }
   }
+  /// Appends `bytes` to the temporary file; throws Error on a write failure.
   void write(std::string_view bytes) { write(bytes.data(), bytes.size()); }
 
   /// Flushes, closes and renames the temporary over the target. Throws Error on failure,

@@ -153,6 +153,7 @@ inline std::string png_message(PngIo const& io) {
 /// Bounds on what a PNG reader may allocate. The decoded tensor (H·W·C·sizeof(T) bytes) and the
 /// file itself may not exceed max_bytes; the reader's other buffers are smaller than the tensor.
 struct PngLimits {
+  /// Largest decoded image and file, in bytes (default 4 GiB).
   std::size_t max_bytes = std::size_t(4) << 30;
 };
 

@@ -16,6 +16,10 @@
 
 namespace distinv {
 
+/// Runs fn(ctx) on the ranks of MPI_COMM_WORLD (started by mpiexec), in an MPI session of its own. A body that
+/// throws on every rank is rethrown on every rank; one that throws on some ranks only waits `failure_grace` for
+/// the others, then MPI_Abort ends the job; a rank that returned waits at most `finish_timeout` for the others,
+/// then aborts. Needs distinv/mpi.hpp and the target distinv::mpi.
 template <class Comm, ShardingPolicy Sharding = shard::RoundRobin, class F>
   requires std::same_as<Comm, comm::Mpi>
 void launch(int& argc, char**& argv, F&& fn, ContextOptions options = {},

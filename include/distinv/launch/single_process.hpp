@@ -7,6 +7,7 @@
 
 namespace distinv {
 
+/// Runs fn(ctx) once, with a one-rank context (comm::SingleProcess).
 template <class Comm, ShardingPolicy Sharding = shard::RoundRobin, class F>
   requires std::same_as<Comm, comm::SingleProcess>
 void launch(F&& fn, ContextOptions options = {}) {

@@ -14,6 +14,9 @@
 
 namespace distinv {
 
+/// Runs fn(ctx) on `num_ranks` ranks as threads of this process (comm::Threads), rank 0 on the calling thread.
+/// An exception on any rank releases the others and the first real failure is rethrown here; throws Error if a
+/// rank thread cannot be started.
 template <class Comm, ShardingPolicy Sharding = shard::RoundRobin, class F>
   requires std::same_as<Comm, comm::Threads>
 void launch(int num_ranks, F&& fn, ContextOptions options = {}) {

@@ -17,11 +17,13 @@ namespace distinv::layout {
 
 /// Every rank holds the whole signal (and reductions make it the same everywhere).
 struct Replicated {
+  /// "replicated".
   static constexpr std::string_view name() { return "replicated"; }
 };
 
 /// Every rank holds its slab of rows of the signal and of every measurement.
 struct Slabs {
+  /// "slabs".
   static constexpr std::string_view name() { return "slabs"; }
 };
 
@@ -48,19 +50,27 @@ class RowPartition {
     return RowPartition(std::move(o));
   }
 
+  /// Number of rows n.
   Index rows() const noexcept { return offsets_.back(); }
+  /// Number of ranks P.
   int ranks() const noexcept { return int(offsets_.size()) - 1; }
+  /// First row of rank r.
   Index lo(int r) const { return offsets_[std::size_t(r)]; }
+  /// One past the last row of rank r.
   Index hi(int r) const { return offsets_[std::size_t(r) + 1]; }
+  /// Rows of rank r.
   Index count(int r) const { return hi(r) - lo(r); }
+  /// The P + 1 offsets.
   std::vector<Index> const& offsets() const noexcept { return offsets_; }
   /// The rank that holds global row `row` (in [0, rows())).
   int owner(Index row) const {
     DISTINV_REQUIRE(row >= 0 && row < rows(), "RowPartition::owner: expected a row in [0, ", rows(), "), got ", row);
     return int(std::upper_bound(offsets_.begin(), offsets_.end(), row) - offsets_.begin()) - 1;
   }
+  /// Same offsets.
   bool operator==(RowPartition const&) const = default;
 
+  /// "[o_0, o_1, ..., o_P]", for messages.
   std::string to_string() const {
     std::string s = "[";
     for (std::size_t i = 0; i < offsets_.size(); ++i) s += (i ? ", " : "") + std::to_string(offsets_[i]);

@@ -38,6 +38,9 @@ inline std::vector<Index> halo_rows(RowPartition const& part, int rank, Index ab
   return rows;
 }
 
+/// The halo exchange of the slab layout: each rank asks for a list of global rows of a SlabTensor (its
+/// neighbours' boundary rows, rows through a padding rule) and gets them as a local block (gather); scatter_add
+/// is its exact adjoint. Set up once per row list, in one collective.
 template <CommBackend Comm>
 class RowExchange {
  public:
@@ -85,7 +88,9 @@ class RowExchange {
       if (rows_[k] >= 0) recv_slots_[std::size_t(part_.owner(rows_[k]))].push_back(Index(k));
   }
 
+  /// The global rows this rank asked for (-1: a zero row).
   std::vector<Index> const& rows() const noexcept { return rows_; }
+  /// The partition of the signals it exchanges.
   RowPartition const& partition() const noexcept { return part_; }
 
   /// The rows asked for, as a local block (B, C, rows().size(), ...) (zeros for -1).

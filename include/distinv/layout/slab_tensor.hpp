@@ -23,15 +23,23 @@
 
 namespace distinv::layout {
 
+/// A signal in the slab layout (layout::Slabs): rank r holds rows [lo_r, hi_r) of dimension 2 of every (B, C)
+/// plane as a local host tensor. Models Signal: arithmetic is local (same layout required, else Error), dot,
+/// norm, psnr and max_abs_diff reduce over the ranks, shape_of is the global shape. The foundation of the
+/// sharded layout: operators on slabs are not there yet.
 template <class T, int R, CommBackend Comm>
 class SlabTensor {
   static_assert(R == 4 || R == 5, "SlabTensor: rank 4 (B, C, H, W) or 5 (B, C, D, H, W)");
 
  public:
+  /// Element type (as Eigen's Tensor::Scalar).
   using Scalar = T;
+  /// Tensor rank R (as Eigen's Tensor::NumDimensions).
   static constexpr int NumDimensions = R;
   static constexpr int row_dim = 2;  ///< the dimension split into slabs
+  /// This rank's local block, a host Tensor<T, R>.
   using local_type = Tensor<T, R>;
+  /// The backend that links the ranks.
   using comm_type = Comm;
 
   SlabTensor() = default;
@@ -101,11 +109,17 @@ class SlabTensor {
     return whole;
   }
 
+  /// The global shape.
   Shape<R> const& shape() const noexcept { return shape_; }
+  /// The row partition.
   RowPartition const& partition() const noexcept { return part_; }
+  /// The backend.
   Comm const& comm() const noexcept { return comm_; }
+  /// This rank's first global row.
   Index lo() const { return part_.lo(comm_.rank()); }
+  /// One past this rank's last global row.
   Index hi() const { return part_.hi(comm_.rank()); }
+  /// This rank's number of rows.
   Index local_rows() const { return hi() - lo(); }
   /// Elements of one row of one plane (W, or H * W of a volume).
   Index row_size() const noexcept {
@@ -113,8 +127,11 @@ class SlabTensor {
     for (int d = row_dim + 1; d < R; ++d) n *= shape_[std::size_t(d)];
     return n;
   }
+  /// Number of (B, C) planes.
   Index planes() const noexcept { return shape_[0] * shape_[1]; }
+  /// This rank's block (B, C, local_rows(), ...).
   local_type& local() noexcept { return local_; }
+  /// This rank's block (B, C, local_rows(), ...).
   local_type const& local() const noexcept { return local_; }
   /// The shape of this rank's local tensor.
   Shape<R> local_shape() const {
@@ -123,16 +140,19 @@ class SlabTensor {
     return s;
   }
 
+  /// Local +=; throws Error unless `o` has the same layout.
   SlabTensor& operator+=(SlabTensor const& o) {
     require_same_layout(o, "SlabTensor +=");
     local_ += o.local_;
     return *this;
   }
+  /// Local -=; throws Error unless `o` has the same layout.
   SlabTensor& operator-=(SlabTensor const& o) {
     require_same_layout(o, "SlabTensor -=");
     local_ -= o.local_;
     return *this;
   }
+  /// Multiplies every element by s.
   SlabTensor& operator*=(T s) {
     local_ = local_ * s;
     return *this;
@@ -171,18 +191,22 @@ class SlabTensor {
 
 // ---- free functions of a signal, found by ADL; reductions are collectives ---------------------
 
+/// The global shape.
 template <class T, int R, class Comm>
 Shape<R> shape_of(SlabTensor<T, R, Comm> const& x) {
   return x.shape();
 }
+/// Throws Error unless a and b have the same global shape and partition.
 template <class T, int R, class Comm>
 void require_same_shape(SlabTensor<T, R, Comm> const& a, SlabTensor<T, R, Comm> const& b, char const* what) {
   a.require_same_layout(b, what);
 }
+/// A zero slab tensor of x's layout.
 template <class T, int R, class Comm>
 SlabTensor<T, R, Comm> zeros_like(SlabTensor<T, R, Comm> const& x) {
   return SlabTensor<T, R, Comm>::zeros(x.comm(), x.shape(), x.partition());
 }
+/// A slab tensor of x's layout filled with `value`.
 template <class T, int R, class Comm>
 SlabTensor<T, R, Comm> filled_like(SlabTensor<T, R, Comm> const& x, T value) {
   SlabTensor<T, R, Comm> t(x.comm(), x.shape(), x.partition());
@@ -204,10 +228,12 @@ double dot(SlabTensor<T, R, Comm> const& a, SlabTensor<T, R, Comm> const& b) {
   a.require_same_layout(b, "dot");
   return detail::global_sum(a, distinv::dot(a.local(), b.local()));
 }
+/// sqrt(dot(a, a)) over the whole signal (one all-reduce).
 template <class T, int R, class Comm>
 double norm(SlabTensor<T, R, Comm> const& a) {
   return std::sqrt(dot(a, a));
 }
+/// max |a_i − b_i| over the whole signal (one all-reduce).
 template <class T, int R, class Comm>
 double max_abs_diff(SlabTensor<T, R, Comm> const& a, SlabTensor<T, R, Comm> const& b) {
   a.require_same_layout(b, "max_abs_diff");
@@ -215,6 +241,7 @@ double max_abs_diff(SlabTensor<T, R, Comm> const& a, SlabTensor<T, R, Comm> cons
   a.comm().all_reduce(std::span<double>(&m, 1), ReduceOp::max);
   return m;
 }
+/// max |a_i| over the whole signal (one all-reduce).
 template <class T, int R, class Comm>
 double max_abs(SlabTensor<T, R, Comm> const& a) {
   double m = distinv::max_abs(a.local());
@@ -236,17 +263,24 @@ double psnr(SlabTensor<T, R, Comm> const& x, SlabTensor<T, R, Comm> const& ref, 
 
 namespace distinv {
 
+/// The Signal traits of a slab tensor: local arithmetic, reductions over the ranks.
 template <class T, int R, class Comm>
 struct signal_traits<layout::SlabTensor<T, R, Comm>> {
+  /// The slab tensor.
   using tensor_type = layout::SlabTensor<T, R, Comm>;
+  /// The whole host tensor it gathers to.
   using host_type = Tensor<T, R>;
+  /// Host memory.
   using space_type = device::Host;
+  /// False: host memory.
   static constexpr bool on_device = false;
+  /// True: each rank holds a part only.
   static constexpr bool sharded = true;
 
   /// The whole signal on every rank (a collective).
   static host_type to_host(tensor_type const& x) { return x.gather(); }
 
+  /// f element-wise on the local blocks; the same layout.
   template <class F>
   static tensor_type map2(tensor_type const& a, tensor_type const& b, F const& f) {
     tensor_type out(a.comm(), a.shape(), a.partition());

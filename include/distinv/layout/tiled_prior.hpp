@@ -55,8 +55,11 @@ namespace distinv::layout {
 template <int Rank>
 class SlabTiles {
  public:
+  /// The dimension split into slabs (SlabTensor::row_dim).
   static constexpr int row_dim = 2;
 
+  /// Rank `rank`'s share of `global` for a signal split by `part`; throws Error unless `part` splits
+  /// the layout's rows and `rank` is one of its ranks.
   SlabTiles(tiling::TileLayout<Rank> const& global, RowPartition part, int rank) : part_(std::move(part)) {
     Index const n = global.signal_shape()[row_dim];
     DISTINV_REQUIRE(part_.rows() == n, "SlabTiles: expected a partition of the tiled signal's ", n, " rows, got ",
@@ -101,6 +104,7 @@ class SlabTiles {
     }
   }
 
+  /// The row partition it was built for.
   RowPartition const& partition() const noexcept { return part_; }
   /// The global indices of this rank's patches, increasing.
   std::vector<Index> const& patches() const noexcept { return patches_; }
@@ -141,33 +145,44 @@ template <class Ctx, class Processor, tiling::SignalStrategy Strategy = tiling::
           ReductionPolicy Reduce = reduce::Exact>
 class SlabProcessing {
  public:
+  /// The tiling strategy.
   using strategy_type = Strategy;
+  /// How blended contributions are summed (reduce::Exact or reduce::Plain).
   using reduction_policy = Reduce;
+  /// The backend of the context and of the slab tensors.
   using comm_type = typename Ctx::comm_type;
+  /// The signals' rank (4 or 5).
   static constexpr int rank = Strategy::rank;
+  /// Builds the strategy for a signal shape.
   using builder_type = std::function<Strategy(Shape<rank> const&)>;
   static_assert(std::is_same_v<typename Ctx::device_type, device::Host>,
                 "SlabProcessing: slab tensors live in host memory (a host context)");
 
+  /// Tiles with a `Strategy` built from `options`; at most `limit` patches per processor call.
   SlabProcessing(Ctx& ctx, Processor processor, tiling::TilingOptions options, tiling::BatchLimit limit = {})
     requires tiling::StrategyFromOptions<Strategy>
       : SlabProcessing(ctx, std::move(processor), [options](Shape<rank> const& s) { return Strategy(s, options); },
                        limit) {}
 
+  /// Tiles with the strategy `builder(shape)` returns; throws Error for a bad `limit`.
   SlabProcessing(Ctx& ctx, Processor processor, builder_type builder, tiling::BatchLimit limit = {})
       : ctx_(&ctx), processor_(std::move(processor)), builder_(std::move(builder)), limit_(limit) {
     limit.check("SlabProcessing");
   }
 
+  /// The context.
   Ctx& context() const noexcept { return *ctx_; }
+  /// The processor.
   Processor const& processor() const noexcept { return processor_; }
+  /// At most how many patches (and bytes of windows) go to one processor call.
   tiling::BatchLimit const& batch_limit() const noexcept { return limit_; }
-  /// The strategy of the last call's shape.
+  /// The strategy of the last call's shape; throws Error before the first call.
   Strategy const& strategy() const { return plan("strategy").strategy; }
-  /// This rank's share of the last call's tiles.
+  /// This rank's share of the last call's tiles; throws Error before the first call.
   SlabTiles<rank> const& tiles() const { return plan("tiles").tiles; }
 
-  /// This rank's rows of the processed signal. `x` must be laid out over the context's ranks.
+  /// This rank's rows of the processed signal. `x` must be laid out over the context's ranks; ranks
+  /// that disagree on its shape or partition, a failing processor: the same Error on every rank.
   template <class T>
   SlabTensor<T, rank, comm_type> operator()(SlabTensor<T, rank, comm_type> const& x, double sigma) {
     constexpr char const* what = "slab processing";
@@ -346,11 +361,13 @@ class SlabPrior
  public:
   using Base::Base;
 
+  /// The prior's prox at strength sigma, tile by tile: this rank's rows of the result.
   template <class T>
   SlabTensor<T, Strategy::rank, Comm> prox(SlabTensor<T, Strategy::rank, Comm> const& x, double sigma) {
     return this->prox_(x, sigma);
   }
 
+  /// The prior's gradient, tile by tile (where the prior has one): this rank's rows of it.
   template <class T>
     requires requires(Prior const& p, Tensor<T, Strategy::rank> const& t) { p.grad(t); }
   SlabTensor<T, Strategy::rank, Comm> grad(SlabTensor<T, Strategy::rank, Comm> const& x) {

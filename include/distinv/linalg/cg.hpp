@@ -11,16 +11,22 @@
 
 namespace distinv::linalg {
 
+/// Options of conjugate_gradient.
 struct CgOptions {
+  /// Iterations at most (default 100).
   int max_iter = 100;
   double tol = 1e-6;  ///< on the relative residual ‖b − A x‖ / ‖b‖
 };
 
+/// What conjugate_gradient returns.
 template <class X>
 struct CgResult {
+  /// The solution.
   X x;
+  /// Iterations run.
   int iterations = 0;
   double residual = 0;  ///< final relative residual ‖b − A x‖ / ‖b‖ (recursive estimate)
+  /// True when the residual fell below tol.
   bool converged = false;
 };
 

@@ -11,14 +11,19 @@
 
 namespace distinv::linalg {
 
+/// Options of power_method.
 struct PowerOptions {
+  /// Iterations at most (default 50).
   int max_iter = 100;
   double tol = 1e-6;  ///< on the relative change of the eigenvalue estimate
 };
 
+/// What power_method returns.
 struct PowerResult {
   double eigenvalue = 0;  ///< Rayleigh quotient <x, A x> / <x, x> of the last iterate
+  /// Iterations run.
   int iterations = 0;
+  /// True when the relative change fell below tol.
   bool converged = false;
 };
 

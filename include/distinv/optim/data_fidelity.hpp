@@ -70,10 +70,12 @@ concept has_normal_form = requires { requires F::normal_form; };
 /// fn, grad and prox of x ↦ d(A x, y) from the distance `Derived` provides.
 template <class Derived>
 struct DataFidelity {
+  /// d(A x, y).
   template <class P, Signal X>
   double fn(X const& x, X const& y, P const& physics) const {
     return self().d(physics.A(x), y);
   }
+  /// ∇_x d(A x, y) = A_vjp(x, ∇d(A x, y)).
   template <class P, Signal X>
   X grad(X const& x, X const& y, P const& physics) const {
     return physics.A_vjp(x, self().grad_d(physics.A(x), y));
@@ -83,14 +85,18 @@ struct DataFidelity {
   Derived const& self() const { return static_cast<Derived const&>(*this); }
 };
 
+/// d(u, y) = ½‖u − y‖², the Gaussian-noise fidelity (deepinv's L2).
 struct L2 : DataFidelity<L2> {
+  /// "l2".
   static constexpr std::string_view name() { return "l2"; }
   /// ∇ f(x) = Aᵀ(A x − y) = AᵀA x − Aᵀy (see has_normal_form).
   static constexpr bool normal_form = true;
+  /// ½‖u − y‖²; throws Error for different shapes.
   template <Signal X>
   double d(X const& u, X const& y) const {
     return 0.5 * sum2(u, y, distinv::detail::SquaredDifference{}, "data fidelity: measurement vs prediction");
   }
+  /// u − y; throws Error for different shapes.
   template <Signal X>
   X grad_d(X const& u, X const& y) const {
     require_same_shape(u, y, "L2 gradient: measurement vs prediction");
@@ -110,8 +116,11 @@ struct L2 : DataFidelity<L2> {
   }
 };
 
+/// d(u, y) = ‖u − y‖₁ (deepinv's L1).
 struct L1 : DataFidelity<L1> {
+  /// "l1".
   static constexpr std::string_view name() { return "l1"; }
+  /// ‖u − y‖₁; throws Error for different shapes.
   template <Signal X>
   double d(X const& u, X const& y) const {
     return sum2(u, y, detail::AbsDifference{}, "data fidelity: measurement vs prediction");
@@ -131,15 +140,20 @@ struct L1 : DataFidelity<L1> {
 /// y ~ gain·Poisson(u / gain + bkg): d(u, y) = Σ (u/gain + bkg) − (y/gain)·log(u/gain + bkg),
 /// the negative log-likelihood up to terms free of u. Defined for u/gain + bkg > 0.
 struct PoissonLikelihood : DataFidelity<PoissonLikelihood> {
+  /// Photon gain (> 0, default 1).
   double gain = 1.0;
+  /// Background rate (>= 0, default 0).
   double bkg = 0.0;
+  /// "poisson".
   static constexpr std::string_view name() { return "poisson"; }
 
   PoissonLikelihood() = default;
+  /// Throws Error unless gain > 0 and bkg >= 0.
   explicit PoissonLikelihood(double gain_, double bkg_ = 0.0) : gain(gain_), bkg(bkg_) {
     DISTINV_REQUIRE(gain > 0, "PoissonLikelihood: expected gain > 0, got ", gain);
     DISTINV_REQUIRE(bkg >= 0, "PoissonLikelihood: expected bkg >= 0, got ", bkg);
   }
+  /// The negative log-likelihood; throws Error where it is not finite (a zero rate where y > 0).
   template <Signal X>
   double d(X const& u, X const& y) const {
     double const s = sum2(u, y, detail::PoissonTerm{gain, bkg}, "data fidelity: measurement vs prediction");
@@ -147,6 +161,7 @@ struct PoissonLikelihood : DataFidelity<PoissonLikelihood> {
                     "got a non-positive one (gain ", gain, ", bkg ", bkg, ")");
     return s;
   }
+  /// Its gradient in u.
   template <Signal X>
   X grad_d(X const& u, X const& y) const {
     return map2(u, y, detail::PoissonGradTerm<scalar_t<X>>{gain, bkg}, "data fidelity: measurement vs prediction");

@@ -26,11 +26,14 @@ concept Prior = std::floating_point<T> && requires(P const& p, Tensor4<T> const&
 /// Plug-and-play prior: the prox is the denoiser, its sigma the prox parameter.
 template <class D>
 struct PnP {
+  /// The denoiser D, called as D(x, sigma).
   D denoiser;
 
   PnP() = default;
+  /// Wraps `d`.
   explicit PnP(D d) : denoiser(std::move(d)) {}
 
+  /// D(x, sigma); throws Error if the denoiser changes the shape.
   template <Signal X>
   X prox(X const& x, double sigma) const {
     X y = denoiser(x, sigma);
@@ -53,21 +56,27 @@ struct PnP {
 ///            = -weight * div(grad x / sqrt(|grad x|^2 + eps^2))
 template <class T>
 struct TVPrior {
+  /// λ of λ · TV(x) (default 1).
   double weight = 1.0;
+  /// FGP iterations of prox (default 50).
   int max_iter = 50;
+  /// Smoothing of grad (> 0, default 1e-3).
   double eps = 1e-3;
 
+  /// weight · TV(x).
   template <Signal X>
     requires(std::is_same_v<scalar_t<X>, T> && rank_v<X> == 4)
   double fn(X const& x) const {
     return weight * tv_value(x);
   }
+  /// argmin_u ½‖u − x‖² + gamma · weight · TV(u); throws Error for gamma < 0.
   template <Signal X>
     requires(std::is_same_v<scalar_t<X>, T> && rank_v<X> == 4)
   X prox(X const& x, double gamma) const {
     DISTINV_REQUIRE(gamma >= 0, "TVPrior::prox: expected gamma >= 0, got ", gamma);
     return TVDenoiser<T>{max_iter, weight}(x, gamma);
   }
+  /// The gradient of the smoothed TV; throws Error unless eps > 0.
   template <Signal X>
     requires(std::is_same_v<scalar_t<X>, T> && rank_v<X> == 4)
   X grad(X const& x) const {
@@ -86,6 +95,7 @@ struct TVPrior {
     });
     return out;
   }
+  /// max_iter.
   Index receptive_field() const { return max_iter; }
 };
 
@@ -93,7 +103,9 @@ struct TVPrior {
 /// layout::SlabPrior); the prior must outlive it.
 template <class P>
 struct ProxProcessor {
+  /// The prior (not owned).
   P const* prior;
+  /// prior->prox(batch, sigma).
   template <class X>
   X operator()(X const& batch, double sigma) const { return prior->prox(batch, sigma); }
 };
@@ -101,7 +113,9 @@ struct ProxProcessor {
 /// A prior's gradient as a tile processor `p(batch, sigma)` (sigma unused).
 template <class P>
 struct GradProcessor {
+  /// The prior (not owned).
   P const* prior;
+  /// prior->grad(batch).
   template <class X>
   X operator()(X const& batch, double) const { return prior->grad(batch); }
 };

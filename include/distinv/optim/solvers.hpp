@@ -24,7 +24,9 @@
 
 namespace distinv::optim {
 
+/// One iteration's record, in SolverResult::history and for the callback.
 struct IterationInfo {
+  /// Iteration number, from 1.
   int iteration = 0;
   double rel_change = 0;       ///< ‖x_{k+1} − x_k‖ / ‖x_k‖
   double psnr = std::numeric_limits<double>::quiet_NaN();       ///< against the reference, if given
@@ -34,25 +36,34 @@ struct IterationInfo {
   double prior_seconds = 0;    ///< of which the prior (denoiser)
 };
 
+/// Options of pnp_pgd, fista and pnp_hqs.
 template <class TensorT>
 struct SolverOptions {
+  /// Iterations at most (default 50).
   int max_iter = 50;
   double step = 0;          ///< γ; 0: step_scale / ‖A‖² from the distributed power method
   double step_scale = 1.0;  ///< with step = 0; proximal gradient converges for γ < 2 / ‖A‖²
   double sigma = 0.05;      ///< strength passed to the prior's prox (denoiser noise level)
   double tol = 0;           ///< stop when the relative change falls below; 0: run max_iter
+  /// Evaluate the data fidelity each iteration (one more collective).
   bool track_objective = false;
   TensorT const* reference = nullptr;  ///< ground truth, for PSNR in the iteration info
   double max_value = 1.0;              ///< peak value for PSNR
+  /// Called on every rank after each iteration.
   std::function<void(IterationInfo const&)> callback;
 };
 
+/// What the solvers return.
 template <class TensorT>
 struct SolverResult {
+  /// The reconstruction (the same on every rank).
   TensorT x;
+  /// Iterations run.
   int iterations = 0;
   bool converged = false;  ///< stopped by tol
+  /// The step γ used.
   double step = 0;
+  /// One record per iteration.
   std::vector<IterationInfo> history;
 };
 

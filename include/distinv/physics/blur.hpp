@@ -46,15 +46,26 @@ inline constexpr Index blur_fft_min_kernel_area = 100;
 template <class Space>
 inline constexpr int blur_strip = space_traits<Space>::on_device ? 1 : 32;
 
+/// A 2-D convolution y = h * x of every (b, c) plane of a (B, C, H, W) signal by a (kh, kw) kernel (or a (Bf,
+/// Cf, kh, kw) filter), with its exact adjoint under any of the 5 paddings (circular by default; deepinv's
+/// default is valid). Circular blurs with at least blur_fft_min_kernel_area taps use the FFT engine when there
+/// is one. In the host space or a device space; copies share nothing mutable. Models LinearPhysics; set_noise
+/// adds a noise model to forward.
 template <class T, class Space = device::Host, class Fft = fft::default_engine_t<Space>>
 class Blur : public WithNoise<Blur<T, Space, Fft>, T> {
  public:
+  /// Element type (float or double).
   using scalar_type = T;
+  /// The memory space of its signals (device::Host, device::Cuda).
   using space_type = Space;
+  /// The FFT engine (fft::Fftw, the CUDA one, or fft::None).
   using fft_type = Fft;
+  /// The signal type: Tensor4<T> on the host, a device tensor on a device.
   using tensor_type = space_tensor_t<Space, T, 4>;
   using filter_type = Tensor4<T>;  ///< (Bf, Cf, kh, kw), host memory
+  /// Complex element type of the spectra.
   using complex_type = kernels::Complex<T>;
+  /// A buffer of spectrum values in the blur's space.
   using spectrum_type = space_buffer_t<Space, complex_type>;
 
   /// A (kh, kw) kernel applied to every plane.
@@ -84,17 +95,22 @@ class Blur : public WithNoise<Blur<T, Space, Fft>, T> {
     this->set_noise(other.noise());
   }
 
+  /// A copy (the filter and noise model; its own spectrum cache).
   Blur(Blur const& o) : Blur(o.host_filter_, o.padding_, o.method_, o.space_) {
     this->set_noise(o.noise());
     cache_ = o.cache_;  // copies share plans and spectra
   }
+  /// A copy (the filter and noise model; its own spectrum cache).
   Blur& operator=(Blur const& o) {
     if (this != &o) *this = Blur(o);
     return *this;
   }
+  /// Moves.
   Blur(Blur&&) noexcept = default;
+  /// Moves.
   Blur& operator=(Blur&&) noexcept = default;
 
+  /// The (Bf, Cf, kh, kw) filter, in host memory.
   filter_type const& filter() const noexcept { return host_filter_; }
   /// The (kh, kw) kernel of a (1, 1, kh, kw) filter.
   Tensor<T, 2> kernel() const {
@@ -105,10 +121,15 @@ class Blur : public WithNoise<Blur<T, Space, Fft>, T> {
     std::copy_n(host_filter_.data(), k.size(), k.data());
     return k;
   }
+  /// Kernel height.
   Index kh() const noexcept { return host_filter_.dimension(2); }
+  /// Kernel width.
   Index kw() const noexcept { return host_filter_.dimension(3); }
+  /// The boundary rule.
   Padding padding() const noexcept { return padding_; }
+  /// How circular convolutions are computed.
   BlurMethod method() const noexcept { return method_; }
+  /// The space (device) it runs in.
   Space const& space() const noexcept { return space_; }
 
   /// (B, C, H, W) → (B, C, H-h+1, W-w+1) for valid, the same shape otherwise.
@@ -139,6 +160,7 @@ class Blur : public WithNoise<Blur<T, Space, Fft>, T> {
     }
   }
 
+  /// y = h * x, shape output_shape(shape of x); throws Error for an unacceptable input shape.
   tensor_type A(tensor_type const& x) const {
     auto const g = geometry(shape_of(x));
     tensor_type y(Shape<4>{shape_of(x)[0], shape_of(x)[1], g.Ho, g.Wo});
@@ -152,6 +174,7 @@ class Blur : public WithNoise<Blur<T, Space, Fft>, T> {
     return y;
   }
 
+  /// x = hᵀ * y, the exact adjoint (input shape recovered from y's shape).
   tensor_type A_adjoint(tensor_type const& y) const {
     Shape<4> const out = shape_of(y), in = input_shape(out);
     auto const g = geometry(in);
@@ -166,6 +189,7 @@ class Blur : public WithNoise<Blur<T, Space, Fft>, T> {
     return x;
   }
 
+  /// The vector-Jacobian product at any x: A_adjoint(v) (A is linear).
   tensor_type A_vjp(tensor_type const&, tensor_type const& v) const { return A_adjoint(v); }
 
   /// Aᵀ A x; one FFT pair (multiplication by |K|²) on the FFT path.

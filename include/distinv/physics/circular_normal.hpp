@@ -20,14 +20,22 @@
 
 namespace distinv::physics {
 
+/// The fused normal equations of a set of circular blurs on one signal shape: S = Σ_i |K_i|² and B = Σ_i
+/// conj(K_i) F y_i accumulated in Fourier space, so that Σ_i A_iᵀ(A_i x − y_i) costs one FFT pair whatever the
+/// number of operators. Move-only (owns a plan and two buffers).
 template <class T, class Space = device::Host, class Fft = fft::default_engine_t<Space>>
   requires(Fft::available)
 class CircularNormal {
  public:
+  /// Element type.
   using scalar_type = T;
+  /// The blur type it fuses.
   using blur_type = Blur<T, Space, Fft>;
+  /// The signal type.
   using tensor_type = typename blur_type::tensor_type;
+  /// Complex element type of B.
   using complex_type = kernels::Complex<T>;
+  /// A view of elements in the space.
   template <class E>
   using span_type = typename space_traits<Space>::template span<E>;
 
@@ -46,11 +54,16 @@ class CircularNormal {
     B_ = space_buffer_t<Space, complex_type>(std::size_t(planes() * plane_size()));
     reset();
   }
+  /// Moves.
   CircularNormal(CircularNormal&&) noexcept = default;
+  /// Moves.
   CircularNormal& operator=(CircularNormal&&) noexcept = default;
 
+  /// The (B, C, H, W) shape it was made for.
   Shape<4> signal_shape() const noexcept { return shape_; }
+  /// The (Bs, Cs) planes of S.
   std::array<Index, 2> weight_planes() const noexcept { return weights_; }
+  /// Operators accumulated since the last reset().
   std::size_t operator_count() const noexcept { return count_; }
 
   /// S += |K|² (the normal operator only; y_i not known or not needed).
@@ -76,9 +89,11 @@ class CircularNormal {
 
   /// S, (Bs · Cs) · H · (W/2+1) reals (row-major), to all-reduce in place.
   span_type<T> spectrum_sum() noexcept { return {S_.data(), S_.size()}; }
+  /// S as reals, read-only.
   span_type<T const> spectrum_sum() const noexcept { return {S_.data(), S_.size()}; }
   /// B as 2 · B · C · H · (W/2+1) reals (interleaved re, im), to all-reduce in place.
   span_type<T> data_term() noexcept { return {reinterpret_cast<T*>(B_.data()), 2 * B_.size()}; }
+  /// B as interleaved reals, read-only.
   span_type<T const> data_term() const noexcept { return {reinterpret_cast<T const*>(B_.data()), 2 * B_.size()}; }
 
   /// Σ_i A_iᵀA_i x.

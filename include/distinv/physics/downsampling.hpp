@@ -18,13 +18,21 @@
 
 namespace distinv::physics {
 
+/// deepinv's Downsampling with a kernel of the user's (or none): y = S(h * x), a Blur then every factor-th
+/// pixel from (0, 0), with the exact adjoint Blurᵀ(Sᵀ y). Models LinearPhysics.
 template <class T>
 class Downsampling : public WithNoise<Downsampling<T>, T> {
  public:
+  /// Element type.
   using scalar_type = T;
+  /// The signal type, Tensor4<T>.
   using tensor_type = Tensor4<T>;
+  /// A (kh, kw) kernel.
   using kernel_type = Tensor<T, 2>;
 
+  /// Decimation by `factor` (>= 1) after the blur by `kernel` under `padding` (no blur without a kernel);
+  /// `image_hw` fixes the input size, else it is factor · output (+ kernel − 1 for valid). Throws Error for
+  /// factor < 1 or a non-positive image size.
   explicit Downsampling(Index factor, std::optional<kernel_type> kernel = std::nullopt,
                         Padding padding = Padding::circular, std::optional<std::array<Index, 2>> image_hw = std::nullopt,
                         BlurMethod method = BlurMethod::automatic)
@@ -36,9 +44,13 @@ class Downsampling : public WithNoise<Downsampling<T>, T> {
     if (kernel) blur_.emplace(std::move(*kernel), padding, method);
   }
 
+  /// The decimation factor.
   Index factor() const noexcept { return factor_; }
+  /// The blur before decimation, if any.
   std::optional<Blur<T>> const& blur() const noexcept { return blur_; }
 
+  /// (B, C, ceil(H'/factor), ceil(W'/factor)), H' x W' the blur's output; throws Error for a non-positive shape
+  /// or one other than image_hw.
   Shape<4> output_shape(Shape<4> const& in) const {
     DISTINV_REQUIRE(in[0] > 0 && in[1] > 0 && in[2] > 0 && in[3] > 0,
                     "Downsampling: expected a non-empty (B, C, H, W) image, got ", distinv::to_string(in));
@@ -49,12 +61,14 @@ class Downsampling : public WithNoise<Downsampling<T>, T> {
     return {b[0], b[1], (b[2] + factor_ - 1) / factor_, (b[3] + factor_ - 1) / factor_};
   }
 
+  /// S(h * x).
   tensor_type A(tensor_type const& x) const {
     Shape<4> const out = output_shape(shape_of(x));
     if (!blur_) return decimate(x, out);
     return decimate(blur_->A(x), out);
   }
 
+  /// Blurᵀ(Sᵀ y), Sᵀ the zero-filling upsampling; throws Error for a y of another shape than an input gives.
   tensor_type A_adjoint(tensor_type const& y) const {
     Shape<4> const ys = shape_of(y);
     Shape<4> const in = input_shape(ys);
@@ -71,8 +85,11 @@ class Downsampling : public WithNoise<Downsampling<T>, T> {
     return blur_ ? blur_->A_adjoint(up) : up;
   }
 
+  /// A_adjoint(v) (A is linear).
   tensor_type A_vjp(tensor_type const&, tensor_type const& v) const { return A_adjoint(v); }
+  /// Aᵀ(A x).
   tensor_type A_adjoint_A(tensor_type const& x) const { return A_adjoint(A(x)); }
+  /// A(Aᵀ y).
   tensor_type A_A_adjoint(tensor_type const& y) const { return A(A_adjoint(y)); }
 
   /// The input shape of a measurement of shape `out` (see the header comment).

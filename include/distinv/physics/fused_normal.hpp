@@ -20,21 +20,29 @@ namespace distinv::physics {
 /// (sums the accumulated terms over the ranks).
 template <class Op>
 struct fused_normal {
+  /// False: this operator has no fused normal equations.
   static constexpr bool available = false;
 };
 
+/// Circular Blurs fuse into a CircularNormal (where there is an FFT engine).
 template <class T, class Space, class Fft>
   requires(Fft::available)
 struct fused_normal<Blur<T, Space, Fft>> {
+  /// True.
   static constexpr bool available = true;
+  /// CircularNormal<T, Space, Fft>.
   using type = CircularNormal<T, Space, Fft>;
+  /// True for circular padding.
   static bool usable(Blur<T, Space, Fft> const& op) { return op.padding() == Padding::circular; }
+  /// The (Bf, Cf) planes of its filter.
   static std::array<Index, 2> weight_planes(Blur<T, Space, Fft> const& op) {
     return {op.filter().dimension(0), op.filter().dimension(1)};
   }
+  /// The fused normal equations of one signal shape.
   static type make(Shape<4> const& signal_shape, std::array<Index, 2> weight_planes, Space const& space) {
     return type(signal_shape, weight_planes, space);
   }
+  /// Sums S and B over the ranks (in place).
   template <class Comm>
   static void all_reduce(Comm const& comm, type& n) {
     space_traits<Space>::all_reduce(comm, n.spectrum_sum(), ReduceOp::sum);

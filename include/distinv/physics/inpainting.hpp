@@ -13,17 +13,23 @@
 
 namespace distinv::physics {
 
+/// deepinv's Inpainting: y = m ⊙ x for a mask m of shape (1 or B, 1 or C, H, W). Models LinearPhysics (Aᵀ = A).
 template <class T>
 class Inpainting : public WithNoise<Inpainting<T>, T> {
  public:
+  /// Element type.
   using scalar_type = T;
+  /// The signal type, Tensor4<T>.
   using tensor_type = Tensor4<T>;
 
+  /// With mask `mask` (values usually 0 or 1); throws Error for an empty mask.
   explicit Inpainting(tensor_type mask) : mask_(std::move(mask)) {
     DISTINV_REQUIRE(mask_.size() > 0, "Inpainting: expected a non-empty mask, got ", distinv::to_string(shape_of(mask_)));
   }
+  /// The mask.
   tensor_type const& mask() const noexcept { return mask_; }
 
+  /// The input shape; throws Error unless the mask broadcasts to it.
   Shape<4> output_shape(Shape<4> const& in) const {
     Shape<4> const m = shape_of(mask_);
     DISTINV_REQUIRE(in[2] == m[2] && in[3] == m[3] && (m[1] == 1 || m[1] == in[1]) && (m[0] == 1 || m[0] == in[0]),
@@ -34,10 +40,15 @@ class Inpainting : public WithNoise<Inpainting<T>, T> {
     return in;
   }
 
+  /// m ⊙ x.
   tensor_type A(tensor_type const& x) const { return masked(x, false); }
+  /// m ⊙ y.
   tensor_type A_adjoint(tensor_type const& y) const { return masked(y, false); }
+  /// m ⊙ v.
   tensor_type A_vjp(tensor_type const&, tensor_type const& v) const { return masked(v, false); }
+  /// m² ⊙ x.
   tensor_type A_adjoint_A(tensor_type const& x) const { return masked(x, true); }
+  /// m² ⊙ y.
   tensor_type A_A_adjoint(tensor_type const& y) const { return masked(y, true); }
 
  private:

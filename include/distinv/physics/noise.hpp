@@ -18,6 +18,7 @@ namespace distinv::physics {
 
 /// No noise: y = A(x).
 struct NoNoise {
+  /// Leaves y as it is.
   template <class T>
   void apply(Tensor4<T>&, std::mt19937_64&) const {}
 };
@@ -25,11 +26,14 @@ struct NoNoise {
 /// y = A(x) + sigma * n, n ~ N(0, 1) per element. sigma >= 0.
 template <class T>
 struct GaussianNoise {
+  /// Standard deviation, in the signal's units (>= 0).
   T sigma;
+  /// Throws Error unless sigma is finite and >= 0.
   explicit GaussianNoise(T sigma_) : sigma(sigma_) {
     DISTINV_REQUIRE(std::isfinite(double(sigma_)) && sigma_ >= T(0),
                     "GaussianNoise: expected sigma >= 0, got ", sigma_);
   }
+  /// Adds sigma · N(0, 1) to every element of y, drawn from rng in element order.
   void apply(Tensor4<T>& y, std::mt19937_64& rng) const {
     if (sigma == T(0)) return;
     std::normal_distribution<T> n(T(0), sigma);
@@ -42,13 +46,18 @@ struct GaussianNoise {
 /// clip_positive, which clamps the rate at 0 first (as deepinv's clip_positive).
 template <class T>
 struct PoissonNoise {
+  /// Photon gain (> 0).
   T gain;
+  /// True: y = gain · Poisson(A(x) / gain); false: Poisson(A(x) / gain).
   bool normalize = true;
+  /// Clamp a negative rate at 0 instead of throwing.
   bool clip_positive = false;
+  /// Throws Error unless gain is finite and > 0.
   explicit PoissonNoise(T gain_, bool normalize_ = true, bool clip_positive_ = false)
       : gain(gain_), normalize(normalize_), clip_positive(clip_positive_) {
     DISTINV_REQUIRE(std::isfinite(double(gain_)) && gain_ > T(0), "PoissonNoise: expected gain > 0, got ", gain_);
   }
+  /// Replaces every element by its Poisson draw; throws Error for a negative rate unless clip_positive.
   void apply(Tensor4<T>& y, std::mt19937_64& rng) const {
     for (auto& v : flat(y)) {
       double rate = double(v) / double(gain);
@@ -63,6 +72,7 @@ struct PoissonNoise {
   }
 };
 
+/// The noise model of an operator: none, Gaussian or Poisson.
 template <class T>
 using NoiseModel = std::variant<NoNoise, GaussianNoise<T>, PoissonNoise<T>>;
 
@@ -76,7 +86,9 @@ void apply_noise(NoiseModel<T> const& noise, Tensor4<T>& y, std::mt19937_64& rng
 template <class Derived, class T>
 class WithNoise {
  public:
+  /// Sets the noise model of forward (default: NoNoise).
   void set_noise(NoiseModel<T> noise) { noise_ = std::move(noise); }
+  /// The noise model of forward.
   NoiseModel<T> const& noise() const noexcept { return noise_; }
 
   /// y = noise(A(x)), the noise drawn from rng. For a device signal the noise is drawn on the

@@ -47,21 +47,31 @@ class AnyLinearPhysics {
   };
 
  public:
+  /// Element type.
   using scalar_type = T;
+  /// The signal type, Tensor4<T>.
   using tensor_type = Tensor4<T>;
 
+  /// Wraps any LinearPhysics on Tensor4<T> (implicit, so that mixed stacks read naturally).
   template <class Op>
     requires(!std::same_as<std::remove_cvref_t<Op>, AnyLinearPhysics> && LinearPhysics<std::remove_cvref_t<Op>> &&
              std::same_as<typename std::remove_cvref_t<Op>::tensor_type, Tensor4<T>>)
   AnyLinearPhysics(Op&& op)  // NOLINT: implicit, so that stacks of mixed operators read naturally
       : impl_(std::make_shared<Model<std::remove_cvref_t<Op>> const>(std::forward<Op>(op))) {}
 
+  /// The wrapped operator's A.
   tensor_type A(tensor_type const& x) const { return impl_->A(x); }
+  /// The wrapped operator's forward.
   tensor_type forward(tensor_type const& x, std::mt19937_64& rng) const { return impl_->forward(x, rng); }
+  /// The wrapped operator's output_shape.
   Shape<4> output_shape(Shape<4> const& s) const { return impl_->output_shape(s); }
+  /// The wrapped operator's A_adjoint.
   tensor_type A_adjoint(tensor_type const& y) const { return impl_->A_adjoint(y); }
+  /// The wrapped operator's A_vjp.
   tensor_type A_vjp(tensor_type const& x, tensor_type const& v) const { return impl_->A_vjp(x, v); }
+  /// The wrapped operator's A_adjoint_A.
   tensor_type A_adjoint_A(tensor_type const& x) const { return impl_->A_adjoint_A(x); }
+  /// The wrapped operator's A_A_adjoint.
   tensor_type A_A_adjoint(tensor_type const& y) const { return impl_->A_A_adjoint(y); }
 
   /// The wrapped operator if it is an Op, else nullptr.
@@ -81,28 +91,39 @@ static_assert(LinearPhysics<AnyLinearPhysics<float>>);
 template <Physics Op>
 class StackedPhysics {
  public:
+  /// The type of each operator.
   using operator_type = Op;
+  /// Element type.
   using scalar_type = typename Op::scalar_type;
+  /// The signal type.
   using tensor_type = typename Op::tensor_type;
+  /// A list of measurements, one per operator.
   using list_type = TensorList<tensor_type>;
 
   StackedPhysics() = default;
+  /// From the operators, in order.
   explicit StackedPhysics(std::vector<Op> ops) : ops_(std::move(ops)) {}
 
+  /// Number of operators.
   std::size_t size() const noexcept { return ops_.size(); }
+  /// Operator i; throws Error for an index out of range.
   Op const& operator[](std::size_t i) const {
     DISTINV_REQUIRE(i < ops_.size(), "stacked physics: operator index expected < ", ops_.size(), ", got ", i);
     return ops_[i];
   }
+  /// The operators.
   std::vector<Op> const& operators() const noexcept { return ops_; }
+  /// Appends an operator.
   void push_back(Op op) { ops_.push_back(std::move(op)); }
 
+  /// Each operator's output shape for input shape `in`.
   std::vector<Shape<4>> output_shapes(Shape<4> const& in) const {
     std::vector<Shape<4>> out;
     out.reserve(ops_.size());
     for (auto const& op : ops_) out.push_back(op.output_shape(in));
     return out;
   }
+  /// [A_1 x; ...; A_N x].
   list_type A(tensor_type const& x) const {
     list_type y;
     for (auto const& op : ops_) y.push_back(op.A(x));
@@ -116,11 +137,13 @@ class StackedPhysics {
   }
 
  protected:
+  /// Throws Error unless `y` has one entry per operator and the stack is not empty.
   void require_length(list_type const& y, char const* what) const {
     DISTINV_REQUIRE(y.size() == ops_.size(), what, ": expected a list of ", ops_.size(),
                     " measurements (one per operator), got ", y.size());
     DISTINV_REQUIRE(!ops_.empty(), what, ": expected a non-empty stack, got 0 operators");
   }
+  /// The operators.
   std::vector<Op> ops_;
 };
 
@@ -130,22 +153,27 @@ class StackedLinearPhysics : public StackedPhysics<Op> {
   using base = StackedPhysics<Op>;
 
  public:
+  /// A list of measurements, one per operator.
   using typename base::list_type;
+  /// The signal type.
   using typename base::tensor_type;
   using base::base;
 
+  /// Σ_i A_iᵀ y_i, in operator order; throws Error for a list of another length or shapes that differ.
   tensor_type A_adjoint(list_type const& y) const {
     this->require_length(y, "stacked A_adjoint");
     tensor_type x = this->ops_[0].A_adjoint(y[0]);
     for (std::size_t i = 1; i < this->ops_.size(); ++i) accumulate(x, this->ops_[i].A_adjoint(y[i]));
     return x;
   }
+  /// Σ_i A_iᵀ v_i, in operator order.
   tensor_type A_vjp(tensor_type const& x, list_type const& v) const {
     this->require_length(v, "stacked A_vjp");
     tensor_type g = this->ops_[0].A_vjp(x, v[0]);
     for (std::size_t i = 1; i < this->ops_.size(); ++i) accumulate(g, this->ops_[i].A_vjp(x, v[i]));
     return g;
   }
+  /// Σ_i A_iᵀ A_i x, in operator order; throws Error for an empty stack.
   tensor_type A_adjoint_A(tensor_type const& x) const {
     DISTINV_REQUIRE(!this->ops_.empty(), "stacked A_adjoint_A: expected a non-empty stack, got 0 operators");
     tensor_type g = this->ops_[0].A_adjoint_A(x);

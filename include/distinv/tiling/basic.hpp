@@ -15,13 +15,19 @@
 
 namespace distinv::tiling {
 
+/// deepinv's BasicStrategy (runtime name "basic"): the tiled dims split into num_splits nearly equal pieces, no
+/// halo, no overlap; each piece is processed as it is. Models SignalStrategy.
 template <int Rank = 4>
 class BasicStrategy {
  public:
+  /// Tensor rank (4: (B, C, H, W), 5: (B, C, D, H, W)).
   static constexpr int rank = Rank;
 
+  /// One piece: its start and size in the signal.
   struct Box {
+    /// Start of the piece.
     Shape<Rank> start;
+    /// Size of the piece.
     Shape<Rank> size;
   };
 
@@ -43,11 +49,17 @@ class BasicStrategy {
   BasicStrategy(Shape<Rank> const& shape, TilingOptions const& options)
       : BasicStrategy(shape, options.tiled_dims, splits_of(shape, options)) {}
 
+  /// "basic".
   static constexpr std::string_view name() { return "basic"; }
+  /// The shape it was built for.
   Shape<Rank> signal_shape() const { return shape_; }
+  /// Number of pieces.
   Index num_patches() const { return Index(boxes_.size()); }
+  /// Its layout (each window is its piece, added back whole).
   TileLayout<Rank> const& tile_layout() const noexcept { return tiles_; }
+  /// The pieces, in patch order.
   std::vector<Box> const& boxes() const { return boxes_; }
+  /// The dims it splits.
   std::vector<int> const& tiled_dims() const { return dims_; }
 
  private:

@@ -22,13 +22,19 @@ template <int Rank>
 struct ReduceBox {
   Shape<Rank> src_start{};  ///< box start inside the window
   Shape<Rank> dst_start{};  ///< box start in the signal
+  /// Box size.
   Shape<Rank> size{};
 };
 
+/// What a strategy computes for one signal shape: per patch, its window shape, per dim the signal index each
+/// window sample reads (-1: a zero), the box of the processed window added back into the signal, and per dim
+/// the box's blend weights (or none: weight 1). Built patch by patch with add(); maps and weights are stored
+/// once per distinct content.
 template <int Rank>
 class TileLayout {
  public:
   TileLayout() = default;
+  /// An empty layout for signals of `signal_shape`; throws Error for a non-positive extent.
   explicit TileLayout(Shape<Rank> const& signal_shape) : shape_(signal_shape) {
     for (int d = 0; d < Rank; ++d)
       DISTINV_REQUIRE(signal_shape[d] > 0, "TileLayout: signal shape must be positive, got ", to_string(signal_shape));
@@ -77,9 +83,13 @@ class TileLayout {
     box_.push_back(box);
   }
 
+  /// The shape of the signal it covers.
   Shape<Rank> const& signal_shape() const noexcept { return shape_; }
+  /// Number of patches added.
   Index num_patches() const noexcept { return Index(window_.size()); }
+  /// Window shape of patch i; throws Error for an index out of range.
   Shape<Rank> const& window_shape(Index i) const { return window_[std::size_t(check(i))]; }
+  /// The box of patch i added back; throws Error for an index out of range.
   ReduceBox<Rank> const& box(Index i) const { return box_[std::size_t(check(i))]; }
   /// The signal index read by each sample of patch i's window along dim d (-1 = zero).
   std::span<Index const> source_map(Index i, int d) const {
@@ -97,8 +107,11 @@ class TileLayout {
   /// at [i * Rank + d]; every distinct weight vector; the start of patch i's weights of dim d
   /// at [i * Rank + d] (-1 = none).
   std::vector<Index> const& maps() const noexcept { return maps_; }
+  /// Start of patch i's map of dim d in maps(), at [i * Rank + d].
   std::vector<Index> const& map_offsets() const noexcept { return map_offset_; }
+  /// Every distinct weight vector, back to back.
   std::vector<double> const& weights() const noexcept { return weights_; }
+  /// Start of patch i's weights of dim d in weights(), at [i * Rank + d] (-1: none).
   std::vector<Index> const& weight_offsets() const noexcept { return weight_offset_; }
 
  private:

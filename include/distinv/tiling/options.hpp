@@ -23,6 +23,7 @@ using distinv::to_string;
 /// `valid` means no padding and is refused by the strategies.
 using kernels::Padding;
 using kernels::parse_padding;
+/// The padding's name ("reflect", ...).
 inline std::string_view to_string(Padding p) { return kernels::padding_name(p); }
 
 /// How overlapping windows are combined. `none`: crop-and-paste, each output sample owned by
@@ -31,6 +32,7 @@ inline std::string_view to_string(Padding p) { return kernels::padding_name(p); 
 /// windows covering the sample (computed from the layout, so per-rank contributions add up).
 enum class Blend { none, linear, gaussian };
 
+/// "none", "linear" or "gaussian".
 inline std::string_view to_string(Blend b) {
   switch (b) {
     case Blend::none: return "none";
@@ -55,7 +57,9 @@ struct TilingOptions {
   std::vector<Index> receptive_field_size{32};  ///< halo added on each side of the interior
   std::vector<Index> stride{};                  ///< window step; empty = patch_size (1 <= stride <= patch)
   std::vector<int> tiled_dims{};                ///< tensor dims tiled; empty = spatial (H,W or D,H,W)
+  /// How windows read beyond the signal (default reflect; valid is refused).
   Padding pad_mode = Padding::reflect;
+  /// none: crop and paste the interiors; linear: blend overlapping windows.
   Blend blend = Blend::none;
   /// BasicStrategy only: pieces per tiled dim; empty = ceil(size / patch_size) per dim.
   std::vector<Index> num_splits{};
@@ -69,8 +73,11 @@ inline constexpr std::size_t default_batch_bytes = std::size_t(64) << 20;
 /// `max_patches` (0 = no count limit) and at most `max_bytes` of windows (at least one patch
 /// per batch, whatever its size). Converts from a patch count, the budget staying the default.
 struct BatchLimit {
+  /// Patches per call at most (0: bounded by the bytes only).
   Index max_patches = 0;
+  /// Bytes of windows per call at most (default 64 MiB).
   std::size_t max_bytes = default_batch_bytes;
+  /// At most `patches` patches and `bytes` bytes of windows per call (at least one patch).
   BatchLimit(Index patches = 0, std::size_t bytes = default_batch_bytes) : max_patches(patches), max_bytes(bytes) {}
 
   /// Throws Error unless the limit is usable (`who`: the caller, for the message).

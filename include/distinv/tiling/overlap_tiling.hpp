@@ -29,6 +29,7 @@ struct PatchLayout {
   Shape<Rank> window_start{};    ///< window start in padded coordinates (= start of the patch core in signal coordinates)
   Shape<Rank> window_size{};     ///< patch + 2 * halo on tiled dims
   Shape<Rank> interior_start{};  ///< start, in the signal, of the samples this patch owns (Blend::none)
+  /// Size of the samples this patch owns.
   Shape<Rank> interior_size{};
   Shape<Rank> crop_start{};      ///< where the owned samples start inside the window
 };
@@ -71,11 +72,17 @@ inline std::vector<std::vector<double>> blend_weights(std::vector<Index> const& 
 
 }  // namespace detail
 
+/// deepinv's tiling strategy (runtime names "overlap_tiling" and "smart_tiling"): uniform windows of patch +
+/// 2·halo at multiples of the stride, the last one moved back to end at the border; interiors pasted
+/// (Blend::none) or blended with normalised weights. Models SignalStrategy; throws Error for options it cannot
+/// use.
 template <int Rank = 4>
 class OverlapTilingStrategy {
  public:
+  /// Tensor rank (4: (B, C, H, W), 5: (B, C, D, H, W)).
   static constexpr int rank = Rank;
 
+  /// The windows for a signal of `shape` with options `opt`; throws Error for bad options.
   OverlapTilingStrategy(Shape<Rank> const& shape, TilingOptions const& opt) : shape_(shape), opt_(opt) {
     static_assert(Rank == 4 || Rank == 5, "OverlapTilingStrategy: rank must be 4 (B,C,H,W) or 5 (B,C,D,H,W)");
     constexpr char const* who = "OverlapTilingStrategy";
@@ -120,15 +127,23 @@ class OverlapTilingStrategy {
     build_layout(weights);
   }
 
+  /// "overlap_tiling".
   static constexpr std::string_view name() { return "overlap_tiling"; }
+  /// The shape it was built for.
   Shape<Rank> signal_shape() const { return shape_; }
+  /// Number of windows.
   Index num_patches() const { return Index(layout_.size()); }
+  /// Its layout.
   TileLayout<Rank> const& tile_layout() const noexcept { return tiles_; }
+  /// Every patch's geometry, in patch order.
   std::vector<PatchLayout<Rank>> const& layout() const { return layout_; }
+  /// Patch i's geometry; throws Error for an index out of range.
   PatchLayout<Rank> const& layout(Index i) const { return layout_[std::size_t(check_index(i))]; }
+  /// The dims it tiles.
   std::vector<int> const& tiled_dims() const { return dims_; }
   std::vector<Index> const& patch_size() const { return patch_; }            ///< after shrinking
   std::vector<Index> const& receptive_field_size() const { return halo_; }   ///< after dropping / clamping
+  /// The window step per tiled dim.
   std::vector<Index> const& stride() const { return stride_; }
   /// Number of windows along each tiled dim.
   std::vector<Index> grid_shape() const {
@@ -138,6 +153,7 @@ class OverlapTilingStrategy {
   }
   /// Shape of every window (all patches have it).
   Shape<Rank> window_shape() const { return layout_.front().window_size; }
+  /// The options it was built with.
   TilingOptions const& options() const { return opt_; }
 
   /// Grid position of patch i along each tiled dim (row-major, first tiled dim slowest).

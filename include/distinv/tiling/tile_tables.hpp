@@ -42,8 +42,10 @@ class InSpace {
 template <class Space, int Rank>
 class TileTables {
  public:
+  /// The space the tables live in.
   using space_type = Space;
 
+  /// Copies the layout's tables into `space` (on the host: refers to them in place).
   explicit TileTables(TileLayout<Rank> const& layout, Space space = {})
       : layout_(&layout),
         space_(std::move(space)),
@@ -51,12 +53,16 @@ class TileTables {
         map_offsets_(std::span<Index const>(layout.map_offsets()), space_),
         weights_(std::span<double const>(layout.weights()), space_) {}
 
+  /// The layout.
   TileLayout<Rank> const& layout() const noexcept { return *layout_; }
+  /// The space.
   Space const& space() const noexcept { return space_; }
   /// Where the tables live in the space: every map, the per-patch map offsets
   /// ([i * Rank + d]), every weight vector (offsets: layout().weight_offsets()).
   Index const* maps() const noexcept { return maps_.data(); }
+  /// The per-patch map offsets, in the space.
   Index const* map_offsets() const noexcept { return map_offsets_.data(); }
+  /// Every weight vector, in the space.
   double const* weights() const noexcept { return weights_.data(); }
 
  private:

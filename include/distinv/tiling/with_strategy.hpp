@@ -14,7 +14,7 @@ namespace distinv::tiling {
 /// Every name with_strategy knows, for help texts and error messages.
 inline constexpr std::string_view strategy_names = "basic, overlap_tiling, smart_tiling";
 
-/// Calls fn.template operator()<S>() with the strategy S of rank `Rank` named `name`;
+/// Calls `fn.template operator()<S>()` with the strategy S of rank `Rank` named `name`;
 /// an unknown name is an Error listing the known ones.
 template <int Rank = 4, class F>
 decltype(auto) with_strategy(std::string_view name, F&& fn) {

@@ -110,23 +110,31 @@ class TorchDenoiser {
     module_ = prepare();
   }
 
+  /// A copy with its own module (the ranks of Threads never share one).
   TorchDenoiser(TorchDenoiser const& o)
       : file_(o.file_), loaded_(o.loaded_), receptive_field_(o.receptive_field_), sigma_arg_(o.sigma_arg_),
         channels_(o.channels_), multiple_(o.multiple_), threads_(o.threads_), optimize_(o.optimize_),
         dtype_(o.dtype_) {
     module_ = prepare();
   }
+  /// A copy with its own module.
   TorchDenoiser& operator=(TorchDenoiser const& o) {
     if (this != &o) *this = TorchDenoiser(o);
     return *this;
   }
+  /// Moves.
   TorchDenoiser(TorchDenoiser&&) noexcept = default;
+  /// Moves.
   TorchDenoiser& operator=(TorchDenoiser&&) noexcept = default;
 
+  /// The halo its tiles need, in samples (from the options, else the file's metadata).
   Index receptive_field() const noexcept { return receptive_field_; }
+  /// How the network takes the noise level.
   SigmaArg sigma_arg() const noexcept { return sigma_arg_; }
   Index channels() const noexcept { return channels_; }  ///< 0: not declared
+  /// The multiple H and W of a batch are padded to (1: none).
   Index spatial_multiple() const noexcept { return multiple_; }
+  /// The TorchScript file it was loaded from.
   std::filesystem::path const& file() const noexcept { return file_; }
 
   /// The denoised batch, of the shape of `x`. Throws Error for a wrong channel count, a module

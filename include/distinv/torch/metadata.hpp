@@ -23,12 +23,14 @@ namespace distinv::libtorch {
 /// (scripted modules typed `sigma: float`), or model(x) (a network trained for one level).
 enum class SigmaArg { tensor, scalar, none };
 
+/// "tensor", "float" or "none" as a SigmaArg; throws Error for another name.
 inline SigmaArg parse_sigma_arg(std::string_view s) {
   if (s == "tensor") return SigmaArg::tensor;
   if (s == "float") return SigmaArg::scalar;
   if (s == "none") return SigmaArg::none;
   fail("sigma_arg: expected \"tensor\", \"float\" or \"none\", got \"", s, "\"");
 }
+/// "tensor", "float" or "none".
 inline char const* to_string(SigmaArg s) {
   return s == SigmaArg::tensor ? "tensor" : s == SigmaArg::scalar ? "float" : "none";
 }
@@ -36,6 +38,7 @@ inline char const* to_string(SigmaArg s) {
 /// The network's declared properties; each is empty when the file does not say.
 struct ModelInfo {
   std::optional<Index> receptive_field;   ///< radius of dependence, in samples
+  /// How the network takes the noise level.
   std::optional<SigmaArg> sigma_arg;
   std::optional<Index> channels;          ///< channels of its input (and output)
   std::optional<Index> spatial_multiple;  ///< H and W it needs to be multiples of (e.g. 8 for DRUNet)

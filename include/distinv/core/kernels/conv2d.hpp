@@ -20,9 +20,10 @@ namespace distinv::kernels {
 
 /// Which filter plane serves plane p = b * channels + c of the signal.
 struct FilterBroadcast {
-  Index channels = 1;         // C of the signal
-  Index filter_batch = 1;     // Bf: 1 or B
-  Index filter_channels = 1;  // Cf: 1 or C
+  Index channels = 1;         ///< C of the signal
+  Index filter_batch = 1;     ///< Bf: 1 or B
+  Index filter_channels = 1;  ///< Cf: 1 or C
+  /// The filter plane of signal plane p.
   DISTINV_HOST_DEVICE Index operator()(Index p) const noexcept {
     Index const b = p / channels, c = p % channels;
     return (filter_batch == 1 ? 0 : b) * filter_channels + (filter_channels == 1 ? 0 : c);
@@ -31,12 +32,26 @@ struct FilterBroadcast {
 
 /// Sizes of one convolution; make_conv2d_geometry fills the derived fields.
 struct Conv2dGeometry {
-  Index planes = 0;  // B * C
+  Index planes = 0;  ///< B * C
+  /// Rows and columns of an input plane.
+  ///@{
   Index H = 0, W = 0;    // input plane
+  ///@}
+  /// Rows and columns of a filter plane.
+  ///@{
   Index kh = 0, kw = 0;  // filter plane
+  ///@}
+  /// Rows and columns of an output plane.
+  ///@{
   Index Ho = 0, Wo = 0;  // output plane
+  ///@}
+  /// Padding before the first row and the first column.
+  ///@{
   Index top = 0, left = 0;  // padding before the first row / column
+  ///@}
+  /// The boundary rule.
   Padding mode = Padding::circular;
+  /// Which filter plane serves which signal plane.
   FilterBroadcast filter{};
 };
 
@@ -93,10 +108,12 @@ inline constexpr Index conv_window_taps = 64;
 /// the outputs in registers. Strip == 1 (one output, the device) reads through the padding.
 template <class T, int Strip>
 struct Conv2d {
+  /// The sizes.
   Conv2dGeometry g;
-  T const* x;  // planes * H * W
-  T const* k;  // (Bf * Cf) * kh * kw
-  T* y;        // planes * Ho * Wo
+  T const* x;  ///< planes * H * W
+  T const* k;  ///< (Bf * Cf) * kh * kw
+  T* y;        ///< planes * Ho * Wo
+  /// Computes the outputs of strip `strip` of output row `row` (over planes * Ho rows).
   DISTINV_HOST_DEVICE void operator()(Index row, Index strip) const noexcept {
     Index const i = row % g.Ho, p = row / g.Ho, j0 = strip * Strip;
     Index const n = g.Wo - j0 < Strip ? g.Wo - j0 : Strip;
@@ -155,10 +172,12 @@ DISTINV_HOST_DEVICE inline Index padded_candidate(Index t, Index u, Index top, I
 /// and added one by one. Strip == 1 (the device) walks every position per output.
 template <class T, int Strip>
 struct Conv2dAdjoint {
+  /// The sizes (of the forward convolution).
   Conv2dGeometry g;
-  T const* y;  // planes * Ho * Wo
-  T const* k;  // (Bf * Cf) * kh * kw
-  T* x;        // planes * H * W
+  T const* y;  ///< planes * Ho * Wo
+  T const* k;  ///< (Bf * Cf) * kh * kw
+  T* x;        ///< planes * H * W
+  /// Computes the inputs of strip `strip` of input row `row` (over planes * H rows).
   DISTINV_HOST_DEVICE void operator()(Index row, Index strip) const noexcept {
     Index const u = row % g.H, p = row / g.H, v0 = strip * Strip;
     Index const n = g.W - v0 < Strip ? g.W - v0 : Strip;
@@ -239,9 +258,15 @@ struct Conv2dAdjoint {
 /// Element e of out ((Bf * Cf) * H * W elements).
 template <class T>
 struct CircularFilter {
+  /// Grid rows and columns, filter rows and columns.
+  ///@{
   Index H, W, kh, kw;
+  ///@}
+  /// The filter, (Bf * Cf) * kh * kw values.
   T const* k;
+  /// The circular kernel, (Bf * Cf) * H * W values.
   T* out;
+  /// Element e of out.
   DISTINV_HOST_DEVICE void operator()(Index e) const noexcept {
     Index const n = e % W, m = (e / W) % H, q = e / (W * H);
     Index const ch = kernel_centre(kh), cw = kernel_centre(kw);
@@ -261,7 +286,9 @@ struct CircularFilter {
 /// Keeps the spectrum: K[e] = v (for analyse).
 template <class T>
 struct StoreSpectrum {
+  /// Where the spectrum goes.
   Complex<T>* K;
+  /// K[e] = v.
   DISTINV_HOST_DEVICE void operator()(Index e, Complex<T> const& v) const noexcept { K[e] = v; }
 };
 
@@ -269,12 +296,18 @@ struct StoreSpectrum {
 /// v = scale * K v (forward), scale * conj(K) v (adjoint), scale * |K|^2 v (normal).
 template <class T>
 struct SpectralMultiply {
+  /// Which product: K v, conj(K) v or |K|² v.
   enum Op { forward, adjoint, normal };
-  Index plane_size;  // H * (W/2 + 1)
+  Index plane_size;  ///< H * (W/2 + 1)
+  /// Which filter plane serves which signal plane.
   FilterBroadcast filter;
+  /// The filter's half spectra.
   Complex<T> const* K;
+  /// Factor applied to the product (e.g. 1 / (H W) for the unnormalised inverse FFT).
   T scale;
+  /// The product.
   Op op;
+  /// x = scale · (K, conj(K) or |K|²) x at spectrum element e.
   DISTINV_HOST_DEVICE void operator()(Index e, Complex<T>& x) const noexcept {
     Index const p = e / plane_size;
     Complex<T> const kv = K[filter(p) * plane_size + e % plane_size];
@@ -293,10 +326,15 @@ struct SpectralMultiply {
 /// filter spectra broadcast over planes.
 template <class T>
 struct AccumulateNormal {
+  /// Elements of one half-spectrum plane, H * (W/2 + 1).
   Index plane_size;
+  /// Which filter plane serves which signal plane.
   FilterBroadcast filter;
+  /// The operator's filter spectra.
   Complex<T> const* K;
+  /// The data term Σ conj(K_i) Y_i, accumulated.
   Complex<T>* B;
+  /// B[e] += conj(K) y.
   DISTINV_HOST_DEVICE void operator()(Index e, Complex<T> const& y) const noexcept {
     Complex<T> const t = cmul_conj(K[filter(e / plane_size) * plane_size + e % plane_size], y);
     B[e].re += t.re;
@@ -308,10 +346,15 @@ struct AccumulateNormal {
 /// onto the operator's filter planes). Element functor.
 template <class T>
 struct AccumulateWeight {
+  /// Elements of one half-spectrum plane, H * (W/2 + 1).
   Index plane_size;
+  /// Maps S's planes onto the operator's filter planes.
   FilterBroadcast filter;
+  /// The operator's filter spectra.
   Complex<T> const* K;
+  /// The weight Σ |K_i|², accumulated.
   T* S;
+  /// S[e] += |K|².
   DISTINV_HOST_DEVICE void operator()(Index e) const noexcept {
     S[e] += squared_magnitude(K[filter(e / plane_size) * plane_size + e % plane_size]);
   }
@@ -322,11 +365,17 @@ struct AccumulateWeight {
 /// (then v = scale S[e] v).
 template <class T>
 struct NormalResidual {
+  /// Elements of one half-spectrum plane, H * (W/2 + 1).
   Index plane_size;
+  /// Maps the signal's planes onto S's planes.
   FilterBroadcast weights;
+  /// The weight Σ |K_i|².
   T const* S;
+  /// The data term Σ conj(K_i) Y_i, or null.
   Complex<T> const* B;
+  /// Factor applied to the result.
   T scale;
+  /// x = scale (S[e] x − B[e]) (or scale S[e] x without B).
   DISTINV_HOST_DEVICE void operator()(Index e, Complex<T>& x) const noexcept {
     T const s = S[weights(e / plane_size) * plane_size + e % plane_size];
     Complex<T> v{s * x.re, s * x.im};
@@ -341,8 +390,11 @@ struct NormalResidual {
 /// scale * B[e] (for synthesise: sum_i A_i^T y_i from the data term).
 template <class T>
 struct ScaledSpectrum {
+  /// The data term Σ conj(K_i) Y_i.
   Complex<T> const* B;
+  /// Factor applied.
   T scale;
+  /// scale · B[e].
   DISTINV_HOST_DEVICE Complex<T> operator()(Index e) const noexcept { return {scale * B[e].re, scale * B[e].im}; }
 };
 

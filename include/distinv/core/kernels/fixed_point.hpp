@@ -30,9 +30,13 @@ DISTINV_HOST_DEVICE inline double round_to_integer(double x) noexcept {
 /// 2^(E−P) back (two factors: either power alone may leave double's range; each product is
 /// exact), `unit` = 2^P, `inv_unit` = 2^−P.
 struct FixedScale {
+  /// 2^(P−E) as two factors.
   double to[2] = {1, 1};
+  /// 2^(E−P) as two factors.
   double from[2] = {1, 1};
+  /// 2^P.
   double unit = 1;
+  /// 2^−P.
   double inv_unit = 1;
 };
 
@@ -43,11 +47,17 @@ inline constexpr Index fixed_block = 4096;
 /// (L = fixed_digits<T>), the terms added one after the other (any order: the same sum).
 template <class T>
 struct SumFixed {
+  /// The terms: count pointers to n values each.
   T const* const* terms;
+  /// Number of terms.
   int count;
+  /// Values per term.
   Index n;
+  /// The digits, n · fixed_digits<T> doubles.
   double* acc;
+  /// The agreed scale.
   FixedScale scale;
+  /// Adds every term's digits into block b of acc.
   DISTINV_HOST_DEVICE void operator()(Index b) const {
     constexpr int L = fixed_digits<T>;
     Index const lo = b * fixed_block, hi = lo + fixed_block < n ? lo + fixed_block : n;
@@ -67,9 +77,13 @@ struct SumFixed {
 /// out[e] = the value of the digits acc[e·L ..], rounded once to T.
 template <class T>
 struct FromFixed {
+  /// The digits, fixed_digits<T> per element.
   double const* acc;
+  /// The rounded sums.
   T* out;
+  /// The agreed scale.
   FixedScale scale;
+  /// out[e] from its digits.
   DISTINV_HOST_DEVICE void operator()(Index e) const {
     constexpr int L = fixed_digits<T>;
     double v = acc[e * L];

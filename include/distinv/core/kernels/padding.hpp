@@ -36,7 +36,10 @@ inline Padding parse_padding(std::string_view name) {
 
 /// Pad widths of one axis of a same-size convolution by a kernel of length k >= 1.
 struct AxisPads {
+  /// Pad widths before the first and after the last index.
+  ///@{
   Index before = 0, after = 0;
+  ///@}
 };
 
 /// deepinv's kernel centre on an axis of length k (deepinv 0.5, physics/functional/

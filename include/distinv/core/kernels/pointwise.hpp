@@ -16,7 +16,9 @@ using Index = std::ptrdiff_t;
 /// (T = float) and cufftDoubleComplex (T = double).
 template <class T>
 struct alignas(2 * sizeof(T)) Complex {
+  /// Real part.
   T re;
+  /// Imaginary part.
   T im;
 };
 
@@ -39,7 +41,9 @@ DISTINV_HOST_DEVICE inline T squared_magnitude(Complex<T> a) noexcept {
 /// v -> a v
 template <class T>
 struct Scale {
+  /// The factor.
   T a;
+  /// a v.
   DISTINV_HOST_DEVICE T operator()(T v) const noexcept { return a * v; }
 };
 
@@ -47,7 +51,9 @@ struct Scale {
 /// to [-lambda, lambda] (no branch on the data; the same values, +0 inside the band).
 template <class T>
 struct SoftThreshold {
+  /// The threshold (>= 0).
   T lambda;
+  /// sign(v) max(|v| − lambda, 0).
   DISTINV_HOST_DEVICE T operator()(T v) const noexcept {
     T const c = v < -lambda ? -lambda : (lambda < v ? lambda : v);
     return v - c;
@@ -57,7 +63,9 @@ struct SoftThreshold {
 /// Hard threshold: v where |v| >= lambda, else 0.
 template <class T>
 struct HardThreshold {
+  /// The threshold (>= 0).
   T lambda;
+  /// v where |v| >= lambda, else 0.
   DISTINV_HOST_DEVICE T operator()(T v) const noexcept {
     T const m = v < T(0) ? -v : v;
     return m < lambda ? T(0) : v;
@@ -67,6 +75,7 @@ struct HardThreshold {
 /// z -> |z|^2
 template <class T>
 struct SquaredMagnitude {
+  /// |z|².
   DISTINV_HOST_DEVICE T operator()(Complex<T> z) const noexcept { return squared_magnitude(z); }
 };
 
@@ -75,26 +84,37 @@ struct SquaredMagnitude {
 /// y[e] += a x[e]
 template <class T>
 struct Axpy {
+  /// The factor.
   T a;
+  /// Input.
   T const* x;
+  /// Input and output.
   T* y;
+  /// y[e] += a x[e].
   DISTINV_HOST_DEVICE void operator()(Index e) const noexcept { y[e] += a * x[e]; }
 };
 
 /// out[e] = in[e]
 template <class T>
 struct Copy {
+  /// Source.
   T const* in;
+  /// Destination.
   T* out;
+  /// out[e] = in[e].
   DISTINV_HOST_DEVICE void operator()(Index e) const noexcept { out[e] = in[e]; }
 };
 
 /// out[e] = f(in[e]) for a value map f (in may equal out).
 template <class F, class In, class Out>
 struct Map {
+  /// The value map.
   F f;
+  /// Source.
   In const* in;
+  /// Destination (may be in).
   Out* out;
+  /// out[e] = f(in[e]).
   DISTINV_HOST_DEVICE void operator()(Index e) const noexcept { out[e] = f(in[e]); }
 };
 template <class F, class In, class Out>
@@ -103,23 +123,31 @@ Map(F, In const*, Out*) -> Map<F, In, Out>;
 /// Term e of an inner product, in double: a[e] b[e].
 template <class T>
 struct DotTerm {
+  /// First operand.
   T const* a;
+  /// Second operand.
   T const* b;
+  /// a[e] b[e] in double.
   DISTINV_HOST_DEVICE double operator()(Index e) const noexcept { return double(a[e]) * double(b[e]); }
 };
 
 /// Term e of a squared norm, in double: a[e]^2.
 template <class T>
 struct SquareTerm {
+  /// The operand.
   T const* a;
+  /// a[e]² in double.
   DISTINV_HOST_DEVICE double operator()(Index e) const noexcept { return double(a[e]) * double(a[e]); }
 };
 
 /// out[e] = value
 template <class T>
 struct Fill {
+  /// The value.
   T value;
+  /// Destination.
   T* out;
+  /// out[e] = value.
   DISTINV_HOST_DEVICE void operator()(Index e) const noexcept { out[e] = value; }
 };
 

@@ -15,12 +15,21 @@ namespace distinv::kernels {
 /// k: 2r + 1 taps in the launcher's memory. in != out.
 template <class In, class Out>
 struct SeparablePass {
+  /// Source, planes * H * W values.
   In const* in;
+  /// Destination (not in).
   Out* out;
+  /// The 2r + 1 taps.
   double const* k;
+  /// Kernel radius.
   Index r;
+  /// Rows and columns of a plane.
+  ///@{
   Index H, W;
+  ///@}
+  /// True: along columns; false: along rows.
   bool columns;
+  /// out at (row `row` of planes * H, column c).
   DISTINV_HOST_DEVICE void operator()(Index row, Index c) const noexcept {
     Index const p = row / H, i = row % H;
     double a = 0;

@@ -20,15 +20,19 @@ using Index = std::ptrdiff_t;
 /// * size[R-2] rows of size[R-1] samples per window.
 template <class T, int Rank>
 struct TileExtract {
+  /// The signal.
   T const* src;
+  /// The batch of windows, back to back.
   T* windows;
   Index const* maps;        ///< every source map, back to back
   Index const* map_offset;  ///< per patch and dim (p * Rank + d): start of its map in `maps`
   Index const* patches;     ///< the patch of each window of the batch
   Index size[Rank];         ///< window shape
+  /// Row-major strides of the signal.
   Index src_stride[Rank];
   Index rows;               ///< rows of one window: size[0] * .. * size[Rank-2]
 
+  /// Row `row` (of the batch's rows), sample `col` along the last dim.
   DISTINV_HOST_DEVICE void operator()(Index row, Index col) const noexcept {
     Index const k = row / rows;
     Index q = row - k * rows;
@@ -44,6 +48,7 @@ struct TileExtract {
     Index const m = maps[off[Rank - 1] + col];
     windows[row * size[Rank - 1] + col] = zero || m < 0 ? T(0) : src[src_row + m];
   }
+  /// Element e of the batch.
   DISTINV_HOST_DEVICE void operator()(Index e) const noexcept { (*this)(e / size[Rank - 1], e % size[Rank - 1]); }
 };
 
@@ -53,13 +58,17 @@ struct TileExtract {
 /// within one launch; overlapping boxes are added by successive launches.
 template <class T, int Rank>
 struct TileAdd {
+  /// The processed window.
   T const* patch;
+  /// The signal it is added into.
   T* out;
   double const* weight[Rank];  ///< per dim, `size[d]` weights, or nullptr
   Index size[Rank];            ///< box shape
   Index src_start[Rank];       ///< box start in the patch
   Index dst_start[Rank];       ///< box start in out
+  /// Row-major strides of the window.
   Index patch_stride[Rank];
+  /// Row-major strides of out.
   Index out_stride[Rank];
 
   /// `row` over dims 0 .. R-2 of the box, `col` along the last.
@@ -80,6 +89,7 @@ struct TileAdd {
     }
     out[doff] += f * patch[so];
   }
+  /// Element e of the box.
   DISTINV_HOST_DEVICE void operator()(Index e) const noexcept { (*this)(e / size[Rank - 1], e % size[Rank - 1]); }
 };
 

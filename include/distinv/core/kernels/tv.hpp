@@ -24,12 +24,19 @@ using Index = std::ptrdiff_t;
 /// ((px - px_left) + py) - py_up. Element e over planes * H * W.
 template <class T>
 struct TvPrimal {
+  /// The input.
   T const* x;
+  /// Dual field, x part.
   T const* px;
+  /// Dual field, y part.
   T const* py;
+  /// The primal output.
   T* u;
+  /// Columns of a plane.
   Index W;
+  /// The TV weight λ.
   T lambda;
+  /// u[e] = x[e] + λ div(p)[e].
   DISTINV_HOST_DEVICE void operator()(Index e) const noexcept {
     u[e] = x[e] + lambda * (((px[e] - px[e - 1]) + py[e]) - py[e - W]);
   }
@@ -42,14 +49,25 @@ struct TvPrimal {
 /// column (x part) and row (y part), so r and p keep TvPrimal's zeros there.
 template <class T>
 struct TvDual {
+  /// The primal (u = x + λ div r).
   T const* u;
+  /// Extrapolated dual field, x part (written).
   T* rx;
+  /// Extrapolated dual field, y part (written).
   T* ry;
+  /// Dual field, x part (written).
   T* px;
+  /// Dual field, y part (written).
   T* py;
+  /// Rows and columns of a plane.
+  ///@{
   Index H, W;
+  ///@}
+  /// Gradient step.
   T step;
+  /// Extrapolation weight of FGP.
   T beta;
+  /// The dual step at (row r of planes * H, column c).
   DISTINV_HOST_DEVICE void operator()(Index r, Index c) const noexcept {
     using std::sqrt;
     Index const e = r * W + c;
@@ -71,8 +89,13 @@ struct TvDual {
 /// |grad x| at element e (over planes * H * W), in double.
 template <class T>
 struct TvNormTerm {
+  /// The signal.
   T const* x;
+  /// Rows and columns of a plane.
+  ///@{
   Index H, W;
+  ///@}
+  /// |grad x| at element e.
   DISTINV_HOST_DEVICE double operator()(Index e) const noexcept {
     using std::sqrt;
     Index const j = e % W, i = (e / W) % H;
@@ -86,11 +109,19 @@ struct TvNormTerm {
 /// 0 on the last column / row like grad, so (nx, ny) is a valid TvPrimal field.
 template <class T>
 struct TvSmoothedDirection {
+  /// The signal.
   T const* x;
+  /// Output, x part.
   T* nx;
+  /// Output, y part.
   T* ny;
+  /// Rows and columns of a plane.
+  ///@{
   Index H, W;
+  ///@}
+  /// Smoothing ε (> 0).
   double eps;
+  /// (nx, ny) at (row r of planes * H, column c).
   DISTINV_HOST_DEVICE void operator()(Index r, Index c) const noexcept {
     using std::sqrt;
     Index const e = r * W + c;
@@ -109,11 +140,17 @@ struct TvSmoothedDirection {
 /// 4K-alias (the host TV of a 2048^2 plane took 1.6x longer so).
 template <class T>
 struct TvWork {
+  /// The whole work space.
   T* data;
+  /// Its size in values (tv_work_size).
   Index size;
+  /// Dual field, x part.
   T* px;
+  /// Dual field, y part.
   T* py;
+  /// Extrapolated dual field, x part.
   T* rx;
+  /// Extrapolated dual field, y part.
   T* ry;
 };
 

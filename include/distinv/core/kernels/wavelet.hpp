@@ -41,10 +41,13 @@ inline Index wavelet_receptive_field(Wavelet w, int levels) {
 /// The filter taps by value (a functor field: no pointer to host memory on the device):
 /// the low-pass h and the high-pass g[m] = (-1)^m h[K-1-m].
 struct WaveletTaps {
+  /// Taps a filter may have.
   static constexpr int max_taps = 8;
+  /// The low-pass filter.
   double h[max_taps];
+  /// The high-pass filter.
   double g[max_taps];
-  int K;  // number of taps, even, <= max_taps
+  int K;  ///< number of taps, even, <= max_taps
 };
 
 inline WaveletTaps wavelet_taps(Wavelet w) {
@@ -102,12 +105,23 @@ DISTINV_HOST_DEVICE inline Index wrap(Index j, Index n) noexcept { return j < n 
 /// of h[m] a_k + g[m] d_k, added by k ascending, then m ascending. Sums in double.
 template <class T, bool Inverse>
 struct WaveletLevel {
+  /// Source.
   T const* in;
+  /// Destination (not in).
   T* out;
+  /// Rows and columns of a plane.
+  ///@{
   Index H, W;
+  ///@}
+  /// Rows and columns of the block this level transforms.
+  ///@{
   Index rows, cols;
+  ///@}
+  /// True: along columns; false: along rows.
   bool columns;
+  /// The filters.
   WaveletTaps taps;
+  /// Output (row r of planes * rows, column c).
   DISTINV_HOST_DEVICE void operator()(Index r, Index c) const noexcept {
     auto const l = detail::wavelet_line(r, c, H, W, rows, cols, columns);
     out[l.base + l.c * l.stride] = T(Inverse ? synthesis(l) : analysis(l));
@@ -160,11 +174,21 @@ using IdwtLevel = WaveletLevel<T, true>;
 /// hard (HardThreshold), c -> 0 where |c| < tau. Launched over (planes * H, W).
 template <class T>
 struct WaveletThreshold {
+  /// The coefficients, thresholded in place.
   T* c;
+  /// Rows and columns of a plane.
+  ///@{
   Index H, W;
+  ///@}
+  /// Rows and columns of the approximation block kept.
+  ///@{
   Index ha, wa;
+  ///@}
+  /// The threshold τ.
   T tau;
+  /// True: soft; false: hard.
   bool soft;
+  /// Coefficient (row r of planes * H, column j).
   DISTINV_HOST_DEVICE void operator()(Index r, Index j) const noexcept {
     if (r % H < ha && j < wa) return;
     T& v = c[r * W + j];
@@ -179,9 +203,15 @@ struct WaveletThreshold {
 /// (planes * Ho, Wo).
 template <class T>
 struct ReflectResize {
+  /// Source.
   T const* in;
+  /// Destination.
   T* out;
+  /// Rows and columns of the source and of the destination planes.
+  ///@{
   Index Hi, Wi, Ho, Wo;
+  ///@}
+  /// out at (row r of planes * Ho, column c).
   DISTINV_HOST_DEVICE void operator()(Index r, Index c) const noexcept {
     Index const p = r / Ho, i = pad_index(Padding::reflect, r % Ho, Hi), j = pad_index(Padding::reflect, c, Wi);
     out[r * Wo + c] = in[(p * Hi + i) * Wi + j];

@@ -20,22 +20,28 @@ class TiledPrior {
   using Grad = optim::GradProcessor<Prior>;
 
  public:
+  /// The tiling strategy.
   using strategy_type = typename Processing<Prox>::strategy_type;
+  /// Builds the strategy for a signal shape.
   using builder_type = typename Processing<Prox>::builder_type;
 
+  /// Tiles with a strategy built from `options`; at most `limit` patches per call. Throws Error for bad
+  /// options.
   TiledPrior(Ctx& ctx, Prior prior, tiling::TilingOptions options, tiling::BatchLimit limit = {})
     requires tiling::StrategyFromOptions<strategy_type>
       : prior_(std::make_unique<Prior>(std::move(prior))),
         prox_(ctx, Prox{prior_.get()}, options, limit),
         grad_(ctx, Grad{prior_.get()}, options, limit) {}
 
+  /// Tiles with the strategy `builder(shape)` returns; at most `limit` patches per call.
   TiledPrior(Ctx& ctx, Prior prior, builder_type builder, tiling::BatchLimit limit = {})
       : prior_(std::make_unique<Prior>(std::move(prior))),
         prox_(ctx, Prox{prior_.get()}, builder, limit),
         grad_(ctx, Grad{prior_.get()}, builder, limit) {}
 
+  /// The prior.
   Prior const& prior() const noexcept { return *prior_; }
-  /// The strategy of the last call's shape.
+  /// The strategy of the last call's shape; throws Error before the first call.
   strategy_type const& strategy() const { return prox_.strategy(); }
 
  protected:

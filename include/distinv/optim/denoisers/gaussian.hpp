@@ -18,11 +18,15 @@
 
 namespace distinv::optim {
 
+/// A Gaussian smoothing of every (b, c) plane (stddev samples, truncated at truncate · stddev), zero boundary;
+/// sigma is unused. Runs on any (B, C, H, W) Signal of T. Models Denoiser.
 template <class T>
 struct GaussianDenoiser {
   double stddev = 1.0;  ///< in samples
+  /// Kernel radius in units of stddev (default 3).
   double truncate = 3.0;
 
+  /// ceil(truncate · stddev): the kernel radius.
   Index receptive_field() const { return Index(std::ceil(truncate * stddev)); }
 
   /// `d(x, sigma, space)`: on that space object (e.g. a device::Cuda with its stream).

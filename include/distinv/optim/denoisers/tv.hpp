@@ -58,9 +58,12 @@ void tv_prox_plane(std::span<T const> x, Index H, Index W, double lambda, int it
 /// once that stream is synchronised).
 template <class T>
 struct TVDenoiser {
+  /// FGP iterations (default 50); also the receptive field.
   int max_iter = 50;
+  /// λ = scale · sigma (default 1).
   double scale = 1.0;
 
+  /// The TV prox of every (b, c) plane at λ = scale · sigma; throws Error for sigma < 0 or max_iter < 0.
   template <Signal X>
     requires(std::is_same_v<scalar_t<X>, T> && rank_v<X> == 4)
   X operator()(X const& x, double sigma, space_of_t<X> const& space = {}) const {
@@ -76,6 +79,7 @@ struct TVDenoiser {
     });
     return u;
   }
+  /// max_iter: a pixel depends on pixels at most max_iter away.
   Index receptive_field() const { return max_iter; }
 };
 

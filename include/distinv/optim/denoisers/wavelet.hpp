@@ -25,6 +25,7 @@ using kernels::Wavelet;
 using kernels::wavelet_filter;
 using kernels::wavelet_receptive_field;
 
+/// "haar" or "db4" as a Wavelet; throws Error for another name.
 inline Wavelet parse_wavelet(std::string_view s) {
   if (s == "haar") return Wavelet::haar;
   if (s == "db4") return Wavelet::db4;
@@ -77,16 +78,22 @@ X wavelet_inverse(X const& c, Wavelet w, int levels, space_of_t<X> const& space 
 /// object, e.g. a device::Cuda with its stream).
 template <class T>
 struct WaveletDenoiser {
+  /// The wavelet (default db4).
   Wavelet wavelet = Wavelet::db4;
+  /// Decomposition levels (default 3).
   int levels = 3;
+  /// Soft (default) or hard thresholding.
   ThresholdMode mode = ThresholdMode::soft;
+  /// Threshold = threshold_scale · sigma; 0: 1.5 (soft) or 3 (hard).
   double threshold_scale = 0;
 
+  /// The threshold used at noise level sigma.
   double threshold(double sigma) const {
     double const s = threshold_scale > 0 ? threshold_scale : (mode == ThresholdMode::hard ? 3.0 : 1.5);
     return s * sigma;
   }
 
+  /// Thresholds the detail coefficients of every (b, c) plane; throws Error for sigma < 0 or bad levels.
   template <Signal X>
     requires(std::is_same_v<scalar_t<X>, T> && rank_v<X> == 4)
   X operator()(X const& x, double sigma, space_of_t<X> const& space = {}) const {
@@ -113,6 +120,7 @@ struct WaveletDenoiser {
     });
     return out;
   }
+  /// The reach of the transform (filter length and levels), in samples.
   Index receptive_field() const { return wavelet_receptive_field(wavelet, levels); }
 };
 

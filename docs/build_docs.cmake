@@ -1,0 +1,35 @@
+# docs/build_docs.cmake: runs Doxygen (cmake -DDOXYGEN=... -DDOXYFILE=... -DOUTPUT=<html dir>
+# -DGUIDE=<docs/guide> -P build_docs.cmake) and fails on any warning (WARN_AS_ERROR =
+# FAIL_ON_WARNINGS makes doxygen's exit code non-zero; its warnings are echoed here), then
+# checks that the output holds the reference (the class and file lists) and every guide page.
+execute_process(COMMAND ${DOXYGEN} ${DOXYFILE} RESULT_VARIABLE rc ERROR_VARIABLE warnings)
+if(warnings)
+  string(REGEX MATCHALL "[^\n]+" lines "${warnings}")
+  list(LENGTH lines count)
+  message("${warnings}")
+  message(FATAL_ERROR "docs: doxygen reported ${count} warning line(s) (exit code ${rc}); see above")
+endif()
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "docs: doxygen failed with exit code ${rc}")
+endif()
+set(expected index.html annotated.html files.html namespaces.html)
+file(GLOB pages RELATIVE ${GUIDE} ${GUIDE}/*.md)
+foreach(page IN LISTS pages)
+  # a page's html file is named after its \page label, the md file's first line: # Title {#label}
+  if(page STREQUAL "index.md")  # the main page: index.html
+    continue()
+  endif()
+  file(STRINGS ${GUIDE}/${page} first LIMIT_COUNT 1)
+  if(first MATCHES "\\{#([A-Za-z0-9_]+)\\}")
+    list(APPEND expected ${CMAKE_MATCH_1}.html)
+  else()
+    message(FATAL_ERROR "docs: ${page} does not start with '# Title {#label}'")
+  endif()
+endforeach()
+foreach(f IN LISTS expected)
+  if(NOT EXISTS ${OUTPUT}/${f})
+    message(FATAL_ERROR "docs: ${OUTPUT}/${f} was not written")
+  endif()
+endforeach()
+list(LENGTH expected n)
+message(STATUS "docs: zero warnings; ${n} pages checked in ${OUTPUT}")
