@@ -47,8 +47,8 @@ namespace distinv::layout {
 /// its boxes write, in increasing order — and its patches laid out on that block (source maps
 /// and box starts of dim 2 renumbered to block rows; everything else as in the global layout).
 ///
-/// Size of the block: with H tiled by patch p, halo h (OverlapTilingStrategy), about the rank's
-/// rows + p + 2h, whatever the number of ranks (rows held by ranks further away than a neighbour
+/// Size of the block: with H tiled by patch p, halo h (OverlapTilingStrategy), at most the rank's
+/// rows + 2 (p + h), whatever the number of ranks (rows held by ranks further away than a neighbour
 /// are fetched too); a strategy that does not tile H (or one tile spanning H) gives every patch
 /// to the rank holding row 0 and a block of all H rows: correct, but neither memory nor work
 /// falls with the ranks (`rows().size()` says what a rank holds; SlabProcessing warns once).
