@@ -5,10 +5,10 @@
 // rank asked for — neighbours' halo rows, or rows several ranks away when a slab is thinner
 // than the halo — into a local block (B, C, rows, ...), in the order asked (-1: a row of zeros);
 // scatter_add(block, x) is its exact adjoint: the block's rows are added into the rows of x they
-// came from, on their owners. Each is one all_to_allv. halo_rows lists the rows of a slab
-// extended by a boundary rule (core/kernels/padding.hpp): circular wraps between the last and
-// the first rank, reflect / replicate mirror at the outer edges, zeros (and valid) read nothing
-// outside the signal. Core + layout only.
+// came from, on their owners. Each is one all_to_allv (a rank's own rows are copied, not sent).
+// halo_rows lists the rows of a slab extended by a boundary rule (core/kernels/padding.hpp):
+// circular wraps between the last and the first rank, reflect / replicate mirror at the outer
+// edges, zeros (and valid) read nothing outside the signal. Core + layout only.
 #include <span>
 #include <string>
 #include <utility>
@@ -93,38 +93,41 @@ class RowExchange {
   /// The partition of the signals it exchanges.
   RowPartition const& partition() const noexcept { return part_; }
 
-  /// The rows asked for, as a local block (B, C, rows().size(), ...) (zeros for -1).
+  /// The rows asked for, as a local block (B, C, rows().size(), ...) (zeros for -1). The
+  /// rank's own rows are copied straight from x; the others come in one all_to_allv.
   template <class T, int R>
   Tensor<T, R> gather(SlabTensor<T, R, Comm> const& x) const {
     check(x, "RowExchange::gather");
     Index const planes = x.planes(), rs = x.row_size(), h = x.local_rows();
     Index const run = planes * rs;  // one row of every plane
-    int const p = comm_.size();
-    std::vector<Index> send_counts(static_cast<std::size_t>(p)), recv_counts(static_cast<std::size_t>(p));
-    std::vector<T> send;
-    for (int q = 0; q < p; ++q) {
-      send_counts[std::size_t(q)] = Index(send_rows_[std::size_t(q)].size()) * run;
-      recv_counts[std::size_t(q)] = Index(recv_slots_[std::size_t(q)].size()) * run;
-      for (Index lr : send_rows_[std::size_t(q)])
-        for (Index pl = 0; pl < planes; ++pl) {
-          T const* src = x.local().data() + (pl * h + lr) * rs;
-          send.insert(send.end(), src, src + rs);
-        }
-    }
+    int const p = comm_.size(), me = comm_.rank();
+    std::vector<Index> const send_counts = counts(send_rows_, run), recv_counts = counts(recv_slots_, run);
+    std::vector<T> send(std::size_t(sum(send_counts)));
+    T* out = send.data();
+    for (int q = 0; q < p; ++q)
+      if (q != me)
+        for (Index lr : send_rows_[std::size_t(q)])
+          for (Index pl = 0; pl < planes; ++pl, out += rs) std::copy_n(x.local().data() + (pl * h + lr) * rs, rs, out);
     std::vector<T> recv(std::size_t(sum(recv_counts)));
     comm_.all_to_allv(std::span<T const>(send), std::span<Index const>(send_counts), std::span<T>(recv),
                       std::span<Index const>(recv_counts));
     Shape<R> bs = x.shape();
     bs[SlabTensor<T, R, Comm>::row_dim] = Index(rows_.size());
     Tensor<T, R> block(bs);
-    block.setZero();
     Index const n = Index(rows_.size());
-    Index from = 0;
+    auto row = [&](Index pl, Index k) { return block.data() + (pl * n + k) * rs; };
+    for (std::size_t k = 0; k < rows_.size(); ++k)
+      if (rows_[k] < 0)
+        for (Index pl = 0; pl < planes; ++pl) std::fill_n(row(pl, Index(k)), rs, T(0));
+    auto const& own = send_rows_[std::size_t(me)];  // my rows of my list, in the order of its slots
+    for (std::size_t i = 0; i < own.size(); ++i)
+      for (Index pl = 0; pl < planes; ++pl)
+        std::copy_n(x.local().data() + (pl * h + own[i]) * rs, rs, row(pl, recv_slots_[std::size_t(me)][i]));
+    T const* from = recv.data();
     for (int q = 0; q < p; ++q)
-      for (Index k : recv_slots_[std::size_t(q)]) {
-        for (Index pl = 0; pl < planes; ++pl) std::copy_n(recv.data() + from + pl * rs, rs, block.data() + (pl * n + k) * rs);
-        from += run;
-      }
+      if (q != me)
+        for (Index k : recv_slots_[std::size_t(q)])
+          for (Index pl = 0; pl < planes; ++pl, from += rs) std::copy_n(from, rs, row(pl, k));
     return block;
   }
 
@@ -139,34 +142,45 @@ class RowExchange {
                     ", got ", to_string(distinv::shape_of(block)));
     Index const planes = x.planes(), rs = x.row_size(), h = x.local_rows(), n = Index(rows_.size());
     Index const run = planes * rs;
-    int const p = comm_.size();
-    std::vector<Index> send_counts(static_cast<std::size_t>(p)), recv_counts(static_cast<std::size_t>(p));
-    std::vector<T> send;
-    for (int q = 0; q < p; ++q) {  // the reverse of gather: send what was received, receive what was sent
-      send_counts[std::size_t(q)] = Index(recv_slots_[std::size_t(q)].size()) * run;
-      recv_counts[std::size_t(q)] = Index(send_rows_[std::size_t(q)].size()) * run;
-      for (Index k : recv_slots_[std::size_t(q)])
-        for (Index pl = 0; pl < planes; ++pl) {
-          T const* src = block.data() + (pl * n + k) * rs;
-          send.insert(send.end(), src, src + rs);
-        }
-    }
+    int const p = comm_.size(), me = comm_.rank();
+    // the reverse of gather: send what was received, receive what was sent
+    std::vector<Index> const send_counts = counts(recv_slots_, run), recv_counts = counts(send_rows_, run);
+    std::vector<T> send(std::size_t(sum(send_counts)));
+    T* out = send.data();
+    for (int q = 0; q < p; ++q)
+      if (q != me)
+        for (Index k : recv_slots_[std::size_t(q)])
+          for (Index pl = 0; pl < planes; ++pl, out += rs) std::copy_n(block.data() + (pl * n + k) * rs, rs, out);
     std::vector<T> recv(std::size_t(sum(recv_counts)));
     comm_.all_to_allv(std::span<T const>(send), std::span<Index const>(send_counts), std::span<T>(recv),
                       std::span<Index const>(recv_counts));
-    Index from = 0;
-    for (int q = 0; q < p; ++q)  // in rank order, then list order: the same on every run
-      for (Index lr : send_rows_[std::size_t(q)]) {
+    auto add = [&](Index lr, Index pl, T const* src) {
+      T* dst = x.local().data() + (pl * h + lr) * rs;
+      for (Index i = 0; i < rs; ++i) dst[i] += src[i];
+    };
+    T const* from = recv.data();
+    for (int q = 0; q < p; ++q) {  // in rank order, then list order: the same on every run
+      auto const& rows = send_rows_[std::size_t(q)];
+      for (std::size_t i = 0; i < rows.size(); ++i)
         for (Index pl = 0; pl < planes; ++pl) {
-          T* dst = x.local().data() + (pl * h + lr) * rs;
-          T const* src = recv.data() + from + pl * rs;
-          for (Index i = 0; i < rs; ++i) dst[i] += src[i];
+          if (q == me) {  // my own rows of the block, straight from it
+            add(rows[i], pl, block.data() + (pl * n + recv_slots_[std::size_t(me)][i]) * rs);
+          } else {
+            add(rows[i], pl, from);
+            from += rs;
+          }
         }
-        from += run;
-      }
+    }
   }
 
  private:
+  /// Per rank q: run values per entry of lists[q], none for this rank (its rows are copied).
+  std::vector<Index> counts(std::vector<std::vector<Index>> const& lists, Index run) const {
+    std::vector<Index> c(lists.size(), 0);
+    for (std::size_t q = 0; q < lists.size(); ++q)
+      if (int(q) != comm_.rank()) c[q] = Index(lists[q].size()) * run;
+    return c;
+  }
   static Index sum(std::vector<Index> const& v) {
     Index s = 0;
     for (Index c : v) s += c;

@@ -167,9 +167,7 @@ class Blur : public WithNoise<Blur<T, Space, Fft>, T> {
     if (uses_fft(g.H, g.W)) {
       spectral(g, x, y, kernels::SpectralMultiply<T>::forward);
     } else {
-      constexpr int S = blur_strip<Space>;
-      launcher().grid(g.planes * g.Ho, kernels::strips_of<S>(g.Wo),
-                      kernels::Conv2d<T, S>{g, x.data(), filter_.data(), y.data()});
+      convolve(g, x.data(), y.data());
     }
     return y;
   }
@@ -182,15 +180,26 @@ class Blur : public WithNoise<Blur<T, Space, Fft>, T> {
     if (uses_fft(g.H, g.W)) {
       spectral(g, y, x, kernels::SpectralMultiply<T>::adjoint);
     } else {
-      constexpr int S = blur_strip<Space>;
-      launcher().grid(g.planes * g.H, kernels::strips_of<S>(g.W),
-                      kernels::Conv2dAdjoint<T, S>{g, y.data(), filter_.data(), x.data()});
+      convolve_adjoint(g, y.data(), x.data());
     }
     return x;
   }
 
   /// The vector-Jacobian product at any x: A_adjoint(v) (A is linear).
   tensor_type A_vjp(tensor_type const&, tensor_type const& v) const { return A_adjoint(v); }
+
+  /// The direct path on raw planes in the blur's space: y = conv(x) (planes * Ho * Wo outputs of
+  /// planes * H * W inputs), g a geometry of this blur's filter (geometry(), or
+  /// one with its own row padding: the slab layout convolves its gathered blocks row-valid).
+  void convolve(kernels::Conv2dGeometry const& g, T const* x, T* y) const {
+    constexpr int S = blur_strip<Space>;
+    launcher().grid(g.planes * g.Ho, kernels::strips_of<S>(g.Wo), kernels::Conv2d<T, S>{g, x, filter_.data(), y});
+  }
+  /// The adjoint of convolve: x (planes * H * W) from y (planes * Ho * Wo).
+  void convolve_adjoint(kernels::Conv2dGeometry const& g, T const* y, T* x) const {
+    constexpr int S = blur_strip<Space>;
+    launcher().grid(g.planes * g.H, kernels::strips_of<S>(g.W), kernels::Conv2dAdjoint<T, S>{g, y, filter_.data(), x});
+  }
 
   /// Aᵀ A x; one FFT pair (multiplication by |K|²) on the FFT path.
   tensor_type A_adjoint_A(tensor_type const& x) const {

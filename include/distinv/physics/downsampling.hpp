@@ -74,14 +74,7 @@ class Downsampling : public WithNoise<Downsampling<T>, T> {
     Shape<4> const in = input_shape(ys);
     DISTINV_REQUIRE(output_shape(in) == ys, "Downsampling adjoint: expected a measurement of shape ",
                     distinv::to_string(output_shape(in)), ", got ", distinv::to_string(ys));
-    Shape<4> const bs = blur_ ? blur_->output_shape(in) : in;
-    tensor_type up = zeros<T>(bs);
-    Index const planes = bs[0] * bs[1];
-    tbb::parallel_for(Index(0), planes, [&](Index p) {
-      for (Index i = 0; i < ys[2]; ++i)
-        for (Index j = 0; j < ys[3]; ++j)
-          up.data()[(p * bs[2] + i * factor_) * bs[3] + j * factor_] = y.data()[(p * ys[2] + i) * ys[3] + j];
-    });
+    tensor_type up = zero_fill(y, blur_ ? blur_->output_shape(in) : in);
     return blur_ ? blur_->A_adjoint(up) : up;
   }
 
@@ -99,7 +92,8 @@ class Downsampling : public WithNoise<Downsampling<T>, T> {
     return blur_ ? blur_->input_shape(b) : b;
   }
 
- private:
+  /// Every factor-th pixel of b from (0, 0), into shape `out` (planes of b, rows and columns
+  /// ceil(b's / factor)); the decimation S of A, on whole images or on a slab's block.
   tensor_type decimate(tensor_type const& b, Shape<4> const& out) const {
     if (factor_ == 1) return b;
     tensor_type y(out);
@@ -111,7 +105,19 @@ class Downsampling : public WithNoise<Downsampling<T>, T> {
     });
     return y;
   }
+  /// Sᵀ: y's pixels at every factor-th position from (0, 0) of a zero tensor of shape `bs`.
+  tensor_type zero_fill(tensor_type const& y, Shape<4> const& bs) const {
+    Shape<4> const ys = shape_of(y);
+    tensor_type up = zeros<T>(bs);
+    tbb::parallel_for(Index(0), bs[0] * bs[1], [&](Index p) {
+      for (Index i = 0; i < ys[2]; ++i)
+        for (Index j = 0; j < ys[3]; ++j)
+          up.data()[(p * bs[2] + i * factor_) * bs[3] + j * factor_] = y.data()[(p * ys[2] + i) * ys[3] + j];
+    });
+    return up;
+  }
 
+ private:
   Index factor_;
   std::optional<std::array<Index, 2>> image_hw_;
   std::optional<Blur<T>> blur_;

@@ -30,8 +30,9 @@ class Inpainting : public WithNoise<Inpainting<T>, T> {
   tensor_type const& mask() const noexcept { return mask_; }
 
   /// The input shape; throws Error unless the mask broadcasts to it.
-  Shape<4> output_shape(Shape<4> const& in) const {
-    Shape<4> const m = shape_of(mask_);
+  Shape<4> output_shape(Shape<4> const& in) const { return output_shape(shape_of(mask_), in); }
+  /// The same for a mask of shape `m` (the slab layout's masks are sharded).
+  static Shape<4> output_shape(Shape<4> const& m, Shape<4> const& in) {
     DISTINV_REQUIRE(in[2] == m[2] && in[3] == m[3] && (m[1] == 1 || m[1] == in[1]) && (m[0] == 1 || m[0] == in[0]),
                     "Inpainting: expected an image (B, C, ", m[2], ", ", m[3], ") with B ", (m[0] == 1 ? "any" : "= "),
                     (m[0] == 1 ? "" : std::to_string(m[0])), " and C ", (m[1] == 1 ? "any" : "= "),

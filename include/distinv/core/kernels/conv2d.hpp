@@ -9,7 +9,8 @@
 // the size (valid: no padding, output (H - kh + 1, W - kw + 1)). Equivalently
 // y[i] = sum_a k[a] x[i - a + c] with c = kernel_centre(kh) = kh/2, odd or even kh
 // (core/kernels/padding.hpp). Conv2dAdjoint is the exact transpose, padding folded back.
-// No CUDA header here.
+// Rows and columns may have their own padding (the slab layout gathers a block whose halo rows
+// are already padded and convolves it row-valid, columns padded as usual). No CUDA header here.
 #include <cstddef>
 
 #include "distinv/core/host_device.hpp"
@@ -49,32 +50,36 @@ struct Conv2dGeometry {
   ///@{
   Index top = 0, left = 0;  // padding before the first row / column
   ///@}
-  /// The boundary rule.
+  /// The columns' boundary rule (and the rows', unless row_mode says otherwise).
   Padding mode = Padding::circular;
   /// Which filter plane serves which signal plane.
   FilterBroadcast filter{};
+  /// The rows' boundary rule (make_conv2d_geometry sets it to mode unless told otherwise).
+  Padding row_mode = Padding::circular;
 };
 
+/// Rows padded by `row_mode`, columns by `col_mode` (valid: that axis shrinks by the kernel - 1).
 inline Conv2dGeometry make_conv2d_geometry(Index B, Index C, Index H, Index W, Index Bf, Index Cf, Index kh,
-                                           Index kw, Padding mode) {
+                                           Index kw, Padding row_mode, Padding col_mode) {
   Conv2dGeometry g;
   g.planes = B * C;
   g.H = H;
   g.W = W;
   g.kh = kh;
   g.kw = kw;
-  g.mode = mode;
+  g.mode = col_mode;
+  g.row_mode = row_mode;
   g.filter = {C, Bf, Cf};
-  if (mode == Padding::valid) {
-    g.Ho = H - kh + 1;
-    g.Wo = W - kw + 1;
-  } else {
-    g.Ho = H;
-    g.Wo = W;
-    g.top = kernel_pads(kh).before;
-    g.left = kernel_pads(kw).before;
-  }
+  g.Ho = row_mode == Padding::valid ? H - kh + 1 : H;
+  g.top = row_mode == Padding::valid ? 0 : kernel_pads(kh).before;
+  g.Wo = col_mode == Padding::valid ? W - kw + 1 : W;
+  g.left = col_mode == Padding::valid ? 0 : kernel_pads(kw).before;
   return g;
+}
+/// The same padding on both axes.
+inline Conv2dGeometry make_conv2d_geometry(Index B, Index C, Index H, Index W, Index Bf, Index Cf, Index kh,
+                                           Index kw, Padding mode) {
+  return make_conv2d_geometry(B, C, H, W, Bf, Cf, kh, kw, mode, mode);
 }
 
 namespace detail {
@@ -122,7 +127,7 @@ struct Conv2d {
     T acc[Strip];
     for (int s = 0; s < Strip; ++s) acc[s] = T(0);
     for (Index a = 0; a < g.kh; ++a) {  // flipped filter row a reads padded row i + a
-      Index const r = pad_index(g.mode, i + a - g.top, g.H);
+      Index const r = pad_index(g.row_mode, i + a - g.top, g.H);
       if (r < 0) continue;
       T const* xr = x + (p * g.H + r) * g.W;
       T const* kr = kp + (g.kh - 1 - a) * g.kw;
@@ -187,7 +192,7 @@ struct Conv2dAdjoint {
     for (int s = 0; s < Strip; ++s) acc[s] = T(0);
     for (Index tr = 0; tr <= Hp - g.H; ++tr) {
       Index const r = padded_candidate(tr, u, g.top, g.H);
-      if (pad_index(g.mode, r - g.top, g.H) != u) continue;
+      if (pad_index(g.row_mode, r - g.top, g.H) != u) continue;
       if (strips) {
         add_window_terms(acc, p, r, v0);
         if (v0 >= g.kw && v0 + Strip <= g.W - g.kw) continue;  // no padding position reads these columns
