@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "distinv/core/signal.hpp"
+#include "distinv/distributed/detail/tiled_prior.hpp"
 #include "distinv/distributed/detail/tiled_sum.hpp"
 #include "distinv/distributed/reduction.hpp"
 #include "distinv/tiling/concepts.hpp"
@@ -118,72 +119,45 @@ class DistributedProcessing {
   std::shared_ptr<Tiled const> tiled_;
 };
 
+namespace detail {
+template <class Ctx, class Strategy, class Reduce>
+struct DistributedProcessingOf {
+  template <class Processor>
+  using type = DistributedProcessing<Ctx, Processor, Strategy, Reduce>;
+};
+}  // namespace detail
+
 /// A prior spread over the ranks by tiling: prox(x, sigma) runs the prior's prox (a PnP
 /// denoiser, TV, ...) tile by tile; grad(x) likewise where the prior has a gradient (exact when
 /// the halo covers the gradient's receptive field); fn(x) is evaluated on the whole signal.
 template <class Ctx, class Prior, tiling::SignalStrategy Strategy = tiling::OverlapTilingStrategy<4>,
           ReductionPolicy Reduce = reduce::Exact>
-class DistributedPrior {
-  struct Prox {
-    Prior const* prior;
-    template <class X>
-    X operator()(X const& batch, double sigma) const { return prior->prox(batch, sigma); }
-  };
-  struct Grad {
-    Prior const* prior;
-    template <class X>
-    X operator()(X const& batch, double) const { return prior->grad(batch); }
-  };
+class DistributedPrior
+    : public detail::TiledPrior<Ctx, Prior, detail::DistributedProcessingOf<Ctx, Strategy, Reduce>::template type> {
+  using Base = detail::TiledPrior<Ctx, Prior, detail::DistributedProcessingOf<Ctx, Strategy, Reduce>::template type>;
 
  public:
-  /// The tiling strategy.
-  using strategy_type = Strategy;
-  /// Builds the strategy for a signal shape.
-  using builder_type = typename DistributedProcessing<Ctx, Prox, Strategy, Reduce>::builder_type;
-
-  /// Tiles with a `Strategy` built from `options`; at most `limit` patches per call. Throws Error for bad
-  /// options.
-  DistributedPrior(Ctx& ctx, Prior prior, tiling::TilingOptions options, tiling::BatchLimit limit = {})
-    requires tiling::StrategyFromOptions<Strategy>
-      : prior_(std::make_unique<Prior>(std::move(prior))),
-        prox_(ctx, Prox{prior_.get()}, options, limit),
-        grad_(ctx, Grad{prior_.get()}, options, limit) {}
-
-  /// Tiles with the strategy `builder(shape)` returns; at most `limit` patches per call.
-  DistributedPrior(Ctx& ctx, Prior prior, builder_type builder, tiling::BatchLimit limit = {})
-      : prior_(std::make_unique<Prior>(std::move(prior))),
-        prox_(ctx, Prox{prior_.get()}, builder, limit),
-        grad_(ctx, Grad{prior_.get()}, builder, limit) {}
-
-  /// The prior.
-  Prior const& prior() const noexcept { return *prior_; }
-  /// The strategy of the last call's shape; throws Error before the first call.
-  Strategy const& strategy() const { return prox_.strategy(); }
+  using Base::Base;
 
   /// The prior's prox at strength sigma, tile by tile over the ranks (`local`: this rank's part only).
   template <Signal X, ResultScope W = Global>
   std::remove_cvref_t<X> prox(X const& x, double sigma, W where = W{}) {
-    return prox_(x, sigma, where);
+    return this->prox_(x, sigma, where);
   }
 
   /// The prior's gradient, tile by tile over the ranks (where the prior has one).
   template <Signal X, ResultScope W = Global>
     requires requires(Prior const& p, X const& t) { p.grad(t); }
   std::remove_cvref_t<X> grad(X const& x, W where = W{}) {
-    return grad_(x, 0.0, where);
+    return this->grad_(x, 0.0, where);
   }
 
   /// The prior's value at x (on the whole signal, not tiled; where the prior has one).
   template <Signal X>
     requires requires(Prior const& p, X const& t) { p.fn(t); }
   double fn(X const& x) const {
-    return prior_->fn(x);
+    return this->prior_->fn(x);
   }
-
- private:
-  std::unique_ptr<Prior> prior_;  // stable address for the processors
-  DistributedProcessing<Ctx, Prox, Strategy, Reduce> prox_;
-  DistributedProcessing<Ctx, Grad, Strategy, Reduce> grad_;
 };
 
 }  // namespace distinv

@@ -99,6 +99,27 @@ struct TVPrior {
   Index receptive_field() const { return max_iter; }
 };
 
+/// A prior's prox as a tile processor `p(batch, sigma)` (the tiled priors: DistributedPrior,
+/// layout::SlabPrior); the prior must outlive it.
+template <class P>
+struct ProxProcessor {
+  /// The prior (not owned).
+  P const* prior;
+  /// prior->prox(batch, sigma).
+  template <class X>
+  X operator()(X const& batch, double sigma) const { return prior->prox(batch, sigma); }
+};
+
+/// A prior's gradient as a tile processor `p(batch, sigma)` (sigma unused).
+template <class P>
+struct GradProcessor {
+  /// The prior (not owned).
+  P const* prior;
+  /// prior->grad(batch).
+  template <class X>
+  X operator()(X const& batch, double) const { return prior->grad(batch); }
+};
+
 static_assert(Prior<TVPrior<float>, float>);
 static_assert(Prior<PnP<TVDenoiser<double>>, double>);
 
