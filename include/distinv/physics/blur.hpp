@@ -41,10 +41,11 @@ enum class BlurMethod { automatic, direct, fft };
 /// ~130 taps at every size, so 9x9 and smaller stay direct, 11x11 and larger go to the FFT.
 inline constexpr Index blur_fft_min_kernel_area = 100;
 
-/// Outputs per strip of the direct path: 256 on the host (the strip accumulates in
-/// L1 and vectorises along the row), 1 on a device (one thread per output).
+/// Outputs per strip of the direct path: 1024 on the host (the strip accumulates in L1 and
+/// vectorises along the row, as the old host loop did over whole rows; 512 and 1024 measured
+/// level within the noise, benchmarks/README.md), 1 on a device (one thread per output).
 template <class Space>
-inline constexpr int blur_strip = space_traits<Space>::on_device ? 1 : 256;
+inline constexpr int blur_strip = space_traits<Space>::on_device ? 1 : 1024;
 
 /// A 2-D convolution y = h * x of every (b, c) plane of a (B, C, H, W) signal by a (kh, kw) kernel (or a (Bf,
 /// Cf, kh, kw) filter), with its exact adjoint under any of the 5 paddings (circular by default; deepinv's

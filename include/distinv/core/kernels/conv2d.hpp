@@ -180,8 +180,9 @@ DISTINV_HOST_DEVICE constexpr bool near_border(Index u, Index n, Index before, I
 /// x = the exact adjoint of Pad2d: every padded position of in adds to the position it was read
 /// from. Grid functor: (row, strip) = (p * H + u, s) computes x[p, u, s*Strip ..) (planes * H
 /// rows, strips_of<Strip>(W) strips). Away from the borders (near_border) a position has one
-/// padded position, a copy; near them, every candidate (padded_candidate) whose source it is
-/// is added, first the interior one then the padding zones.
+/// padded position, a copy; a row near them adds every padded row whose source it is
+/// (padded_candidate), and a strip near them the padding columns whose source is in the strip,
+/// in the order of the padded positions (first the interior one, then the padding zones).
 template <class T, int Strip>
 struct Fold2d {
   /// The sizes.
@@ -211,19 +212,17 @@ struct Fold2d {
     } else {
       for (Index j = 0; j < n; ++j) o[j] += s[j];
     }
-    // the columns near_border: v <= w and v >= W - 1 - w, each once
-    Index const right = g.Wp - g.W - g.left, w = g.left > right ? g.left : right;
-    Index const first_end = w + 1 - v0 < n ? w + 1 - v0 : n;
-    Index const last_begin = g.W - 1 - w - v0 > first_end ? g.W - 1 - w - v0 : first_end;
-    for (Index j = 0; j < first_end; ++j) add_padded_columns(xr, o[j], v0 + j);
-    for (Index j = last_begin < 0 ? 0 : last_begin; j < n; ++j) add_padded_columns(xr, o[j], v0 + j);
+    Index const right = g.Wp - g.W - g.left;
+    if (!near_border(v0, g.W, g.left, right) && !near_border(v0 + n - 1, g.W, g.left, right))
+      return;  // both ends away from the borders: no column of the strip is a padded column's source
+    // the padding columns, left zone then right zone, each added to its source if in the strip
+    for (Index q = 0; q < g.left; ++q) add_if_in_strip(xr[q], q, o, v0, n);
+    for (Index q = g.left + g.W; q < g.Wp; ++q) add_if_in_strip(xr[q], q, o, v0, n);
   }
-  /// acc += the padding columns of the padded row xr whose source is column v.
-  DISTINV_HOST_DEVICE void add_padded_columns(T const* xr, T& acc, Index v) const noexcept {
-    for (Index tc = 1; tc <= g.Wp - g.W; ++tc) {
-      Index const q = padded_candidate(tc, v, g.left, g.W);
-      if (pad_index(g.col_mode, q - g.left, g.W) == v) acc += xr[q];
-    }
+  /// o[c - v0] += value when padded column q's source c is in [v0, v0 + n).
+  DISTINV_HOST_DEVICE void add_if_in_strip(T value, Index q, T* o, Index v0, Index n) const noexcept {
+    Index const c = pad_index(g.col_mode, q - g.left, g.W);
+    if (c >= v0 && c < v0 + n) o[c - v0] += value;
   }
 };
 
