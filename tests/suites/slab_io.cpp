@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "backends.hpp"
+#include "slab_testing.hpp"
 #include "distinv/config.hpp"
 #include "distinv/io/files.hpp"
 #include "distinv/io/image_ops.hpp"
@@ -33,6 +34,7 @@
 
 using namespace distinv;
 using distinv::testing::for_each_backend;
+using distinv::testing::same_error;
 using layout::RowPartition;
 using layout::SlabTensor;
 
@@ -79,47 +81,12 @@ Tensor<T, R> random_whole(Shape<R> const& s, unsigned seed) {
   return x;
 }
 
-/// The balanced split of H rows over P ranks, one where ranks 0 .. P-2 hold one row each, and
-/// one where the last rank holds one row (H > P).
-std::vector<RowPartition> partitions(Index H, int P) {
-  std::vector<RowPartition> out{RowPartition::balanced(H, P)};
-  if (P > 1) {
-    std::vector<Index> first;
-    for (int r = 0; r < P; ++r) first.push_back(r);
-    first.push_back(H);
-    out.emplace_back(std::move(first));
-    std::vector<Index> last = RowPartition::balanced(H - 1, P - 1).offsets();
-    last.push_back(H);
-    out.emplace_back(std::move(last));
-  }
-  return out;
-}
-
 /// The file's bytes.
 std::vector<unsigned char> bytes_of(std::filesystem::path const& p) { return io::read_file_bytes(p, "test"); }
 
 /// Writes `bytes` to `p` (rank 0 calls it).
 void put_bytes(std::filesystem::path const& p, std::vector<unsigned char> const& bytes) {
   io::write_file_atomic(p, std::string_view(reinterpret_cast<char const*>(bytes.data()), bytes.size()));
-}
-
-/// f throws an Error with the same message on every rank (a checksum of it, max- and
-/// min-reduced, agrees); returns the message.
-template <class Ctx, class F>
-std::string same_error(Ctx& ctx, F&& f) {
-  std::string msg;
-  try {
-    f();
-  } catch (Error const& e) {
-    msg = e.what();
-  }
-  CHECK_FALSE(msg.empty());
-  double h = double(msg.size());
-  for (unsigned char c : msg) h = std::fmod(h * 131 + c, 1099511627776.0);
-  double v[2] = {h, -h};
-  ctx.comm().all_reduce(std::span<double>(v, 2), ReduceOp::max);
-  CHECK(v[0] == -v[1]);
-  return msg;
 }
 
 bool contains(std::string const& s, std::string const& part) { return s.find(part) != std::string::npos; }
@@ -132,7 +99,7 @@ void check_npy_round_trip(Ctx& ctx, SharedDir<Ctx> const& dir, Shape<R> const& s
   std::string const tag = std::to_string(seed) + "_" + std::to_string(sizeof(T)) + "_" + std::to_string(R);
   if (ctx.rank() == 0) io::write_npy(dir / ("whole" + tag + ".npy"), whole);
   int k = 0;
-  for (auto const& part : partitions(s[2], p)) {
+  for (auto const& part : testing::slab_partitions(s[2], p)) {
     CAPTURE(part.to_string());
     auto const x = SlabTensor<T, R, Comm>::scatter(ctx.comm(), whole, part);
     auto const file = dir / ("slabs" + tag + "_" + std::to_string(k++) + ".npy");
@@ -233,7 +200,7 @@ TEST_CASE("slab io: test_image_slab holds the rows of io::test_image") {
     Index const H = 16 + 2 * p + 1, W = 19;
     for (Index C : {Index(3), Index(1)}) {
       auto const whole = io::test_image<float>(H, W, C);
-      for (auto const& part : partitions(H, p)) {
+      for (auto const& part : testing::slab_partitions(H, p)) {
         auto const x = layout::test_image_slab<float>(ctx.comm(), H, W, C, part);
         CHECK(x.partition() == part);
         CHECK(max_abs_diff(x.gather(), whole) == 0);
@@ -266,7 +233,7 @@ TEST_CASE("slab io: write_png_slabs and write_montage_png_slabs write io::write_
       whole(0, 0, 0, 0) = std::numeric_limits<float>::quiet_NaN();  // written as 0, as write_png does
       auto const want = dir / ("want" + std::to_string(C) + ".png");
       if (ctx.rank() == 0) io::write_png(want, whole);
-      for (auto const& part : partitions(H, p))
+      for (auto const& part : testing::slab_partitions(H, p))
         for (std::size_t band : {std::size_t(1), std::size_t(3 * W * C), std::size_t(8) << 20}) {  // 1 row, 3, all
           CAPTURE(part.to_string());
           CAPTURE(band);
@@ -281,7 +248,7 @@ TEST_CASE("slab io: write_png_slabs and write_montage_png_slabs write io::write_
     auto const b = random_whole<float, 4>(Shape<4>{1, 3, H, W + 2}, 22);
     Index const h = std::max<Index>(p, H - 3);
     auto const g = random_whole<float, 4>(Shape<4>{1, 1, h, 5}, 23);
-    auto const parts = partitions(H, p);
+    auto const parts = testing::slab_partitions(H, p);
     Slab const sa = Slab::scatter(ctx.comm(), a, parts.front());
     Slab const sb = Slab::scatter(ctx.comm(), b, parts.back());
     Slab const sg = Slab::scatter(ctx.comm(), g, RowPartition::balanced(h, p));

@@ -4,13 +4,12 @@
 // lopsided partitions), every rank's generator ends where the replicated one does, a sharded
 // operator's and a stack's forward draw the replicated noise, and a Poisson rate that the model
 // refuses on one rank is the replicated Error, with its message, on every rank.
-#include <cmath>
 #include <random>
-#include <span>
 #include <string>
 #include <vector>
 
 #include "backends.hpp"
+#include "slab_testing.hpp"
 #include "distinv/layout/sharded_physics.hpp"
 #include "distinv/layout/sharded_stack.hpp"
 #include "distinv/layout/slab_noise.hpp"
@@ -23,45 +22,6 @@ using distinv::testing::for_each_backend;
 using layout::RowPartition;
 using layout::SlabTensor;
 
-namespace {
-
-/// The balanced split, one-row slabs on ranks 0 .. P-2, and one row on the last rank.
-std::vector<RowPartition> partitions(Index H, int P) {
-  std::vector<RowPartition> out{RowPartition::balanced(H, P)};
-  if (P > 1) {
-    std::vector<Index> first;
-    for (int r = 0; r < P; ++r) first.push_back(r);
-    first.push_back(H);
-    out.emplace_back(std::move(first));
-    std::vector<Index> last = RowPartition::balanced(H - 1, P - 1).offsets();
-    last.push_back(H);
-    out.emplace_back(std::move(last));
-  }
-  return out;
-}
-
-/// The message of the Error f throws ("" if none).
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (Error const& e) {
-    return e.what();
-  }
-  return {};
-}
-
-/// Whether every rank holds the same `msg` (a checksum of it, max- and min-reduced, agrees).
-template <class Ctx>
-bool same_on_every_rank(Ctx& ctx, std::string const& msg) {
-  double h = double(msg.size());
-  for (unsigned char c : msg) h = std::fmod(h * 131 + c, 1099511627776.0);
-  double v[2] = {h, -h};
-  ctx.comm().all_reduce(std::span<double>(v, 2), ReduceOp::max);
-  return v[0] == -v[1];
-}
-
-}  // namespace
 
 TEST_CASE_TEMPLATE("slab noise: Gaussian and Poisson noise on slabs are the replicated draws, bit for bit", T, float,
                    double) {
@@ -75,7 +35,7 @@ TEST_CASE_TEMPLATE("slab noise: Gaussian and Poisson noise on slabs are the repl
         physics::GaussianNoise<T>(T(0.1)), physics::GaussianNoise<T>(T(0)), physics::PoissonNoise<T>(T(0.05)),
         physics::PoissonNoise<T>(T(0.2), false), physics::NoNoise{}};
     for (std::size_t m = 0; m < models.size(); ++m)
-      for (auto const& part : partitions(H, p)) {
+      for (auto const& part : testing::slab_partitions(H, p)) {
         CAPTURE(m);
         CAPTURE(part.to_string());
         std::mt19937_64 a(1234 + m), b(1234 + m);
@@ -99,7 +59,7 @@ TEST_CASE("slab noise: a sharded operator's and a stack's forward draw the repli
     auto const whole = testing::random_tensor<float>(s, 5);
     physics::Denoising<float> const gauss(physics::GaussianNoise<float>(0.05f));
     physics::Denoising<float> const poisson(physics::PoissonNoise<float>(0.1f));
-    for (auto const& part : partitions(H, p)) {
+    for (auto const& part : testing::slab_partitions(H, p)) {
       auto const x = SlabTensor<float, 4, Comm>::scatter(ctx.comm(), whole, part);
       std::mt19937_64 a(7), b(7);
       CHECK(max_abs_diff(layout::shard(gauss, ctx.comm()).forward(x, b).gather(), gauss.forward(whole, a)) == 0);
@@ -125,15 +85,15 @@ TEST_CASE("slab noise: a rate PoissonNoise refuses on one rank is the replicated
     whole(0, 1, H - 1, 2) = -0.5f;  // on the last rank, in the last plane
     physics::NoiseModel<float> const refuse = physics::PoissonNoise<float>(0.1f);
     physics::NoiseModel<float> const clip = physics::PoissonNoise<float>(0.1f, true, true);
-    for (auto const& part : partitions(H, p)) {
+    for (auto const& part : testing::slab_partitions(H, p)) {
       std::mt19937_64 a(3), b(3);
       Tensor4<float> rep = whole;
-      std::string const want = error_of([&] { physics::apply_noise(refuse, rep, a); });
+      std::string const want = testing::error_of([&] { physics::apply_noise(refuse, rep, a); });
       REQUIRE_FALSE(want.empty());
       auto x = SlabTensor<float, 4, Comm>::scatter(ctx.comm(), whole, part);
-      std::string const got = error_of([&] { layout::apply_noise(refuse, x, b); });
+      std::string const got = testing::error_of([&] { layout::apply_noise(refuse, x, b); });
       CHECK(got == want);
-      CHECK(same_on_every_rank(ctx, got));
+      CHECK(testing::same_on_every_rank(ctx, got));
       // the ranks go on together: clip_positive draws alike
       std::mt19937_64 c(4), d(4);
       Tensor4<float> clipped = whole;
