@@ -1,7 +1,7 @@
 #pragma once
 // tests/slab_testing.hpp: what the slab-layout suites share: the row partitions they run on
-// (balanced, one-row slabs first, one row last) and the check that a call throws the same
-// Error on every rank.
+// (balanced, one-row slabs first, one row last), the check that a call throws the same Error
+// on every rank, and reference computations run one rank at a time.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -28,6 +28,17 @@ inline std::vector<layout::RowPartition> slab_partitions(Index H, int P) {
     out.emplace_back(std::move(last));
   }
   return out;
+}
+
+/// f() on one rank after the other (a barrier after each), for reference computations that may
+/// not run on several rank threads at once: std::poisson_distribution calls std::lgamma, which
+/// writes glibc's global signgam.
+template <class Ctx, class F>
+void one_rank_at_a_time(Ctx& ctx, F&& f) {
+  for (int q = 0; q < ctx.world_size(); ++q) {
+    if (ctx.rank() == q) f();
+    ctx.barrier();
+  }
 }
 
 /// The message of the Error that f throws ("" if none).
