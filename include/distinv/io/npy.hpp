@@ -106,10 +106,6 @@ inline std::vector<Index> npy_parse_shape(std::string_view text, std::string con
   return dims;
 }
 
-}  // namespace detail
-
-namespace detail {
-
 /// Hands `n` elements at `data` to `put(bytes, count)` as little-endian bytes: directly on a
 /// little-endian host, through byte-swapped copies otherwise.
 template <class T, class Put>
