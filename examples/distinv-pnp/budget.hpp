@@ -165,6 +165,63 @@ inline MemoryEstimate estimate_memory(Config const& cfg, distinv::Shape<4> const
   return e;
 }
 
+/// The peak memory of one process of a run in the slab layout (--layout sharded): rank r holds its
+/// slab (rows / P, rounded up) of the solver's image copies (8: the signal, its previous value, the
+/// gradient, the point to denoise, the prior's result, the clean image, FISTA's or CG's vectors),
+/// of the N measurements, of the fused spectra (1.5) and of the distributed FFT's transposes (2);
+/// the rows its tiles read and write beyond its slab (2 (patch + halo) rows, a read block and one
+/// result block, 4 with --overlap's colours) and twice its tile batch. Rank 0 gathers the result,
+/// the clean image and measurement 1 for the outputs (5 whole images, counted on every process:
+/// the same verdict everywhere), plus 30 MB of program.
+inline MemoryEstimate estimate_sharded_memory(Config const& cfg, distinv::Shape<4> const& shape, int world,
+                                              int in_process, distinv::Index halo) {
+  using distinv::checked_add;
+  using distinv::checked_mul;
+  using distinv::checked_product;
+  char const* what = "memory estimate";
+  Bytes const P = Bytes(std::max(1, world)), N = Bytes(cfg.operators);
+  MemoryEstimate e;
+  try {
+    Bytes const row = checked_product<Bytes>({Bytes(shape[0]), Bytes(shape[1]), Bytes(shape[3]), 4}, what);
+    Bytes const image = checked_mul(row, Bytes(shape[2]), what);
+    Bytes const rows = (Bytes(shape[2]) + P - 1) / P, slab = checked_mul(row, rows, what);
+    auto const [th, wh] = tiles_along(cfg, shape[2], halo);
+    auto const [tw, ww] = tiles_along(cfg, shape[3], halo);
+    Bytes const tiles = checked_mul(th, tw, what), mine = (tiles + P - 1) / P;
+    Bytes const window = checked_product<Bytes>({Bytes(shape[0]), Bytes(shape[1]), wh, ww, 4}, what);
+    Bytes const block_rows = std::min<Bytes>(Bytes(shape[2]), rows + 2 * Bytes(cfg.patch_size + halo));
+    Bytes const blocks = checked_mul(checked_mul(row, block_rows, what), Bytes(cfg.overlap ? 5 : 2), what);
+    Bytes const copies = checked_add(checked_mul(slab, checked_add<Bytes>(10, N, what), what), slab * 3 / 2, what);
+    Bytes const per_rank =
+        checked_add(checked_add(copies, blocks, what), checked_mul<Bytes>(2, checked_mul(mine, window, what), what), what);
+    Bytes const shared = checked_add<Bytes>(checked_mul<Bytes>(5, image, what), Bytes(30) << 20, what);
+    e.total = checked_add(shared, checked_mul(per_rank, Bytes(in_process), what), what);
+    e.parts = distinv::detail::cat("sharded layout: image ", human(image), ", a slab of ", rows, " row(s) (",
+                                   human(slab), ") per rank, ", N, " operator(s), ", tiles, " tile(s) of ",
+                                   human(window), " (", mine, " per rank), ", in_process, " rank(s) in this process");
+  } catch (distinv::Error const&) {  // more than 2^64 bytes: more than any budget
+    e.total = ~Bytes(0);
+    e.parts = distinv::detail::cat("more than 2^64 bytes: image ", distinv::to_string(shape), ", ", N, " operator(s), ",
+                                   in_process, " rank(s) in this process");
+  }
+  return e;
+}
+
+/// Whether the run takes the slab layout: --layout sharded, or auto when the replicated estimate
+/// exceeds `budget`.
+inline bool sharded_layout(Config const& cfg, distinv::Shape<4> const& shape, int world, int in_process,
+                           distinv::Index halo, Bytes budget) {
+  if (cfg.layout != "auto") return cfg.layout == "sharded";
+  return estimate_memory(cfg, shape, world, in_process, halo).total > budget;
+}
+
+/// The estimate of the layout the run takes.
+inline MemoryEstimate estimate_memory_of(bool sharded, Config const& cfg, distinv::Shape<4> const& shape, int world,
+                                         int in_process, distinv::Index halo) {
+  return sharded ? estimate_sharded_memory(cfg, shape, world, in_process, halo)
+                 : estimate_memory(cfg, shape, world, in_process, halo);
+}
+
 /// Throws Error unless `e` fits the budget.
 inline void check_budget(MemoryEstimate const& e, Bytes budget) {
   DISTINV_REQUIRE(e.total <= budget, "this run needs about ", human(e.total), " of memory (", e.parts,
