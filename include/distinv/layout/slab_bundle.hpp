@@ -53,6 +53,7 @@ Sharded<Op, Comm> shard_on(Op const& op, Comm const& comm, RowPartition const& p
 template <class ShardedOp>
 struct slab_fused_normal {
   static constexpr bool available = false;
+  using type = void;
 };
 /// Circular blurs of SlabCircularNormal's engine fuse into a SlabCircularNormal.
 template <class T, class Fft, class Comm>
@@ -62,6 +63,36 @@ struct slab_fused_normal<Sharded<physics::Blur<T, device::Host, Fft>, Comm>> {
   using type = SlabCircularNormal<T, Comm>;
   using replicated = physics::fused_normal<physics::Blur<T, device::Host, Fft>>;
 };
+
+/// Whether every operator joins the fused normal equations on slabs (circular blurs).
+template <class ShardedOp>
+bool fusable(std::vector<ShardedOp> const& ops) {
+  if constexpr (slab_fused_normal<ShardedOp>::available) {
+    for (auto const& op : ops)
+      if (!slab_fused_normal<ShardedOp>::replicated::usable(op.op())) return false;
+    return !ops.empty();
+  } else {
+    return false;
+  }
+}
+
+/// The fused normal equations of `ops` for signals laid out as `like`: S of every operator, and
+/// B of the measurements `y` when given, added in operator order. Collectives (the transforms).
+template <class ShardedOp, class X>
+auto make_fused(std::vector<ShardedOp> const& ops, X const& like, std::type_identity_t<std::vector<X>> const* y) {
+  using Traits = slab_fused_normal<ShardedOp>;
+  std::array<Index, 2> planes{1, 1};
+  for (auto const& op : ops) {
+    auto const w = Traits::replicated::weight_planes(op.op());
+    planes = {std::max(planes[0], w[0]), std::max(planes[1], w[1])};
+  }
+  auto n = std::make_shared<typename Traits::type>(like.comm(), like.shape(), like.partition(), planes);
+  for (std::size_t i = 0; i < ops.size(); ++i) {
+    if (y) n->add(ops[i].op(), (*y)[i]);
+    else n->add_operator(ops[i].op());
+  }
+  return n;
+}
 
 /// One sharded operator whose adjoint returns the signal's layout `part` (the input of
 /// physics::A_dagger, which calls A_adjoint(y) and A_adjoint_A(x)).
@@ -78,7 +109,11 @@ struct OnPartition {
 /// The physics of a SlabBundle: K operators of type Op (physics/: Blur, Downsampling, Inpainting,
 /// Denoising) on slabs, every rank holding all of them (a ShardedStack of layout::Sharded<Op, Comm>),
 /// for a signal of one shape laid out by one RowPartition. Sums over operators are formed on each
-/// rank in operator order: split-independent, no all-reduce of an image.
+/// rank in operator order; no all-reduce of an image. Where every operator is a circular blur,
+/// A_adjoint_A is the fused normal operator (a SlabCircularNormal built at the first call: one
+/// distributed FFT pair per call) and A_adjoint goes through the same transform: both then give the
+/// same bits on any partition (the sharded blurs' own adjoint adds the halo rows of neighbours in
+/// an order that depends on the split).
 template <class Op, CommBackend Comm>
 class SlabStackedPhysics {
  public:
@@ -90,7 +125,10 @@ class SlabStackedPhysics {
   /// The operators `ops` on slabs linked by `comm`, for signals of shape `signal_shape` laid out
   /// by `part`. Throws Error for no operator, a bad partition, or an operator without slab path.
   SlabStackedPhysics(std::vector<Op> const& ops, Comm comm, Shape<4> const& signal_shape, RowPartition part)
-      : stack_(shard_all(ops, comm, part)), shape_(signal_shape), part_(std::move(part)) {
+      : stack_(shard_all(ops, comm, part)),
+        shape_(signal_shape),
+        part_(std::move(part)),
+        fused_(detail::fusable(stack_.operators())) {
     DISTINV_REQUIRE(part_.rows() == shape_[2] && part_.ranks() == comm.size(), "SlabStackedPhysics: expected a ",
                     "partition of ", shape_[2], " rows over ", comm.size(), " ranks, got ", part_.to_string());
   }
@@ -108,10 +146,28 @@ class SlabStackedPhysics {
 
   /// [A_1 x; ...; A_K x], each laid out by its operator's rule (its output_partition).
   list_type A(tensor_type const& x) const { return list_type(stack_.A(x)); }
+  /// True where A_adjoint_A and A_adjoint take the fused path (every operator a circular blur).
+  bool fused() const noexcept { return fused_; }
+
   /// Σ_i A_iᵀ y_i, laid out as the signal.
-  tensor_type A_adjoint(list_type const& y) const { return stack_.A_adjoint(y.items(), part_); }
+  tensor_type A_adjoint(list_type const& y) const {
+    if constexpr (detail::slab_fused_normal<operator_type>::available) {
+      bool laid_out = fused_ && y.size() == stack_.size();
+      for (auto const& m : y) laid_out = laid_out && m.shape() == shape_ && m.partition() == part_;
+      if (laid_out) return detail::make_fused(stack_.operators(), y[0], &y.items())->A_adjoint_y();
+    }
+    return stack_.A_adjoint(y.items(), part_);
+  }
   /// Σ_i A_iᵀ A_i x, laid out as x.
-  tensor_type A_adjoint_A(tensor_type const& x) const { return stack_.A_adjoint_A(x); }
+  tensor_type A_adjoint_A(tensor_type const& x) const {
+    if constexpr (detail::slab_fused_normal<operator_type>::available) {
+      if (fused_ && x.shape() == shape_ && x.partition() == part_) {
+        if (!normal_) normal_ = detail::make_fused(stack_.operators(), x, nullptr);
+        return normal_->normal(x);
+      }
+    }
+    return stack_.A_adjoint_A(x);
+  }
 
   /// Pseudo-inverse by CG on slabs: local_only: (1/K) Σ_i A_i^† y_i (each by CG on its own normal
   /// equations); otherwise the least-squares solution of the whole stack (CG on AᵀA x = Aᵀy).
@@ -147,6 +203,8 @@ class SlabStackedPhysics {
   ShardedStack<operator_type> stack_;
   Shape<4> shape_;
   RowPartition part_;
+  bool fused_ = false;
+  mutable std::shared_ptr<typename detail::slab_fused_normal<operator_type>::type const> normal_;  ///< built at first use
   std::uint64_t id_ = distinv::detail::next_object_id();
 };
 
@@ -256,12 +314,8 @@ class SlabDataFidelity {
   GradientPath gradient_path(typename Physics::tensor_type const& x, Measurements const& y,
                              Physics const& physics) const {
     (void)x, (void)y;
-    if constexpr (fusable_type<Physics>) {
-      using Fused = typename detail::slab_fused_normal<typename Physics::operator_type>::replicated;
-      bool usable = options_.fused;
-      for (auto const& op : physics.stack().operators()) usable = usable && Fused::usable(op.op());
-      if (usable) return GradientPath::fused;
-    }
+    if constexpr (fusable_type<Physics>)
+      if (options_.fused && detail::fusable(physics.stack().operators())) return GradientPath::fused;
     return GradientPath::general;
   }
 
@@ -279,22 +333,14 @@ class SlabDataFidelity {
   /// (collectives: the distributed transforms of the filters and measurements).
   template <class Physics, class Measurements>
   auto const& normal(typename Physics::tensor_type const& x, Measurements const& y, Physics const& physics) {
-    using Traits = detail::slab_fused_normal<typename Physics::operator_type>;
-    using Normal = typename Traits::type;
+    using Normal = typename detail::slab_fused_normal<typename Physics::operator_type>::type;
     Key key{y.id(), y.version(), physics.id(), x.shape(), x.partition().offsets()};
     if (!fused_ || !(key_ == key)) {
       fused_.reset();
       auto const& ops = physics.stack().operators();
       DISTINV_REQUIRE(y.local().size() == ops.size(), "SlabDataFidelity::grad: expected ", ops.size(),
                       " measurements (one per operator), got ", y.local().size());
-      std::array<Index, 2> planes{1, 1};
-      for (auto const& op : ops) {
-        auto const w = Traits::replicated::weight_planes(op.op());
-        planes = {std::max(planes[0], w[0]), std::max(planes[1], w[1])};
-      }
-      auto n = std::make_shared<Normal>(x.comm(), x.shape(), x.partition(), planes);
-      for (std::size_t i = 0; i < ops.size(); ++i) n->add(ops[i].op(), y.local()[i]);  // in operator order
-      fused_ = std::move(n);
+      fused_ = detail::make_fused(ops, x, &y.local());
       key_ = std::move(key);
     }
     return *std::static_pointer_cast<Normal const>(fused_);
