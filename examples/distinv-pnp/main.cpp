@@ -20,11 +20,11 @@
 #include <string>
 #include <vector>
 
-#include <tbb/parallel_for.h>
-
 #include "distinv/distinv.hpp"
 #include "distinv/factory.hpp"
 #include "distinv/layout/slab_bundle.hpp"
+#include "distinv/layout/slab_io.hpp"
+#include "distinv/layout/slab_png.hpp"
 #include "distinv/io/image_ops.hpp"
 #include "distinv/io/npy.hpp"
 #include "distinv/io/png.hpp"
@@ -92,16 +92,17 @@ pnp::Fingerprint fingerprint(Config const& cfg, Image const& clean, distinv::Sha
   return fp;
 }
 
-/// The outputs of a run, written by rank 0 from whole images: result.png, result.npy, montage.png,
-/// convergence.svg and metrics.json (with the layout and the gradient path).
+/// What the report of a run says besides its iterations.
 struct Report {
   std::string backend, layout, path;
   int ranks = 0;
-  double psnr_measurement = 0, psnr_back = 0;
+  double psnr_measurement = 0, psnr_back = 0, psnr_result = 0;
 };
+
+/// The report of a run, written by rank 0 once the images are written: convergence.svg and
+/// metrics.json (with the layout and the gradient path); then every output is moved into place.
 template <class Result>
-void write_outputs(pnp::OutputFolder& out, Config const& cfg, Report const& r, Result const& res, Image const& x,
-                   Image const& clean, Image const& y0) {
+void write_report(pnp::OutputFolder& out, Config const& cfg, Report const& r, Result const& res) {
   double total = 0;
   std::vector<double> iters, psnrs, objectives;
   for (auto const& it : res.history) {
@@ -110,10 +111,6 @@ void write_outputs(pnp::OutputFolder& out, Config const& cfg, Report const& r, R
     psnrs.push_back(it.psnr);
     objectives.push_back(it.objective);
   }
-  double const psnr_result = distinv::io::psnr(x, clean);
-  distinv::io::write_png(out.file("result.png"), x);
-  distinv::io::write_png(out.file("montage.png"), distinv::io::montage<T>({clean, y0, x}));
-  distinv::io::write_npy(out.file("result.npy"), x);
   pnp::SvgPlot plot;
   plot.set_title("distinv-pnp: " + cfg.algorithm + " + " + cfg.denoiser + ", " + std::to_string(r.ranks) + " rank(s)");
   plot.set_x_label("iteration");
@@ -135,14 +132,14 @@ void write_outputs(pnp::OutputFolder& out, Config const& cfg, Report const& r, R
       .add("step", res.step)
       .add("psnr_measurement_db", r.psnr_measurement)
       .add("psnr_backprojection_db", r.psnr_back)
-      .add("psnr_result_db", psnr_result)
+      .add("psnr_result_db", r.psnr_result)
       .add("seconds_per_iteration", total / std::max<std::size_t>(1, res.history.size()))
       .add("psnr_per_iteration_db", psnrs);
   json.write(out.file("metrics.json"));
   out.commit();
   if (!cfg.quiet)
-    std::printf("  result: PSNR %.2f dB (+%.2f dB over measurement 1), %.3f s per iteration; wrote %s\n", psnr_result,
-                psnr_result - r.psnr_measurement, total / std::max<std::size_t>(1, res.history.size()),
+    std::printf("  result: PSNR %.2f dB (+%.2f dB over measurement 1), %.3f s per iteration; wrote %s\n", r.psnr_result,
+                r.psnr_result - r.psnr_measurement, total / std::max<std::size_t>(1, res.history.size()),
                 (out.folder() / "{result.png, result.npy, montage.png, convergence.svg, metrics.json}").string().c_str());
 }
 
@@ -189,49 +186,9 @@ auto solve(Bundle& bundle, Config const& cfg, distinv::optim::SolverOptions<type
                                   : distinv::optim::pnp_pgd(bundle, opt);
 }
 
-/// Rows [lo, hi) of the built-in test image (io::test_image's pixels), as a slab tensor.
-template <class Slab, class Comm>
-Slab test_image_slab(Comm const& comm, distinv::Shape<4> const& shape, distinv::layout::RowPartition const& part) {
-  Slab x(comm, shape, part);
-  distinv::Index const H = shape[2], W = shape[3], lo = x.lo(), rows = x.local_rows();
-  tbb::parallel_for(distinv::Index(0), rows, [&](distinv::Index i) {
-    for (distinv::Index c = 0; c < W; ++c) {
-      auto const p = distinv::io::detail::test_pixel(lo + i, c, H, W);
-      for (distinv::Index k = 0; k < 3; ++k) x.local()(0, k, i, c) = T(p[std::size_t(k)]);
-    }
-  });
-  return x;
-}
-
-/// The whole tensor on rank 0 (an empty one elsewhere): one all_to_allv. For the outputs, until
-/// they are written from the slabs.
-template <class Slab>
-Image gather_on_lead(Slab const& x) {
-  auto const& comm = x.comm();
-  int const P = comm.size(), r = comm.rank();
-  auto const& part = x.partition();
-  distinv::Index const block = x.planes() * x.row_size();  // elements per row of every plane
-  std::vector<distinv::Index> send(std::size_t(P), 0), recv(std::size_t(P), 0);
-  send[0] = distinv::Index(x.local().size());
-  if (r == 0)
-    for (int q = 0; q < P; ++q) recv[std::size_t(q)] = part.count(q) * block;
-  std::vector<T> all(r == 0 ? std::size_t(distinv::numel(x.shape())) : 0);
-  comm.all_to_allv(std::span<T const>(x.local().data(), std::size_t(x.local().size())),
-                   std::span<distinv::Index const>(send), std::span<T>(all), std::span<distinv::Index const>(recv));
-  if (r != 0) return Image();
-  Image whole(x.shape());
-  distinv::Index off = 0;
-  for (int q = 0; q < P; ++q)  // rank q's block: its rows of every plane, planes in order
-    for (distinv::Index pl = 0; pl < x.planes(); ++pl) {
-      distinv::Index const n = part.count(q) * x.row_size();
-      std::copy_n(all.data() + off, n, whole.data() + (pl * x.shape()[2] + part.lo(q)) * x.row_size());
-      off += n;
-    }
-  return whole;
-}
-
 /// The SPMD body: the same on every backend. `clean` is the whole image, or empty for the
-/// built-in one in the slab layout (each rank then generates its rows).
+/// built-in one in the slab layout (each rank then generates its rows). In the slab layout the
+/// outputs are written from the slabs (rank 0's paths on a filesystem every rank sees).
 template <class Ctx>
 void reconstruct(Ctx& ctx, Config const& cfg, Image const& clean, distinv::Shape<4> const& shape,
                  pnp::Fingerprint const& fp, pnp::Bytes budget) {
@@ -278,7 +235,12 @@ void reconstruct(Ctx& ctx, Config const& cfg, Image const& clean, distinv::Shape
                                                                         bundle.physics));
     if (lead) print_banner(cfg, report, shape);
     auto const result = solve(bundle, cfg, solver_options(cfg, clean, lead));
-    if (lead) write_outputs(*out, cfg, report, result, result.x, clean, y[0]);
+    if (!lead) return;
+    report.psnr_result = distinv::io::psnr(result.x, clean);
+    distinv::io::write_png(out->file("result.png"), result.x);
+    distinv::io::write_png(out->file("montage.png"), distinv::io::montage<T>({clean, y[0], result.x}));
+    distinv::io::write_npy(out->file("result.npy"), result.x);
+    write_report(*out, cfg, report, result);
   };
 
   // Sharded: each rank holds its rows of the image and of every measurement, and every operator.
@@ -287,7 +249,8 @@ void reconstruct(Ctx& ctx, Config const& cfg, Image const& clean, distinv::Shape
     auto const part = ctx.collectively("slab layout", [&] {
       return distinv::layout::RowPartition::balanced(shape[2], ctx.world_size());
     });
-    Slab const x_clean = clean.size() ? Slab::scatter(ctx.comm(), clean, part) : test_image_slab<Slab>(ctx.comm(), shape, part);
+    Slab const x_clean = clean.size() ? Slab::scatter(ctx.comm(), clean, part)
+                                      : distinv::layout::test_image_slab<T>(ctx.comm(), shape[2], shape[3], 3, part);
     // Operator i's noise from the stream the replicated stack gives it: the same measurements.
     distinv::TensorList<Slab> y;
     ctx.collectively("measurements", [&] {
@@ -305,8 +268,14 @@ void reconstruct(Ctx& ctx, Config const& cfg, Image const& clean, distinv::Shape
                                                                         bundle.physics));
     if (lead) print_banner(cfg, report, shape);
     auto const result = solve(bundle, cfg, solver_options(cfg, x_clean, lead));
-    Image const x = gather_on_lead(result.x), c = gather_on_lead(x_clean), y0 = gather_on_lead(y[0]);
-    if (lead) write_outputs(*out, cfg, report, result, x, c, y0);
+    report.psnr_result = psnr(result.x, x_clean);
+    // Written from the slabs (collectives; rank 0 holds a band of rows at a time): only rank 0's
+    // paths are used.
+    auto file = [&](char const* name) { return lead ? out->file(name) : std::filesystem::path(); };
+    distinv::layout::write_png_slabs(file("result.png"), result.x);
+    distinv::layout::write_montage_png_slabs(file("montage.png"), {&x_clean, &y[0], &result.x});
+    distinv::layout::write_npy_slabs(file("result.npy"), result.x);
+    if (lead) write_report(*out, cfg, report, result);
   };
 
   // The tiling strategy is a type; its name (--strategy) is mapped onto it once, below.

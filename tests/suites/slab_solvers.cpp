@@ -16,7 +16,7 @@
 #include "distinv/optim/solvers.hpp"
 #include "distinv/physics/blur.hpp"
 #include "distinv/physics/gaussian_blur.hpp"
-#include "same_error.hpp"
+#include "slab_testing.hpp"
 
 using namespace distinv;
 using distinv::testing::for_each_backend;
@@ -34,18 +34,6 @@ std::vector<physics::Blur<T>> blurs(physics::Padding second_padding) {
   ops.emplace_back(gaussian_blur<T>(std::array<double, 2>{1.0, 2.0}, 30.0), second_padding);
   ops.emplace_back(gaussian_blur<T>(0.7), physics::Padding::circular);
   return ops;
-}
-
-/// The balanced split of H rows, and one where ranks 0 .. P-2 hold a single row each.
-std::vector<RowPartition> partitions(Index H, int P) {
-  std::vector<RowPartition> out{RowPartition::balanced(H, P)};
-  if (P > 1) {
-    std::vector<Index> o;
-    for (int r = 0; r < P; ++r) o.push_back(r);
-    o.push_back(H);
-    out.emplace_back(std::move(o));
-  }
-  return out;
 }
 
 /// Each rank's slabs of every measurement.
@@ -90,7 +78,7 @@ TEST_CASE("slab solvers: PGD, FISTA and HQS on slabs equal the replicated bundle
           rep.signal.update_(rep_start);
           auto const want = solve(algorithm, rep, optim::SolverOptions<Image>{.max_iter = 10, .sigma = 0.02});
           std::optional<Tensor4<T>> first;  // the first partition's result
-          for (auto const& part : partitions(shape[2], P)) {
+          for (auto const& part : distinv::testing::slab_partitions(shape[2], P)) {
             CAPTURE(part.to_string());
             auto const ys = slabs_of(ctx.comm(), y, part);
             auto b = make_distrib_bundle<layout::Slabs>(ctx, FactoryConfig{ops, ys}, shape, optim::PnP{tv}, tiling, part);
@@ -136,7 +124,7 @@ TEST_CASE("slab solvers: A_dagger and compute_sqnorm on slabs equal the replicat
       TensorList<Image> y;
       for (auto const& op : ops) y.push_back(op.A(clean));
       auto rep = make_distrib_bundle(ctx, FactoryConfig{ops, y}, shape);
-      for (auto const& part : partitions(shape[2], ctx.world_size())) {
+      for (auto const& part : distinv::testing::slab_partitions(shape[2], ctx.world_size())) {
         auto b = make_distrib_bundle<layout::Slabs>(ctx, FactoryConfig{ops, slabs_of(ctx.comm(), y, part)}, shape,
                                                     NoPrior{}, {}, part);
         auto const ys = TensorList<layout::SlabTensor<T, 4, Comm>>(b.measurements.local());
@@ -164,35 +152,35 @@ TEST_CASE("slab solvers: bad input is the same Error on every rank") {
     for (auto const& op : ops) y.push_back(op.A(clean));
     auto const part = RowPartition::balanced(16, P);
     auto const ys = slabs_of(ctx.comm(), y, part);
-    using distinv::testing::check_same_error;
+    using distinv::testing::same_error;
     // Too few measurements.
     auto few = ys;
     few.items().pop_back();
-    auto msg = check_same_error(ctx, [&] { make_distrib_bundle<layout::Slabs>(ctx, FactoryConfig{ops, few}, shape); });
+    auto msg = same_error(ctx, [&] { make_distrib_bundle<layout::Slabs>(ctx, FactoryConfig{ops, few}, shape); });
     CHECK(msg.find("expected 3 measurements") != std::string::npos);
     // A measurement of another shape.
     auto other = ys;
     other[1] = layout::SlabTensor<T, 4, Comm>::zeros(ctx.comm(), {1, 1, 16, 11}, part);
-    msg = check_same_error(ctx, [&] { make_distrib_bundle<layout::Slabs>(ctx, FactoryConfig{ops, other}, shape); });
+    msg = same_error(ctx, [&] { make_distrib_bundle<layout::Slabs>(ctx, FactoryConfig{ops, other}, shape); });
     CHECK(msg.find("measurement 1 has shape") != std::string::npos);
     // Measurements laid out by another partition than the signal's.
     if (P > 1) {
-      msg = check_same_error(ctx, [&] {
-        make_distrib_bundle<layout::Slabs>(ctx, FactoryConfig{ops, ys}, shape, NoPrior{}, {}, partitions(16, P)[1]);
+      msg = same_error(ctx, [&] {
+        make_distrib_bundle<layout::Slabs>(ctx, FactoryConfig{ops, ys}, shape, NoPrior{}, {}, distinv::testing::slab_partitions(16, P)[1]);
       });
       CHECK(msg.find("laid out as") != std::string::npos);
     }
     // A partition of the wrong rows; a blur without a slab path (BlurMethod::fft).
-    msg = check_same_error(ctx, [&] {
+    msg = same_error(ctx, [&] {
       make_distrib_bundle<layout::Slabs>(ctx, FactoryConfig{ops, ys}, shape, NoPrior{}, {}, RowPartition::balanced(20, P));
     });
     CHECK(msg.find("partition of 16 rows") != std::string::npos);
     auto fft_ops = ops;
     fft_ops[2] = physics::Blur<T>(ops[2].filter(), physics::Padding::circular, physics::BlurMethod::fft);
-    msg = check_same_error(ctx, [&] { make_distrib_bundle<layout::Slabs>(ctx, FactoryConfig{fft_ops, ys}, shape); });
+    msg = same_error(ctx, [&] { make_distrib_bundle<layout::Slabs>(ctx, FactoryConfig{fft_ops, ys}, shape); });
     CHECK(msg.find("BlurMethod::fft") != std::string::npos);
     // A row partition for the replicated layout.
-    msg = check_same_error(ctx, [&] {
+    msg = same_error(ctx, [&] {
       make_distrib_bundle<layout::Replicated>(ctx, FactoryConfig{ops, y}, shape, NoPrior{}, {}, part);
     });
     CHECK(msg.find("layout::Slabs only") != std::string::npos);
