@@ -389,7 +389,7 @@ TEST_CASE("budget: the sharded layout's estimate falls with the ranks; auto pick
   auto const one = pnp::estimate_sharded_memory(c, s, 1, 1, 49);
   auto const four = pnp::estimate_sharded_memory(c, s, 4, 1, 49);  // one rank of four in this process
   CHECK(four.total < one.total);
-  CHECK(one.total - four.total > 9 * image);  // the slabs' copies and measurements shrink as 1/P
+  CHECK(one.total - four.total > 11 * image);  // the slabs' copies and measurements shrink as 1/P
   CHECK(pnp::estimate_sharded_memory(c, s, 4, 4, 49).total > four.total);  // 4 thread ranks in one process
   CHECK(four.parts.find("sharded layout") != std::string::npos);
   c.layout = "replicated";
