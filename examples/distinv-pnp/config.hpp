@@ -50,6 +50,7 @@ struct Config {
   distinv::Index receptive_field = -1;
   std::string strategy = "overlap_tiling";
   bool overlap = false;
+  std::string layout = "replicated";  // replicated | sharded (each rank its rows) | auto
   std::string backend = "auto";      // auto | single | threads | mpi
   int threads = 0;
   std::string output = "distinv-pnp-out";
@@ -93,6 +94,9 @@ void visit_options(Config& c, Visitor&& v) {
   v.integer("receptive-field", c.receptive_field, -1, max_side, "tile halo (-1: the denoiser's receptive field)");
   v.choice("strategy", c.strategy, {"overlap_tiling", "smart_tiling", "basic"}, "tiling strategy");
   v.flag("overlap", c.overlap, "overlapping tiles blended with linear weights");
+  v.choice("layout", c.layout, {"replicated", "sharded", "auto"},
+           "replicated (every rank holds the image), sharded (each rank its rows of the image and of every "
+           "measurement), auto (sharded when the replicated run would exceed the memory limit)");
   v.choice("backend", c.backend, {"auto", "single", "threads", "mpi"},
            "auto: mpi under mpiexec, threads with --threads, else single");
   v.integer("threads", c.threads, 0, 4096, "number of ranks as threads (0: not the threads backend)");

@@ -270,7 +270,7 @@ TEST_CASE("config: every option is honoured from the file (quiet, overlap, seed,
                             "init_iterations = 4\nsigma = 0.01\nstep = 0.5\nstep-scale = 1.2\ntol = 1e-4\n"
                             "patch_size = 40\nreceptive_field = 8\nstrategy = \"basic\"\noverlap = true\n"
                             "backend = \"threads\"\nthreads = 2\noutput = \"o\"\nseed = 12345\nquiet = true\n"
-                            "memory-limit = \"1.5G\"\n");
+                            "memory-limit = \"1.5G\"\nlayout = \"sharded\"\n");
   CHECK(c.image == "x.png");
   CHECK(c.size == 0);
   CHECK(c.operators == 2);
@@ -294,6 +294,7 @@ TEST_CASE("config: every option is honoured from the file (quiet, overlap, seed,
   CHECK(c.seed == 12345);
   CHECK(c.quiet);
   CHECK(c.memory_limit == "1.5G");
+  CHECK(c.layout == "sharded");
 }
 
 TEST_CASE("config: non-finite and out-of-range numbers are refused, from the command line and the file") {
@@ -378,6 +379,31 @@ TEST_CASE("budget: --memory-limit sizes, the available memory, the estimate") {
   CHECK(huge.total == ~std::uint64_t(0));
   CHECK_THROWS_WITH_AS(pnp::check_budget(huge, std::uint64_t(1) << 50), doctest::Contains("more than 2^64 bytes"),
                        Error);
+}
+
+TEST_CASE("budget: the sharded layout's estimate falls with the ranks; auto picks it when the replicated one is too big") {
+  pnp::Config c;
+  c.size = 4096;
+  distinv::Shape<4> const s{1, 3, 4096, 4096};
+  std::uint64_t const image = 3ull * 4096 * 4096 * 4;
+  auto const one = pnp::estimate_sharded_memory(c, s, 1, 1, 49);
+  auto const four = pnp::estimate_sharded_memory(c, s, 4, 1, 49);  // one rank of four in this process
+  CHECK(four.total < one.total);
+  CHECK(one.total - four.total > 11 * image);  // the slabs' copies and measurements shrink as 1/P
+  CHECK(pnp::estimate_sharded_memory(c, s, 4, 4, 49).total > four.total);  // 4 thread ranks in one process
+  CHECK(four.parts.find("sharded layout") != std::string::npos);
+  c.layout = "replicated";
+  CHECK_FALSE(pnp::sharded_layout(c, s, 4, 1, 49, 1));
+  c.layout = "sharded";
+  CHECK(pnp::sharded_layout(c, s, 4, 1, 49, ~std::uint64_t(0)));
+  c.layout = "auto";
+  auto const replicated = pnp::estimate_memory(c, s, 4, 1, 49).total;
+  CHECK(pnp::sharded_layout(c, s, 4, 1, 49, replicated - 1));
+  CHECK_FALSE(pnp::sharded_layout(c, s, 4, 1, 49, replicated));
+  CHECK(pnp::estimate_memory_of(true, c, s, 4, 1, 49).total == four.total);
+  c.patch_size = 1;  // saturates rather than wraps round
+  CHECK(pnp::estimate_sharded_memory(c, {1, 3, pnp::max_side, pnp::max_side}, 4096, 4096, pnp::max_side).total ==
+        ~std::uint64_t(0));
 }
 
 // --- the output folder (outputs.hpp) ---

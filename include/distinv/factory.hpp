@@ -19,6 +19,8 @@
 #include "distinv/distributed/processing.hpp"
 #include "distinv/distributed/signal.hpp"
 #include "distinv/distributed/stacked_physics.hpp"
+#include "distinv/layout/partition.hpp"
+#include "distinv/layout/slab_bundle.hpp"
 #include "distinv/optim/data_fidelity.hpp"
 #include "distinv/optim/denoisers/concepts.hpp"
 #include "distinv/optim/prior.hpp"
@@ -28,23 +30,43 @@
 
 namespace distinv {
 
+namespace detail {
+/// The whole measurements of a stack's operators (the replicated layout).
+template <class Stack>
+using whole_measurements_t =
+    TensorList<typename std::remove_cvref_t<decltype(std::declval<Stack const&>()[0])>::tensor_type>;
+/// The measurement list FactoryConfig{stack, list} keeps: a list of slab tensors as it is (each
+/// rank's slabs, for layout::Slabs), anything else as the whole measurements.
+template <class Stack, class List>
+struct measurement_list {
+  using type = whole_measurements_t<Stack>;
+};
+template <class Stack, class X>
+  requires requires { requires signal_traits<X>::sharded; }
+struct measurement_list<Stack, TensorList<X>> {
+  using type = TensorList<X>;
+};
+}  // namespace detail
+
 /// Physics (a stack, or a vector of operators), its measurements (one per operator) and the
-/// data fidelity (L2 unless given).
-template <class Stack, class Fidelity = optim::L2>
+/// data fidelity (L2 unless given). The measurements are whole tensors (all N; each rank keeps its
+/// own), or for layout::Slabs a TensorList of each rank's slabs of every measurement.
+template <class Stack, class Fidelity = optim::L2, class List = detail::whole_measurements_t<Stack>>
 struct FactoryConfig {
   /// The operators: a stack or a vector of operators of one type.
   Stack physics;
-  /// The measurements, one per operator (all N; each rank keeps its own).
-  TensorList<typename std::remove_cvref_t<decltype(std::declval<Stack const&>()[0])>::tensor_type> measurements;
+  /// The measurements, one per operator.
+  List measurements;
   /// The distance of the data fidelity (optim::L2 by default).
   Fidelity data_fidelity{};
 };
 /// Deduces FactoryConfig{stack, measurements} (data fidelity optim::L2).
 template <class Stack, class List>
-FactoryConfig(Stack, List) -> FactoryConfig<Stack, optim::L2>;
+FactoryConfig(Stack, List) -> FactoryConfig<Stack, optim::L2, typename detail::measurement_list<Stack, List>::type>;
 /// Deduces FactoryConfig{stack, measurements, fidelity}.
 template <class Stack, class List, class Fidelity>
-FactoryConfig(Stack, List, Fidelity) -> FactoryConfig<Stack, Fidelity>;
+FactoryConfig(Stack, List, Fidelity)
+    -> FactoryConfig<Stack, Fidelity, typename detail::measurement_list<Stack, List>::type>;
 
 /// The halo of a prior that declares no receptive field: deepinv's distribute() overlap.
 inline constexpr Index default_receptive_field = 64;
@@ -78,9 +100,6 @@ struct TilingConfig {
   /// The batch bound: max_batch_size patches and batch_bytes bytes per call.
   tiling::BatchLimit batch_limit() const { return {max_batch_size, batch_bytes}; }
 };
-
-/// The prior of a bundle made without one.
-struct NoPrior {};
 
 /// What make_distrib_bundle builds: the distributed physics, measurements (each rank its own), data fidelity,
 /// signal and the tiled prior (null without one), ready for the solvers of optim/solvers.hpp.
@@ -125,7 +144,7 @@ auto operator_list(Stack const& s) {
 template <GatherPolicy Gather = gather::Concatenated,
           tiling::StrategyFromOptions Strategy = tiling::OverlapTilingStrategy<4>, ReductionPolicy Reduce = reduce::Exact,
           class Ctx, class Stack, class Fidelity, class Prior = NoPrior>
-  requires(Strategy::rank == 4)
+  requires(Strategy::rank == 4 && !layout::LayoutPolicy<Gather>)
 auto make_distrib_bundle(Ctx& ctx, FactoryConfig<Stack, Fidelity> const& config, Shape<4> const& signal_shape,
                          Prior prior = {}, TilingConfig const& tiling = {}) {
   auto ops = detail::operator_list(config.physics);
@@ -144,6 +163,32 @@ auto make_distrib_bundle(Ctx& ctx, FactoryConfig<Stack, Fidelity> const& config,
   if constexpr (!std::is_same_v<Prior, NoPrior>)
     b.prior = std::make_unique<typename Bundle::prior_type>(ctx, std::move(prior), opt, tiling.batch_limit());
   return b;
+}
+
+/// Builds every component in the layout `Layout`: layout::Replicated, the bundle above (gather
+/// policy gather::Concatenated); layout::Slabs, a layout::SlabBundle, from each rank's slabs of the
+/// measurements (config.measurements, a TensorList of SlabTensor): every rank holds every operator,
+/// its slab of every measurement and of the signal, laid out by `partition` (default: the balanced
+/// split of the signal's rows), and the prior tiled on slabs (layout::SlabPrior). The solvers of
+/// optim/solvers.hpp run on either.
+template <layout::LayoutPolicy Layout, tiling::StrategyFromOptions Strategy = tiling::OverlapTilingStrategy<4>,
+          ReductionPolicy Reduce = reduce::Exact, class Ctx, class Stack, class Fidelity, class List,
+          class Prior = NoPrior>
+  requires(Strategy::rank == 4)
+auto make_distrib_bundle(Ctx& ctx, FactoryConfig<Stack, Fidelity, List> const& config, Shape<4> const& signal_shape,
+                         Prior prior = {}, TilingConfig const& tiling = {},
+                         std::optional<layout::RowPartition> partition = std::nullopt) {
+  if constexpr (std::is_same_v<Layout, layout::Replicated>) {
+    DISTINV_REQUIRE(!partition, "make_distrib_bundle<layout::Replicated>: a row partition is for layout::Slabs only");
+    return make_distrib_bundle<gather::Concatenated, Strategy, Reduce>(ctx, config, signal_shape, std::move(prior),
+                                                                        tiling);
+  } else {
+    auto opt = std::is_same_v<Prior, NoPrior> ? tiling::TilingOptions{}
+                                              : tiling.options(optim::declared_receptive_field(prior));
+    return layout::make_slab_bundle<Strategy, Reduce>(ctx, detail::operator_list(config.physics), config.measurements,
+                                                      config.data_fidelity, signal_shape, std::move(prior), opt,
+                                                      tiling.batch_limit(), std::move(partition));
+  }
 }
 
 /// A data fidelity over a distributed stack.

@@ -163,6 +163,13 @@ double sum2(X const& a, X const& b, F const& f, char const* what = "sum2") {
   return signal_traits<std::remove_cvref_t<X>>::sum2(a, b, f);
 }
 
+/// A signal of x's type and shape filled with `value` (a sharded signal has its own, in x's layout).
+template <Signal X>
+  requires(!requires { signal_traits<std::remove_cvref_t<X>>::sharded; })
+std::remove_cvref_t<X> filled_like(X const& x, scalar_t<X> value) {
+  return filled_of<std::remove_cvref_t<X>>(shape_of(x), value);
+}
+
 namespace detail {
 /// (a - b)^2 in double (a namespace-scope functor: nvcc kernels take no local types).
 struct SquaredDifference {

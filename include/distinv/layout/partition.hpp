@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "distinv/core/error.hpp"
@@ -26,6 +27,10 @@ struct Slabs {
   /// "slabs".
   static constexpr std::string_view name() { return "slabs"; }
 };
+
+/// A layout policy: layout::Replicated or layout::Slabs (make_distrib_bundle<Layout>).
+template <class L>
+concept LayoutPolicy = std::is_same_v<L, Replicated> || std::is_same_v<L, Slabs>;
 
 /// Rows [offset(r), offset(r + 1)) of n rows belong to rank r of P; every rank has at least one.
 class RowPartition {

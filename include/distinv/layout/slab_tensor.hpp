@@ -3,8 +3,9 @@
 // rows [lo_r, hi_r) of dimension 2 (H of (B, C, H, W), D of (B, C, D, H, W)) of every (B, C)
 // plane, as a local host tensor (B, C, hi_r - lo_r, ...), and the backend that links the ranks.
 // It models Signal: arithmetic is local (same layout required); dot, norm, psnr, max_abs_diff and
-// sum2 reduce over the ranks; shape_of is the global shape. scatter / gather move to and from a
-// whole host tensor (for input and output; nothing in a solver iteration needs them). New
+// sum2 reduce over the ranks, with the same bits on any partition; shape_of is the global shape.
+// scatter / gather move to and from a whole host tensor (for input and output; nothing in a
+// solver iteration needs them). New
 // slab tensors come from an existing one (zeros_like, filled_like) or from the layout
 // (SlabTensor::zeros), never from a bare shape. Rows of other ranks: layout/rows.hpp.
 #include <algorithm>
@@ -215,18 +216,46 @@ SlabTensor<T, R, Comm> filled_like(SlabTensor<T, R, Comm> const& x, T value) {
 }
 
 namespace detail {
-template <class T, int R, class Comm>
-double global_sum(SlabTensor<T, R, Comm> const& x, double local) {
-  x.comm().all_reduce(std::span<double>(&local, 1), ReduceOp::sum);
-  return local;
+/// Σ_i f(a_i, b_i) over the whole signal in double, the same bits on any partition: each rank sums
+/// each of its rows (the row's part of every plane, planes in order), one all_gatherv brings the
+/// n row sums to every rank, and every rank adds them in row order.
+template <class T, int R, class Comm, class F>
+double row_ordered_sum(SlabTensor<T, R, Comm> const& a, SlabTensor<T, R, Comm> const& b, F const& f) {
+  Index const rows = a.local_rows(), rs = a.row_size(), planes = a.planes();
+  std::vector<double> mine(static_cast<std::size_t>(rows), 0.0);
+  for (Index i = 0; i < rows; ++i) {
+    double s = 0;
+    for (Index pl = 0; pl < planes; ++pl) {
+      T const* pa = a.local().data() + (pl * rows + i) * rs;
+      T const* pb = b.local().data() + (pl * rows + i) * rs;
+      for (Index k = 0; k < rs; ++k) s += f(pa[k], pb[k]);
+    }
+    mine[std::size_t(i)] = s;
+  }
+  int const p = a.comm().size();
+  std::vector<Index> counts(static_cast<std::size_t>(p));
+  for (int q = 0; q < p; ++q) counts[std::size_t(q)] = a.partition().count(q);
+  std::vector<double> all(static_cast<std::size_t>(a.partition().rows()));
+  a.comm().all_gatherv(std::span<double const>(mine), std::span<double>(all), std::span<Index const>(counts));
+  double total = 0;
+  for (double v : all) total += v;
+  return total;
 }
+/// double(a) · double(b).
+struct Product {
+  template <class T>
+  double operator()(T a, T b) const {
+    return double(a) * double(b);
+  }
+};
 }  // namespace detail
 
-/// ⟨a, b⟩ over the whole signal: local sums in double, then one all-reduce.
+/// ⟨a, b⟩ over the whole signal, the same bits on any partition (detail::row_ordered_sum: one
+/// all_gatherv of the row sums).
 template <class T, int R, class Comm>
 double dot(SlabTensor<T, R, Comm> const& a, SlabTensor<T, R, Comm> const& b) {
   a.require_same_layout(b, "dot");
-  return detail::global_sum(a, distinv::dot(a.local(), b.local()));
+  return detail::row_ordered_sum(a, b, detail::Product{});
 }
 /// sqrt(dot(a, a)) over the whole signal (one all-reduce).
 template <class T, int R, class Comm>
@@ -253,8 +282,7 @@ template <class T, int R, class Comm>
 double psnr(SlabTensor<T, R, Comm> const& x, SlabTensor<T, R, Comm> const& ref, double max_value = 1.0) {
   x.require_same_layout(ref, "psnr");
   DISTINV_REQUIRE(max_value > 0, "psnr: expected max_value > 0, got ", max_value);
-  double const mse = detail::global_sum(x, sum2(x.local(), ref.local(), distinv::detail::SquaredDifference{})) /
-                     double(numel(x.shape()));
+  double const mse = detail::row_ordered_sum(x, ref, distinv::detail::SquaredDifference{}) / double(numel(x.shape()));
   if (mse == 0) return std::numeric_limits<double>::infinity();
   return 10.0 * std::log10(max_value * max_value / mse);
 }
@@ -287,10 +315,10 @@ struct signal_traits<layout::SlabTensor<T, R, Comm>> {
     out.local() = signal_traits<host_type>::map2(a.local(), b.local(), f);
     return out;
   }
-  /// Σ f(a[i], b[i]) over the whole signal (one all-reduce).
+  /// Σ f(a[i], b[i]) over the whole signal, the same bits on any partition (one all_gatherv of row sums).
   template <class F>
   static double sum2(tensor_type const& a, tensor_type const& b, F const& f) {
-    return layout::detail::global_sum(a, signal_traits<host_type>::sum2(a.local(), b.local(), f));
+    return layout::detail::row_ordered_sum(a, b, f);
   }
 };
 

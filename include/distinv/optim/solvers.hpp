@@ -76,8 +76,8 @@ double default_step(Bundle& b, typename Bundle::tensor_type const& x0, double st
   if (step > 0) return step;
   DISTINV_REQUIRE(step == 0, "solver: expected a positive step, or 0 for step_scale/||A||^2, got ", step);
   DISTINV_REQUIRE(scale > 0, "solver: expected a positive step_scale, got ", scale);
-  // Deterministic start (same on every rank): a constant image.
-  auto const v = filled_of<typename Bundle::tensor_type>(shape_of(x0), 1);
+  // Deterministic start (same on every rank): a constant image, laid out as x0.
+  auto const v = filled_like(x0, scalar_t<typename Bundle::tensor_type>(1));
   double const L = b.physics.compute_sqnorm(v, {.local_only = false, .max_iter = 100, .tol = 1e-4});
   DISTINV_REQUIRE(L > 0 && std::isfinite(L), "solver: the operator norm estimate is ", L, "; give the step");
   return scale / L;
@@ -123,8 +123,7 @@ template <class Bundle, class DataStep>
 SolverResult<typename Bundle::tensor_type> iterate(Bundle& b, SolverOptions<typename Bundle::tensor_type> const& opt,
                                                    double step, DataStep&& data_step) {
   using TensorT = typename Bundle::tensor_type;
-  SolverResult<TensorT> res;
-  res.step = step;
+  SolverResult<TensorT> res{.x = b.signal.data(), .step = step};  // x: a signal of the bundle's layout
   for (int k = 1; k <= opt.max_iter; ++k) {
     IterationInfo info{.iteration = k};
     auto const t0 = clock::now();
