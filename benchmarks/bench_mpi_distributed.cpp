@@ -10,8 +10,9 @@
 //   slab/*    the fused gradient of the same 8 blurs at 2048² on the slab layout
 //             (layout::SlabCircularNormal: one distributed FFT pair) against the replicated
 //             physics::CircularNormal; run alone with --benchmark_filter=slab/
-//             slab/mpiP/{slabfft,fftw_mpi}: the same gradient on comm::Mpi with the SlabFft engine
-//             and with FFTW's MPI interface (layout::FftwMpiSlabFft; builds with FFTW-MPI), on
+//             slab/mpiP/{slabfft,fftw_mpi,fftw_mpi_measure}: the same gradient on comm::Mpi with
+//             the SlabFft engine and with FFTW's MPI interface (layout::FftwMpiSlabFft, ESTIMATE
+//             or MEASURE plans; builds with FFTW-MPI), on
 //             every rank of the job (P = 1 without mpiexec); arg 1: partition (0 balanced = FFTW's
 //             at 2048², 1 shifted by 24 rows: FFTW-MPI then moves rows to its own decomposition)
 //   ./bench_mpi_distributed                     SingleProcess and Threads (2 ranks)
@@ -373,7 +374,7 @@ void slab_engine(benchmark::State& st) {
   }
 }
 
-/// slab/mpiP/{slabfft,fftw_mpi}: the two engines of the slab gradient on all P ranks of the job.
+/// slab/mpiP/{slabfft,fftw_mpi,fftw_mpi_measure}: the engines of the slab gradient on all P ranks.
 void register_engines(int ranks) {
   std::string const t = "slab/mpi" + std::to_string(ranks) + "/";
   for (Index partition : {Index(0), Index(1)}) {
@@ -381,6 +382,9 @@ void register_engines(int ranks) {
     benchmark::RegisterBenchmark((t + "slabfft").c_str(), slab_engine<layout::SlabFft<float, comm::Mpi>>)
         ->Args({2048, partition})->Iterations(10)->Unit(benchmark::kMillisecond)->UseManualTime();
     benchmark::RegisterBenchmark((t + "fftw_mpi").c_str(), slab_engine<layout::FftwMpiSlabFft<float>>)
+        ->Args({2048, partition})->Iterations(10)->Unit(benchmark::kMillisecond)->UseManualTime();
+    benchmark::RegisterBenchmark((t + "fftw_mpi_measure").c_str(),
+                                 slab_engine<layout::FftwMpiSlabFft<float, fft::MpiPlanner::measure>>)
         ->Args({2048, partition})->Iterations(10)->Unit(benchmark::kMillisecond)->UseManualTime();
   }
 }

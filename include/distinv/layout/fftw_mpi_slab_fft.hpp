@@ -1,24 +1,21 @@
 #pragma once
 // layout/fftw_mpi_slab_fft.hpp: FftwMpiSlabFft<T>, the 2-D real FFT of every (B, C) plane of a
 // SlabTensor under comm::Mpi by FFTW's MPI interface (fft/fftw_mpi.hpp): one in-place FFTW-MPI
-// r2c / c2r plan pair per plane count (planes interleaved, FFTW_MPI_TRANSPOSED_OUT / _IN), in
-// FFTW's own block decomposition. The signal's RowPartition is kept: its rows are moved to
-// FFTW's rows by one all_to_allv each way, skipped when the two coincide (fftw_partition() gives
-// FFTW's split as a layout when every rank has a row). The half spectrum is sharded by FFTW's
-// spectral columns with SlabFft's index (e = plane * plane_spectrum() + (col - col_lo) * H +
-// row), and filter / analyse / synthesise are SlabFft's, so SlabCircularNormal takes it as its
-// engine (SlabFftEngine). Memory per rank O(N / P).
+// r2c / c2r plan pair (FFTW_MPI_TRANSPOSED_OUT / _IN), made with the engine, run plane by plane
+// in FFTW's own block decomposition. The signal's RowPartition is kept: each plane's rows move
+// to FFTW's rows by one all_to_allv each way, skipped when the two splits coincide
+// (fftw_partition() gives FFTW's split as a layout when every rank has a row). The half
+// spectrum is sharded by FFTW's spectral columns with SlabFft's index (e = plane *
+// plane_spectrum() + (col - col_lo) * H + row), and filter / analyse / synthesise are SlabFft's,
+// so SlabCircularNormal takes it as its engine (SlabFftEngine). Memory per rank O(N / P).
 #include <algorithm>
 #include <array>
-#include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <span>
 #include <utility>
 #include <vector>
 
-#include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 
 #include "distinv/comm/mpi.hpp"
@@ -35,9 +32,9 @@ namespace distinv::layout {
 
 /// The unnormalised 2-D real FFT of every (B, C) plane of a SlabTensor<T, 4, comm::Mpi> by
 /// FFTW's MPI interface (see the file's comment): SlabFft's interface and spectrum index, FFTW's
-/// spectral columns per rank. Copies share the plans, made on the first transform of a plane
-/// count. Every transform is a collective.
-template <class T, class Engine = fft::FftwMpi>
+/// spectral columns per rank; `Planner` is FFTW's planning (fft::MpiPlanner). Copies share the
+/// plans. Construction and every transform are collectives.
+template <class T, fft::MpiPlanner Planner = fft::MpiPlanner::estimate, class Engine = fft::FftwMpi>
   requires(Engine::available && requires { typename Engine::template slab_plan<T>; })
 class FftwMpiSlabFft {
  public:
@@ -46,14 +43,15 @@ class FftwMpiSlabFft {
   using tensor_type = SlabTensor<T, 4, comm::Mpi>;   ///< the signals transformed
   using spectrum_type = host::Buffer<complex_type>;  ///< a rank's shard of spectra
 
-  /// Transforms of H x W planes laid out by `part` (rows of H over comm's ranks). A collective
-  /// (it gathers FFTW's decomposition); plans are made later, on first use.
+  /// Transforms of H x W planes laid out by `part` (rows of H over comm's ranks): plans them and
+  /// gathers FFTW's decomposition. A collective; FFTW's failure to plan is every rank's Error.
   FftwMpiSlabFft(comm::Mpi comm, Index rows, Index cols, RowPartition part)
       : comm_(std::move(comm)), rows_(rows), cols_(cols), part_(std::move(part)) {
     DISTINV_REQUIRE(rows > 0 && cols > 0, "FftwMpiSlabFft: expected a positive grid, got ", rows, " x ", cols);
     DISTINV_REQUIRE(part_.ranks() == comm_.size() && part_.rows() == rows, "FftwMpiSlabFft: expected a partition of ",
                     rows, " rows over ", comm_.size(), " ranks, got ", part_.to_string());
-    auto const mine = plan_type::decomposition(comm_.native(), rows, cols);
+    plan_ = std::make_shared<plan_type const>(comm_.native(), rows, cols, Planner);
+    auto const& mine = plan_->local();
     std::array<Index, 4> const sent{mine.row_lo, mine.rows, mine.col_lo, mine.cols};
     std::vector<Index> all(4 * std::size_t(comm_.size()));
     std::vector<Index> const counts(std::size_t(comm_.size()), 4);
@@ -80,11 +78,11 @@ class FftwMpiSlabFft {
   /// Rank r's first row in FFTW's decomposition (ceil(H / P) per rank; the last ranks may have none).
   Index fftw_row_lo(int r) const { return row_offsets_[std::size_t(r)]; }
   Index fftw_row_hi(int r) const { return row_offsets_[std::size_t(r) + 1]; }  ///< one past rank r's last
-  /// True when the signal's rows differ from FFTW's: each transform then moves them (one
+  /// True when the signal's rows differ from FFTW's: each plane's rows then move (one
   /// all_to_allv each way).
   bool redistributes() const noexcept { return row_offsets_ != part_.offsets(); }
   /// FFTW's rows per rank as a slab layout, when every rank has one (signals laid out by it are
-  /// transformed without redistribution); none otherwise.
+  /// transformed without moving rows); none otherwise.
   std::optional<RowPartition> fftw_partition() const {
     for (std::size_t r = 0; r + 1 < row_offsets_.size(); ++r)
       if (row_offsets_[r + 1] == row_offsets_[r]) return std::nullopt;
@@ -97,32 +95,36 @@ class FftwMpiSlabFft {
   void filter(tensor_type const& in, tensor_type& out, F const& f) const {
     check(in, "FftwMpiSlabFft::filter");
     in.require_same_layout(out, "FftwMpiSlabFft::filter (output)");
-    Index const planes = in.planes();
-    auto const plan = plan_for(planes);
-    auto buf = to_fftw(in, *plan);
-    plan->forward(buf.data());
-    each_coefficient(planes, [&](Index e, Index at) { f(e, buf[std::size_t(at)]); });
-    plan->inverse(buf.data());
-    from_fftw(buf, out);
+    Scratch s = scratch(in);
+    for (Index pl = 0; pl < in.planes(); ++pl) {
+      to_fftw(in, pl, s);
+      plan_->forward(s.fftw.data());
+      each_coefficient(pl, [&](Index e, Index k) { f(e, s.fftw[std::size_t(k)]); });
+      plan_->inverse(s.fftw.data());
+      from_fftw(s, pl, out);
+    }
   }
   /// f(e, complex_type const& v) for every coefficient of this rank's shard of F in. A collective.
   template <class F>
   void analyse(tensor_type const& in, F const& f) const {
     check(in, "FftwMpiSlabFft::analyse");
-    auto const plan = plan_for(in.planes());
-    auto buf = to_fftw(in, *plan);
-    plan->forward(buf.data());
-    each_coefficient(in.planes(), [&](Index e, Index at) { f(e, std::as_const(buf[std::size_t(at)])); });
+    Scratch s = scratch(in);
+    for (Index pl = 0; pl < in.planes(); ++pl) {
+      to_fftw(in, pl, s);
+      plan_->forward(s.fftw.data());
+      each_coefficient(pl, [&](Index e, Index k) { f(e, std::as_const(s.fftw[std::size_t(k)])); });
+    }
   }
   /// out = F⁻¹(g) plane by plane, g(e) the coefficient e of this rank's shard. A collective.
   template <class G>
   void synthesise(G const& g, tensor_type& out) const {
     check(out, "FftwMpiSlabFft::synthesise");
-    auto const plan = plan_for(out.planes());
-    spectrum_type buf(std::size_t(plan->alloc_size()));
-    each_coefficient(out.planes(), [&](Index e, Index at) { buf[std::size_t(at)] = g(e); });
-    plan->inverse(buf.data());
-    from_fftw(buf, out);
+    Scratch s = scratch(out);
+    for (Index pl = 0; pl < out.planes(); ++pl) {
+      each_coefficient(pl, [&](Index e, Index k) { s.fftw[std::size_t(k)] = g(e); });
+      plan_->inverse(s.fftw.data());
+      from_fftw(s, pl, out);
+    }
   }
 
   /// This rank's shard of F x: planes * plane_spectrum() coefficients. A collective.
@@ -140,15 +142,16 @@ class FftwMpiSlabFft {
 
  private:
   using plan_type = typename Engine::template slab_plan<T>;
-  /// The plans by plane count, shared by copies.
-  struct Plans {
-    std::mutex mutex;
-    std::map<Index, std::shared_ptr<plan_type const>> by_planes;
+  /// FFTW's in-place buffer of one plane, and the signal's rows of a plane in FFTW's padded
+  /// layout when they move (else empty).
+  struct Scratch {
+    spectrum_type fftw;
+    host::Buffer<T> rows;
   };
 
   int me() const { return comm_.rank(); }
-  /// Reals of one row of FFTW's layout: W/2 + 1 complex columns (the last padded), every plane.
-  Index row_length(Index planes) const { return 2 * spectrum_cols() * planes; }
+  /// Reals of one row in FFTW's layout: the W reals padded to 2 (W/2 + 1).
+  Index row_length() const { return 2 * spectrum_cols(); }
   Index fftw_rows() const { return fftw_row_hi(me()) - fftw_row_lo(me()); }
 
   void check(tensor_type const& x, char const* what) const {
@@ -173,88 +176,56 @@ class FftwMpiSlabFft {
     return o;
   }
 
-  /// The plan pair of `planes` planes, made on first use (a collective: every rank asks for the
-  /// same plane count in the same transform).
-  std::shared_ptr<plan_type const> plan_for(Index planes) const {
-    std::lock_guard lock(plans_->mutex);
-    auto& slot = plans_->by_planes[planes];
-    if (!slot) {
-      auto plan = std::make_shared<plan_type const>(comm_.native(), rows_, cols_, planes);
-      auto const& l = plan->local();
-      int differs = (l.rows != fftw_rows() || (l.rows > 0 && l.row_lo != fftw_row_lo(me())) ||
-                     l.cols != local_cols() || (l.cols > 0 && l.col_lo != col_lo(me())));
-      comm_.all_reduce(std::span<int>(&differs, 1), ReduceOp::max);
-      DISTINV_REQUIRE(!differs, "FftwMpiSlabFft: FFTW's decomposition of ", planes,
-                      " planes differs from that of one plane");
-      slot = std::move(plan);
-    }
-    return slot;
+  Scratch scratch(tensor_type const& x) const {
+    return {spectrum_type(std::size_t(plan_->local().alloc)),
+            redistributes() ? host::Buffer<T>(std::size_t(x.local_rows() * row_length())) : host::Buffer<T>()};
   }
 
-  /// k = (local col) * H + row over this rank's shard, in parallel: body(e, at) for every plane,
-  /// e the spectrum index and `at` the place of the coefficient in FFTW's interleaved buffer.
+  /// body(e, k) for the coefficients k = (local col) * H + row of plane `pl` of this rank's
+  /// shard (also their place in FFTW's buffer), e the spectrum index; in parallel.
   template <class Body>
-  void each_coefficient(Index planes, Body&& body) const {
+  void each_coefficient(Index pl, Body&& body) const {
     Index const ps = plane_spectrum();
-    tbb::parallel_for(tbb::blocked_range<Index>(0, ps), [&](tbb::blocked_range<Index> const& range) {
-      for (Index k = range.begin(); k != range.end(); ++k)
-        for (Index pl = 0; pl < planes; ++pl) body(pl * ps + k, k * planes + pl);
-    });
+    tbb::parallel_for(Index(0), ps, [&](Index k) { body(pl * ps + k, k); });
   }
 
-  /// Rows of `x` into FFTW's layout (local row, padded column, plane), `dst` of local rows ×
-  /// row_length reals; the padding is zero.
-  void pack(tensor_type const& x, T* dst) const {
-    Index const planes = x.planes(), h = x.local_rows(), rl = row_length(planes);
+  /// Plane `pl` of `x`'s rows into FFTW's padded rows at `dst`; the padding is zero.
+  void pack(tensor_type const& x, Index pl, T* dst) const {
+    Index const h = x.local_rows(), rl = row_length();
     tbb::parallel_for(Index(0), h, [&](Index i) {
-      T* row = dst + i * rl;
-      for (Index pl = 0; pl < planes; ++pl) {
-        T const* src = x.local().data() + (pl * h + i) * cols_;
-        for (Index c = 0; c < cols_; ++c) row[c * planes + pl] = src[c];
-      }
-      std::fill(row + cols_ * planes, row + rl, T(0));
+      T* pad = std::copy_n(x.local().data() + (pl * h + i) * cols_, cols_, dst + i * rl);
+      std::fill(pad, dst + (i + 1) * rl, T(0));
     });
   }
-  /// The inverse of pack: FFTW's layout (`src`) into the rows of `out`.
-  void unpack(T const* src, tensor_type& out) const {
-    Index const planes = out.planes(), h = out.local_rows(), rl = row_length(planes);
-    tbb::parallel_for(Index(0), h, [&](Index i) {
-      T const* row = src + i * rl;
-      for (Index pl = 0; pl < planes; ++pl) {
-        T* dst = out.local().data() + (pl * h + i) * cols_;
-        for (Index c = 0; c < cols_; ++c) dst[c] = row[c * planes + pl];
-      }
-    });
+  /// The inverse of pack: FFTW's padded rows at `src` into plane `pl` of `out`.
+  void unpack(T const* src, Index pl, tensor_type& out) const {
+    Index const h = out.local_rows(), rl = row_length();
+    tbb::parallel_for(Index(0), h,
+                      [&](Index i) { std::copy_n(src + i * rl, cols_, out.local().data() + (pl * h + i) * cols_); });
   }
 
-  /// FFTW's in-place buffer holding this rank's FFTW rows of `x` (moved there when the layouts differ).
-  spectrum_type to_fftw(tensor_type const& x, plan_type const& plan) const {
-    spectrum_type buf(std::size_t(plan.alloc_size()));
-    T* rows = reinterpret_cast<T*>(buf.data());
-    if (!redistributes()) {
-      pack(x, rows);
-      return buf;
-    }
-    Index const rl = row_length(x.planes());
-    host::Buffer<T> send(std::size_t(x.local_rows() * rl));
-    pack(x, send.data());
-    move_rows(send.data(), x.local_rows(), rows, fftw_rows(), rl, true);
-    return buf;
+  /// Plane `pl` of `x` into FFTW's buffer: this rank's FFTW rows (moved there when the layouts differ).
+  void to_fftw(tensor_type const& x, Index pl, Scratch& s) const {
+    T* fftw = reinterpret_cast<T*>(s.fftw.data());
+    if (!redistributes()) return pack(x, pl, fftw);
+    pack(x, pl, s.rows.data());
+    move_rows(s.rows.data(), x.local_rows(), fftw, fftw_rows(), true);
   }
-  /// The real rows in FFTW's buffer back to the signal's rows of `out`.
-  void from_fftw(spectrum_type const& buf, tensor_type& out) const {
-    T const* rows = reinterpret_cast<T const*>(buf.data());
-    if (!redistributes()) return unpack(rows, out);
-    Index const rl = row_length(out.planes());
-    host::Buffer<T> recv(std::size_t(out.local_rows() * rl));
-    move_rows(rows, fftw_rows(), recv.data(), out.local_rows(), rl, false);
-    unpack(recv.data(), out);
+  /// FFTW's real rows back to plane `pl` of the signal's rows of `out`.
+  void from_fftw(Scratch& s, Index pl, tensor_type& out) const {
+    T const* fftw = reinterpret_cast<T const*>(s.fftw.data());
+    if (!redistributes()) return unpack(fftw, pl, out);
+    move_rows(fftw, fftw_rows(), s.rows.data(), out.local_rows(), false);
+    unpack(s.rows.data(), pl, out);
   }
-  /// One all_to_allv of whole rows of `rl` reals: from the signal's rows to FFTW's (to_fftw) or
-  /// back. Rows ascend with the rank in both layouts, so each side is its rows in order.
-  void move_rows(T const* send, Index send_rows, T* recv, Index recv_rows, Index rl, bool to_fftw) const {
+  /// One all_to_allv of whole padded rows: from the signal's rows to FFTW's (to_fftw) or back.
+  /// Rows ascend with the rank in both layouts, so each side is its rows in order.
+  void move_rows(T const* send, Index send_rows, T* recv, Index recv_rows, bool to_fftw) const {
     int const p = comm_.size();
-    auto overlap = [](Index a0, Index a1, Index b0, Index b1) { return std::max<Index>(0, std::min(a1, b1) - std::max(a0, b0)); };
+    Index const rl = row_length();
+    auto overlap = [](Index a0, Index a1, Index b0, Index b1) {
+      return std::max<Index>(0, std::min(a1, b1) - std::max(a0, b0));
+    };
     std::vector<Index> sc(static_cast<std::size_t>(p)), rc(static_cast<std::size_t>(p));
     for (int q = 0; q < p; ++q) {
       Index const mine_to_q = to_fftw ? overlap(part_.lo(me()), part_.hi(me()), fftw_row_lo(q), fftw_row_hi(q))
@@ -271,8 +242,8 @@ class FftwMpiSlabFft {
   comm::Mpi comm_;
   Index rows_, cols_;
   RowPartition part_;
+  std::shared_ptr<plan_type const> plan_;
   std::vector<Index> row_offsets_, col_offsets_;
-  std::shared_ptr<Plans> plans_ = std::make_shared<Plans>();
 };
 
 }  // namespace distinv::layout
