@@ -9,7 +9,8 @@
 //             --benchmark_filter=reduce/
 //   slab/*    the fused gradient of the same 8 blurs at 2048² on the slab layout
 //             (layout::SlabCircularNormal: one distributed FFT pair) against the replicated
-//             physics::CircularNormal; run alone with --benchmark_filter=slab/
+//             physics::CircularNormal, and the tiled TV of tv/* on slabs (layout::SlabProcessing);
+//             run alone with --benchmark_filter=slab/
 //             slab/mpiP/{slabfft,fftw_mpi,fftw_mpi_measure}: the same gradient on comm::Mpi with
 //             the SlabFft engine and with FFTW's MPI interface (layout::FftwMpiSlabFft, ESTIMATE
 //             or MEASURE plans; builds with FFTW-MPI), on
@@ -20,8 +21,9 @@
 // DISTINV_BENCH_TBB_THREADS=k caps oneTBB at k threads per process (1: each rank runs serially,
 // so that 1 against 2 ranks shows the rank-level speed-up alone).
 // Every case runs a fixed number of iterations so that all ranks run the same collectives.
-// Timed<Comm> forwards every collective and adds its wall time to a per-rank counter; with
-// Threads that time includes waiting for the slower rank. Counters are the max over ranks.
+// Timed<Comm> forwards every collective and adds its wall time (comm_ms; with Threads it includes
+// waiting for the slower rank) and the bytes the rank sends to other ranks (sent_MB, per
+// iteration) to per-rank counters. Counters are the max over ranks.
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -48,6 +50,7 @@
 #include "distinv/fft/fftw.hpp"
 #include "distinv/layout/fftw_mpi_slab_fft.hpp"
 #include "distinv/layout/slab_circular_normal.hpp"
+#include "distinv/layout/tiled_prior.hpp"
 #include "distinv/mpi.hpp"
 #include "distinv/optim/denoisers/tv.hpp"
 #include "distinv/optim/prior.hpp"
@@ -66,53 +69,62 @@ double seconds_since(clock_type::time_point t0) {
   return std::chrono::duration<double>(clock_type::now() - t0).count();
 }
 
-/// A CommBackend that forwards to `Comm` and adds the wall time of every collective to a
-/// counter shared by the copies of one rank's backend.
+/// What one rank's collectives cost: their wall time, and the bytes the rank handed over to be
+/// sent to other ranks (an all-reduce's or all_gatherv's whole buffer, an all_to_allv's blocks
+/// for the other ranks, a broadcast's buffer once per receiver on the root).
+struct Tally {
+  double seconds = 0, bytes = 0;
+};
+
+/// A CommBackend that forwards to `Comm` and adds the wall time and the bytes of every collective
+/// to a Tally shared by the copies of one rank's backend.
 template <CommBackend Comm>
 class Timed {
  public:
-  Timed(Comm comm, std::shared_ptr<double> seconds) : comm_(std::move(comm)), seconds_(std::move(seconds)) {}
+  explicit Timed(Comm comm) : comm_(std::move(comm)), tally_(std::make_shared<Tally>()) {}
 
   static constexpr std::string_view name() { return Comm::name(); }
   Comm const& inner() const noexcept { return comm_; }
   int rank() const { return comm_.rank(); }
   int size() const { return comm_.size(); }
-  double seconds() const { return *seconds_; }
+  Tally tally() const { return *tally_; }
 
   template <class T>
   void all_reduce(std::span<T> buf, ReduceOp op) const {
-    timed([&] { comm_.all_reduce(buf, op); });
+    timed(buf.size_bytes(), [&] { comm_.all_reduce(buf, op); });
   }
   template <class T>
   void broadcast(std::span<T> buf, int root) const {
-    timed([&] { comm_.broadcast(buf, root); });
+    timed(rank() == root ? buf.size_bytes() * std::size_t(size() - 1) : 0, [&] { comm_.broadcast(buf, root); });
   }
   template <class T>
   void all_gatherv(std::span<T const> send, std::span<T> recv, std::span<Index const> counts) const {
-    timed([&] { comm_.all_gatherv(send, recv, counts); });
+    timed(send.size_bytes(), [&] { comm_.all_gatherv(send, recv, counts); });
   }
   template <class T>
   void all_to_allv(std::span<T const> send, std::span<Index const> send_counts, std::span<T> recv,
                    std::span<Index const> recv_counts) const {
-    timed([&] { comm_.all_to_allv(send, send_counts, recv, recv_counts); });
+    std::size_t const own = send_counts.empty() ? 0 : std::size_t(send_counts[std::size_t(rank())]) * sizeof(T);
+    timed(send.size_bytes() - own, [&] { comm_.all_to_allv(send, send_counts, recv, recv_counts); });
   }
   void broadcast_bytes(std::vector<std::byte>& bytes, int root) const {
-    timed([&] { comm_.broadcast_bytes(bytes, root); });
+    timed(rank() == root ? bytes.size() * std::size_t(size() - 1) : 0, [&] { comm_.broadcast_bytes(bytes, root); });
   }
   void barrier() const {
-    timed([&] { comm_.barrier(); });
+    timed(0, [&] { comm_.barrier(); });
   }
 
  private:
   template <class F>
-  void timed(F&& f) const {
+  void timed(std::size_t bytes, F&& f) const {
     auto const t0 = clock_type::now();
     f();
-    *seconds_ += seconds_since(t0);
+    tally_->seconds += seconds_since(t0);
+    if (size() > 1) tally_->bytes += double(bytes);  // one rank sends nothing
   }
 
   Comm comm_;
-  std::shared_ptr<double> seconds_;
+  std::shared_ptr<Tally> tally_;
 };
 static_assert(CommBackend<Timed<comm::Threads>>);
 constexpr auto timed_inner = [](auto const& t) -> auto const& { return t.inner(); };
@@ -146,7 +158,7 @@ TensorList<Tensor4<float>> measurements(physics::StackedLinearPhysics<physics::B
 
 /// What one rank measured beside the benchmark's time, summed over the timed iterations.
 struct Split {
-  double comm = 0, data = 0, prior = 0;
+  double comm = 0, data = 0, prior = 0, sent = 0;  ///< seconds; bytes sent to other ranks
 };
 
 /// A case: `make(ctx)` runs on every rank (outside the timed loop) and returns `step(split)`,
@@ -159,7 +171,7 @@ Split run_rank(Ctx& ctx, auto const& make, benchmark::IterationCount iterations,
   Split split;
   step(split);  // warm-up: plans, caches, tiling strategy, first touch
   split = {};
-  double const comm0 = ctx.comm().seconds();
+  Tally const before = ctx.comm().tally();
   if (!st) {
     for (benchmark::IterationCount i = 0; i < iterations; ++i) step(split);
   } else if constexpr (std::is_same_v<typename Ctx::comm_type, Timed<comm::Mpi>>) {
@@ -175,7 +187,8 @@ Split run_rank(Ctx& ctx, auto const& make, benchmark::IterationCount iterations,
   } else {
     for (auto _ : *st) step(split);
   }
-  split.comm = ctx.comm().seconds() - comm0;
+  split.comm = ctx.comm().tally().seconds - before.seconds;
+  split.sent = ctx.comm().tally().bytes - before.bytes;
   return split;
 }
 
@@ -184,34 +197,36 @@ void run_case(benchmark::State& st, Backend backend, Make make) {
   auto const iterations = st.max_iterations;
   std::vector<Split> splits;
   if (backend == Backend::single) {
-    DistributedContext<Timed<comm::SingleProcess>> ctx(Timed(comm::SingleProcess{}, std::make_shared<double>(0)));
+    DistributedContext<Timed<comm::SingleProcess>> ctx(Timed(comm::SingleProcess{}));
     splits.push_back(run_rank(ctx, make, iterations, &st));
   } else if (backend == Backend::threads) {
     auto world = comm::Threads::make_world(2);
     splits.resize(2);
     {
       std::jthread peer([&] {
-        DistributedContext<Timed<comm::Threads>> ctx(Timed(comm::Threads(world, 1), std::make_shared<double>(0)));
+        DistributedContext<Timed<comm::Threads>> ctx(Timed(comm::Threads(world, 1)));
         splits[1] = run_rank(ctx, make, iterations, nullptr);
       });
-      DistributedContext<Timed<comm::Threads>> ctx(Timed(comm::Threads(world, 0), std::make_shared<double>(0)));
+      DistributedContext<Timed<comm::Threads>> ctx(Timed(comm::Threads(world, 0)));
       splits[0] = run_rank(ctx, make, iterations, &st);
     }
   } else {
-    DistributedContext<Timed<comm::Mpi>> ctx(Timed(comm::Mpi(MPI_COMM_WORLD), std::make_shared<double>(0)));
+    DistributedContext<Timed<comm::Mpi>> ctx(Timed(comm::Mpi(MPI_COMM_WORLD)));
     Split s = run_rank(ctx, make, iterations, &st);  // every rank runs the same timed loop
-    std::array<double, 3> v{s.comm, s.data, s.prior};
-    MPI_Allreduce(MPI_IN_PLACE, v.data(), 3, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
-    splits.push_back({v[0], v[1], v[2]});
+    std::array<double, 4> v{s.comm, s.data, s.prior, s.sent};
+    MPI_Allreduce(MPI_IN_PLACE, v.data(), 4, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+    splits.push_back({v[0], v[1], v[2], v[3]});
   }
   Split worst;
   for (auto const& s : splits) {
     worst.comm = std::max(worst.comm, s.comm);
     worst.data = std::max(worst.data, s.data);
     worst.prior = std::max(worst.prior, s.prior);
+    worst.sent = std::max(worst.sent, s.sent);
   }
   double const per_ms = 1e3 / double(iterations);
   st.counters["comm_ms"] = worst.comm * per_ms;
+  st.counters["sent_MB"] = worst.sent / 1e6 / double(iterations);  // per iteration, the busiest rank
   if (worst.data > 0) st.counters["data_ms"] = worst.data * per_ms;
   if (worst.prior > 0) st.counters["prior_ms"] = worst.prior * per_ms;
 }
@@ -343,6 +358,23 @@ void slab_sharded(benchmark::State& st, Backend backend) {
 }
 #endif
 
+/// The tiled TV prior of §2 on slabs (layout::SlabProcessing: each rank its rows' tiles, the
+/// rows they read and write through two all_to_allv; no image-sized all-reduce).
+void slab_tv(benchmark::State& st, Backend backend) {
+  Index const n = st.range(0), patch = st.range(1);
+  auto x = std::make_shared<Tensor4<float>>(random_image(n, 5));
+  run_case(st, backend, [=](auto& ctx) {
+    using Ctx = std::remove_reference_t<decltype(ctx)>;
+    using Slab = layout::SlabTensor<float, 4, typename Ctx::comm_type>;
+    auto const part = layout::RowPartition::balanced(n, ctx.world_size());
+    optim::TVDenoiser<float> const tv{};  // the halo as distribute() gives tv/*: TV's receptive field
+    auto proc = std::make_shared<layout::SlabProcessing<Ctx, optim::TVDenoiser<float>>>(
+        ctx, tv, TilingConfig{.patch_size = patch}.options(optim::declared_receptive_field(tv)));
+    auto xs = std::make_shared<Slab const>(Slab::scatter(ctx.comm(), *x, part));
+    return [=](Split&) { benchmark::DoNotOptimize((*proc)(*xs, tv_sigma).local().data()); };
+  });
+}
+
 #if DISTINV_HAS_FFTW_MPI
 /// The slab gradient on comm::Mpi (every rank of MPI_COMM_WORLD) with the distributed transform
 /// `Engine`: SlabFft or FFTW's MPI interface. Arg 1: 0 balanced rows, 1 rank 0 holding 24 rows
@@ -443,6 +475,10 @@ void register_all(Backend backend) {
              ->Arg(2048),
          10);
 #endif
+  timing(benchmark::RegisterBenchmark(("slab/" + t + "/tv_tiled").c_str(),
+                                      [backend](benchmark::State& st) { slab_tv(st, backend); })
+             ->Args({2048, 256}),
+         2);
 }
 
 }  // namespace

@@ -157,6 +157,19 @@ TEST_CASE("npy: errors for dtype, rank, order, magic and size") {
   CHECK(!std::filesystem::exists(dir / "nowhere"));
 }
 
+TEST_CASE("npy: NpyLimits bounds the tensor read_npy allocates") {
+  TempDir dir("npy_limits");
+  Tensor<double, 2> x(2, 3);
+  x.setConstant(0.5);
+  auto const p = dir / "x.npy";
+  io::write_npy(p, x);
+  CHECK(io::read_npy<double, 2>(p, io::NpyLimits{48})(1, 2) == 0.5);  // exactly the limit
+  CHECK_THROWS_WITH_AS((io::read_npy<double, 2>(p, io::NpyLimits{47})),
+                       ("distinv: read_npy: '" + p.string() + "': 48 bytes to read, more than the limit of 47 bytes")
+                           .c_str(),
+                       Error);
+}
+
 TEST_CASE("npy: decoding from memory checks the header against the bytes before allocating") {
   Tensor<float, 2> x(2, 3);
   for (Index i = 0; i < x.size(); ++i) x.data()[i] = float(i) / 7;

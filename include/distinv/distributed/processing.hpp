@@ -31,38 +31,26 @@ namespace distinv {
 /// on the first call (and rebuilt when the shape changes).
 template <class Ctx, class Processor, tiling::SignalStrategy Strategy = tiling::OverlapTilingStrategy<4>,
           ReductionPolicy Reduce = reduce::Exact>
-class DistributedProcessing {
+class DistributedProcessing
+    : public detail::TiledProcessing<DistributedProcessing<Ctx, Processor, Strategy, Reduce>, Ctx, Processor, Strategy> {
+  using Base = detail::TiledProcessing<DistributedProcessing, Ctx, Processor, Strategy>;
+  using Base::builder_;
+  using Base::ctx_;
+  using Base::limit_;
+  using Base::processor_;
+
  public:
-  /// The tiling strategy.
-  using strategy_type = Strategy;
+  using Base::Base;
+  using Base::rank;
+  using typename Base::builder_type;
+  using typename Base::strategy_type;
+  /// Its name in errors.
+  static constexpr char const* name = "DistributedProcessing";
   /// How the ranks' parts are summed (reduce::Exact by default).
   using reduction_policy = Reduce;
   /// Where the signals live (and the strategy's tables with them): the context's device.
   using space_type = typename Ctx::device_type;
-  /// Tensor rank of the signals (4 or 5), the strategy's.
-  static constexpr int rank = Strategy::rank;
-  /// Builds the strategy for a signal shape.
-  using builder_type = std::function<Strategy(Shape<rank> const&)>;
 
-  /// Builds the strategy from the signal shape and `options` (OverlapTilingStrategy, ...);
-  /// at most `limit` patches per processor call (a count, a byte budget).
-  DistributedProcessing(Ctx& ctx, Processor processor, tiling::TilingOptions options, tiling::BatchLimit limit = {})
-    requires tiling::StrategyFromOptions<Strategy>
-      : DistributedProcessing(ctx, std::move(processor),
-                              [options](Shape<rank> const& s) { return Strategy(s, options); }, limit) {}
-
-  /// Builds the strategy with `builder(shape)` (a strategy built from more than the options).
-  DistributedProcessing(Ctx& ctx, Processor processor, builder_type builder, tiling::BatchLimit limit = {})
-      : ctx_(&ctx), processor_(std::move(processor)), builder_(std::move(builder)), limit_(limit) {
-    limit.check("DistributedProcessing");
-  }
-
-  /// The context it was made with.
-  Ctx& context() const noexcept { return *ctx_; }
-  /// The processor (denoiser).
-  Processor const& processor() const noexcept { return processor_; }
-  /// The batch bound.
-  tiling::BatchLimit const& batch_limit() const noexcept { return limit_; }
   /// The strategy of the last call's shape (built on the first call).
   Strategy const& strategy() const {
     DISTINV_REQUIRE(tiled_ != nullptr, "DistributedProcessing::strategy: no signal processed yet");
@@ -112,10 +100,6 @@ class DistributedProcessing {
     tiling::TileTables<space_type, rank> tables;
   };
 
-  Ctx* ctx_;
-  Processor processor_;
-  builder_type builder_;
-  tiling::BatchLimit limit_;
   std::shared_ptr<Tiled const> tiled_;
 };
 

@@ -3,9 +3,11 @@
 // temporary file in the target's folder and renames it over the target on commit(); if commit()
 // is never reached (an error, an exception) the temporary is removed, so a failed write leaves
 // neither a half-written target nor a stray temporary behind. read_file_bytes() reads a whole
-// file or throws Error naming it. STL only.
+// file or throws Error naming it; RandomAccessFile reads or writes byte ranges at offsets (the
+// slabs of a tensor, each rank its own). STL only.
 #include <cerrno>
 #include <chrono>
+#include <climits>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -61,6 +63,20 @@ class AtomicFile {
   [[nodiscard]] std::FILE* handle() const noexcept { return file_; }
   /// The path that commit() writes.
   [[nodiscard]] std::filesystem::path const& target() const noexcept { return target_; }
+  /// The temporary file's path until commit() or discard() (then empty): other writers of the
+  /// same file (other ranks) open it by this name.
+  [[nodiscard]] std::filesystem::path const& temp_path() const noexcept { return temp_; }
+
+  /// Flushes what was written so far to the file, so that other writers see it; throws Error
+  /// (and discards the temporary) on failure.
+  void flush() {
+    DISTINV_REQUIRE(file_ != nullptr, "cannot write '", target_.string(), "': file already closed");
+    if (std::fflush(file_) != 0) {
+      int const err = errno;
+      discard();
+      fail("cannot write '", target_.string(), "': flush failed (", std::strerror(err), ")");
+    }
+  }
 
   /// Appends `n` bytes; throws Error (and discards the temporary) on a short write.
   void write(void const* data, std::size_t n) {
@@ -158,5 +174,66 @@ inline std::vector<unsigned char> read_file_bytes(std::filesystem::path const& p
                   " bytes)");
   return bytes;
 }
+
+/// An existing file opened to read, or to update in place, byte ranges at given offsets (a
+/// rank's rows of a tensor file that several ranks read or write at once). `what` and `name`
+/// label the messages; every failure throws Error. close() reports a failed flush; the
+/// destructor closes silently.
+class RandomAccessFile {
+ public:
+  /// How the file is opened.
+  enum class Mode {
+    read,   ///< read only
+    update  ///< read and write, without truncating
+  };
+
+  /// Opens `path` (which must exist) for `mode`.
+  RandomAccessFile(std::filesystem::path const& path, Mode mode, char const* what, std::string name)
+      : what_(what), name_(std::move(name)) {
+    file_ = std::fopen(path.string().c_str(), mode == Mode::read ? "rb" : "r+b");
+    DISTINV_REQUIRE(file_ != nullptr, what_, ": cannot open '", name_, "' (", std::strerror(errno), ")");
+  }
+  RandomAccessFile(RandomAccessFile const&) = delete;
+  RandomAccessFile& operator=(RandomAccessFile const&) = delete;
+  ~RandomAccessFile() {
+    if (file_) std::fclose(file_);
+  }
+
+  /// Reads `n` bytes at `offset` into `dst`; throws Error unless all of them are there.
+  void read_at(std::uint64_t offset, void* dst, std::size_t n) {
+    seek(offset);
+    std::size_t const got = n ? std::fread(dst, 1, n, file_) : 0;
+    DISTINV_REQUIRE(got == n, what_, ": '", name_, "': read error (", got, " of ", n, " bytes at offset ", offset,
+                    ")");
+  }
+  /// Writes `n` bytes of `src` at `offset`; throws Error on a short write.
+  void write_at(std::uint64_t offset, void const* src, std::size_t n) {
+    seek(offset);
+    std::size_t const put = n ? std::fwrite(src, 1, n, file_) : 0;
+    DISTINV_REQUIRE(put == n, what_, ": cannot write '", name_, "': write failed at offset ", offset, " (",
+                    std::strerror(errno), ")");
+  }
+  /// Flushes and closes; throws Error if that fails (a write that did not reach the file).
+  void close() {
+    DISTINV_REQUIRE(file_ != nullptr, what_, ": '", name_, "' is already closed");
+    bool const ok = std::fflush(file_) == 0 && !std::ferror(file_);
+    int const err = errno;
+    bool const closed = std::fclose(file_) == 0;
+    file_ = nullptr;
+    DISTINV_REQUIRE(ok && closed, what_, ": cannot write '", name_, "': flush or close failed (", std::strerror(err),
+                    ")");
+  }
+
+ private:
+  void seek(std::uint64_t offset) {
+    DISTINV_REQUIRE(file_ != nullptr, what_, ": '", name_, "' is already closed");
+    DISTINV_REQUIRE(offset <= std::uint64_t(LONG_MAX) && std::fseek(file_, long(offset), SEEK_SET) == 0, what_, ": '",
+                    name_, "': cannot seek to offset ", offset);
+  }
+
+  char const* what_;
+  std::string name_;
+  std::FILE* file_ = nullptr;
+};
 
 }  // namespace distinv::io

@@ -106,28 +106,48 @@ inline std::vector<Index> npy_parse_shape(std::string_view text, std::string con
   return dims;
 }
 
+/// Hands `n` elements at `data` to `put(bytes, count)` as little-endian bytes: directly on a
+/// little-endian host, through byte-swapped copies otherwise.
+template <class T, class Put>
+void npy_put_data(T const* data, std::size_t n, Put&& put) {
+  if constexpr (std::endian::native == std::endian::little) {
+    put(static_cast<void const*>(data), n * sizeof(T));
+  } else {
+    std::vector<T> tmp(data, data + n);
+    npy_swap_bytes(tmp.data(), n);
+    put(static_cast<void const*>(tmp.data()), n * sizeof(T));
+  }
+}
+
+/// The shape of `x` as the array the .npy header names.
+template <HostTensor X>
+std::array<Index, static_cast<std::size_t>(rank_v<X>)> npy_shape_of(X const& x) {
+  std::array<Index, static_cast<std::size_t>(rank_v<X>)> shape{};
+  for (std::size_t i = 0; i < shape.size(); ++i) shape[i] = x.dimension(static_cast<int>(i));
+  return shape;
+}
+
 }  // namespace detail
 
 /// Writes `x` to `path` as a .npy 1.0 file ('<f4' or '<f8', C order, shape of `x`).
 template <HostTensor X>
 void write_npy(std::filesystem::path const& path, X const& x) {
   using T = scalar_t<X>;
-  constexpr auto R = static_cast<std::size_t>(rank_v<X>);
-  std::array<Index, R> shape{};
-  for (std::size_t i = 0; i < R; ++i) shape[i] = x.dimension(static_cast<int>(i));
-  std::string const header = detail::npy_header<T>(shape);
+  std::string const header = detail::npy_header<T>(detail::npy_shape_of(x));
   AtomicFile file(path);
   file.write(header);
-  auto const n = static_cast<std::size_t>(x.size());
-  if constexpr (std::endian::native == std::endian::little) {
-    file.write(x.data(), n * sizeof(T));
-  } else {
-    std::vector<T> tmp(x.data(), x.data() + n);
-    detail::npy_swap_bytes(tmp.data(), n);
-    file.write(tmp.data(), n * sizeof(T));
-  }
+  detail::npy_put_data(x.data(), static_cast<std::size_t>(x.size()),
+                       [&](void const* bytes, std::size_t n) { file.write(bytes, n); });
   file.commit();
 }
+
+/// Bounds on what a .npy reader allocates: the tensor it returns (or a rank's slab of it) may
+/// not exceed max_bytes. The data is also bounded by the file: the header's shape must match
+/// the file's size before anything is allocated.
+struct NpyLimits {
+  /// Largest tensor (or slab) allocated, in bytes (default: no bound beyond the file's size).
+  std::size_t max_bytes = std::numeric_limits<std::size_t>::max();
+};
 
 namespace detail {
 
@@ -224,29 +244,62 @@ Tensor<T, R> decode_npy(std::span<unsigned char const> bytes, std::string const&
   return x;
 }
 
-/// Reads a .npy file holding a C-order array of T ('<f4' for float, '<f8' for double) with R
-/// dimensions. Throws Error naming the file for a missing file, a bad magic or header, another
-/// dtype, Fortran order, another rank, or a data size that does not match the shape. Nothing
-/// is allocated for the data before the header and the file size agree.
+namespace detail {
+
+/// Reads and checks the header of the .npy file `file` of `size` bytes from `in` (at its
+/// start), as npy_parse_header; leaves `in` at the first data byte. Reads no more than the
+/// header announces (and the file holds).
 template <class T, int R>
-  requires std::floating_point<T> && (sizeof(T) == 4 || sizeof(T) == 8)
-Tensor<T, R> read_npy(std::filesystem::path const& path) {
-  std::string const file = path.string();
-  std::size_t const size = readable_file_size(path, "read_npy");
-  std::ifstream in(path, std::ios::binary);
-  DISTINV_REQUIRE(in.good(), "read_npy: cannot read '", file, "'");
+NpyHeader<R> npy_read_header(std::istream& in, std::size_t size, std::string const& file) {
   auto read_into = [&](unsigned char* dst, std::size_t n) {
     in.read(reinterpret_cast<char*>(dst), static_cast<std::streamsize>(n));
     DISTINV_REQUIRE(std::size_t(in.gcount()) == n, "read_npy: '", file, "': read error in the header");
   };
   std::vector<unsigned char> head(std::min<std::size_t>(size, 12));
   read_into(head.data(), head.size());
-  std::size_t const have = head.size(), end = detail::npy_header_length(head, size, file);
+  std::size_t const have = head.size(), end = npy_header_length(head, size, file);
   if (end > have) {
     head.resize(end);
     read_into(head.data() + have, end - have);
   }
-  auto const h = detail::npy_parse_header<T, R>(head, size, file);
+  auto const h = npy_parse_header<T, R>(head, size, file);
+  in.seekg(static_cast<std::streamoff>(h.data_offset));
+  DISTINV_REQUIRE(in.good(), "read_npy: '", file, "': cannot seek to the data");
+  return h;
+}
+
+/// The header of the .npy file `path`, read and checked as read_npy does (before any data).
+template <class T, int R>
+NpyHeader<R> npy_read_header(std::filesystem::path const& path) {
+  std::string const file = path.string();
+  std::size_t const size = readable_file_size(path, "read_npy");
+  std::ifstream in(path, std::ios::binary);
+  DISTINV_REQUIRE(in.good(), "read_npy: cannot read '", file, "'");
+  return npy_read_header<T, R>(in, size, file);
+}
+
+/// Throws Error naming `file` unless `bytes` (what a reader is about to allocate) is within `limits`.
+inline void npy_require_within(std::size_t bytes, NpyLimits limits, std::string const& file, char const* what) {
+  DISTINV_REQUIRE(bytes <= limits.max_bytes, what, ": '", file, "': ", bytes, " bytes to read, more than the limit of ",
+                  limits.max_bytes, " bytes");
+}
+
+}  // namespace detail
+
+/// Reads a .npy file holding a C-order array of T ('<f4' for float, '<f8' for double) with R
+/// dimensions. Throws Error naming the file for a missing file, a bad magic or header, another
+/// dtype, Fortran order, another rank, a data size that does not match the shape, or a tensor
+/// larger than `limits` allow. Nothing is allocated for the data before the header and the file
+/// size agree.
+template <class T, int R>
+  requires std::floating_point<T> && (sizeof(T) == 4 || sizeof(T) == 8)
+Tensor<T, R> read_npy(std::filesystem::path const& path, NpyLimits limits = {}) {
+  std::string const file = path.string();
+  std::size_t const size = readable_file_size(path, "read_npy");
+  std::ifstream in(path, std::ios::binary);
+  DISTINV_REQUIRE(in.good(), "read_npy: cannot read '", file, "'");
+  auto const h = detail::npy_read_header<T, R>(in, size, file);
+  detail::npy_require_within(h.count * sizeof(T), limits, file, "read_npy");
   Tensor<T, R> x(h.shape);
   if (h.count) {
     in.read(reinterpret_cast<char*>(x.data()), static_cast<std::streamsize>(h.count * sizeof(T)));

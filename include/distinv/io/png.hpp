@@ -2,7 +2,8 @@
 // io/png.hpp: PNG images as Tensor4<T> (1, C, H, W) with values in [0, 1]; C = 1 (grey) or 3
 // (RGB). Reading expands palette, low bit depths, 16 bits and drops alpha, within PngLimits
 // (checked against the header before any pixel buffer exists); writing clamps to [0, 1],
-// quantises to 8 bits and is atomic (io/files.hpp). Needs libpng: link distinv::png.
+// quantises to 8 bits, streams row by row (detail::PngRowWriter, also what the slab writer of
+// layout/slab_png.hpp uses) and is atomic (io/files.hpp). Needs libpng: link distinv::png.
 // libpng reports errors by longjmp; every setjmp frame here holds only trivial locals and the
 // callbacks never throw, so no C++ destructor is ever skipped.
 #include <png.h>
@@ -120,14 +121,21 @@ inline bool png_read_tail(png_structp png, png_infop info) {
   return true;
 }
 
-// Writing (setjmp frame, trivial locals only).
-inline bool png_write_all(png_structp png, png_infop info, png_uint_32 width, png_uint_32 height, int color,
-                          png_bytepp rows) {
+// Writing, in three phases (setjmp frames, trivial locals only): header, one row, the end.
+inline bool png_write_header(png_structp png, png_infop info, png_uint_32 width, png_uint_32 height, int color) {
   if (setjmp(png_jmpbuf(png))) return false;
   png_set_IHDR(png, info, width, height, 8, color, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
                PNG_FILTER_TYPE_DEFAULT);
   png_write_info(png, info);
-  png_write_image(png, rows);
+  return true;
+}
+inline bool png_write_one_row(png_structp png, png_const_bytep row) {
+  if (setjmp(png_jmpbuf(png))) return false;
+  png_write_row(png, row);
+  return true;
+}
+inline bool png_write_tail(png_structp png, png_infop info) {
+  if (setjmp(png_jmpbuf(png))) return false;
   png_write_end(png, info);
   return true;
 }
@@ -147,6 +155,61 @@ struct PngWriteGuard {
 inline std::string png_message(PngIo const& io) {
   return io.message[0] ? std::string(io.message) : std::string("unknown libpng error");
 }
+
+/// An 8-bit sample of the value v: clamped to [0, 1] (NaN as 0), rounded to the nearest of 256
+/// levels (what write_png stores).
+inline unsigned char png_sample(double v) noexcept {
+  v = std::isnan(v) ? 0.0 : std::clamp(v, 0.0, 1.0);
+  return static_cast<unsigned char>(std::lround(v * 255.0));
+}
+
+/// Throws Error unless a (1, C, H, W) image of shape `s` can be written as a PNG (C = 1 or 3,
+/// H, W in [1, 2^31 - 1]); `what` and `file` label the message.
+inline void png_require_writable(Shape<4> const& s, char const* what, std::string const& file) {
+  DISTINV_REQUIRE(s[0] == 1, what, ": '", file, "': expected batch size 1, got shape ", to_string(s));
+  DISTINV_REQUIRE(s[1] == 1 || s[1] == 3, what, ": '", file, "': expected 1 (grey) or 3 (RGB) channels, got shape ",
+                  to_string(s));
+  DISTINV_REQUIRE(s[2] > 0 && s[3] > 0 && s[2] <= 0x7fffffff && s[3] <= 0x7fffffff, what, ": '", file,
+                  "': expected a non-empty image, got shape ", to_string(s));
+}
+
+/// An 8-bit grey or RGB PNG written row by row, top to bottom, into `file` (the temporary of
+/// an AtomicFile): the header on construction, then write_row H times (W * C interleaved
+/// samples each, as png_sample makes them), then finish(). Each step throws Error on a libpng
+/// error (a failed write included). Byte for byte what png_write_image writes.
+class PngRowWriter {
+ public:
+  /// Writes the header of a W x H image of C channels (1 or 3) to `out`; `name` labels errors.
+  PngRowWriter(std::FILE* out, Index C, Index H, Index W, std::string name) : name_(std::move(name)) {
+    io_.out = out;
+    g_.png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &io_, png_on_error, png_on_warning);
+    DISTINV_REQUIRE(g_.png != nullptr, "write_png: '", name_, "': cannot create the libpng writer");
+    g_.info = png_create_info_struct(g_.png);
+    DISTINV_REQUIRE(g_.info != nullptr, "write_png: '", name_, "': cannot create the libpng info");
+    png_set_write_fn(g_.png, &io_, png_write_to_file, png_flush_file);
+    int const color = C == 1 ? PNG_COLOR_TYPE_GRAY : PNG_COLOR_TYPE_RGB;
+    if (!png_write_header(g_.png, g_.info, static_cast<png_uint_32>(W), static_cast<png_uint_32>(H), color))
+      failed();
+  }
+  PngRowWriter(PngRowWriter const&) = delete;
+  PngRowWriter& operator=(PngRowWriter const&) = delete;
+
+  /// Writes the next row (W * C samples).
+  void write_row(unsigned char const* row) {
+    if (!png_write_one_row(g_.png, row)) failed();
+  }
+  /// Writes the chunks after the last row.
+  void finish() {
+    if (!png_write_tail(g_.png, g_.info)) failed();
+  }
+
+ private:
+  [[noreturn]] void failed() const { fail("write_png: cannot write '", name_, "': ", png_message(io_)); }
+
+  std::string name_;
+  PngIo io_;
+  PngWriteGuard g_;
+};
 
 }  // namespace detail
 
@@ -253,43 +316,24 @@ Tensor4<T> read_png(std::filesystem::path const& path, PngLimits limits = {}) {
 }
 
 /// Writes a (1, C, H, W) tensor, C = 1 (grey) or 3 (RGB), as an 8-bit PNG: values are clamped
-/// to [0, 1] (NaN as 0) and rounded to the nearest of 256 levels. The file appears complete or
-/// not at all. Throws Error for B != 1, another C, an empty image or an unwritable path.
+/// to [0, 1] (NaN as 0) and rounded to the nearest of 256 levels, one row at a time (no 8-bit
+/// copy of the whole image). The file appears complete or not at all. Throws Error for B != 1, another C, an empty image or an unwritable path.
 template <HostTensor X>
   requires(rank_v<X> == 4)
 void write_png(std::filesystem::path const& path, X const& img) {
   auto const s = shape_of(img);
-  DISTINV_REQUIRE(s[0] == 1, "write_png: '", path.string(), "': expected batch size 1, got shape ", to_string(s));
-  DISTINV_REQUIRE(s[1] == 1 || s[1] == 3, "write_png: '", path.string(),
-                  "': expected 1 (grey) or 3 (RGB) channels, got shape ", to_string(s));
-  DISTINV_REQUIRE(s[2] > 0 && s[3] > 0 && s[2] <= 0x7fffffff && s[3] <= 0x7fffffff, "write_png: '", path.string(),
-                  "': expected a non-empty image, got shape ", to_string(s));
+  detail::png_require_writable(s, "write_png", path.string());
   Index const C = s[1], H = s[2], W = s[3];
 
-  std::vector<unsigned char> pixels(static_cast<std::size_t>(C * H * W));
-  for (Index y = 0; y < H; ++y)
-    for (Index x = 0; x < W; ++x)
-      for (Index c = 0; c < C; ++c) {
-        double v = double(img(0, c, y, x));
-        v = std::isnan(v) ? 0.0 : std::clamp(v, 0.0, 1.0);
-        pixels[static_cast<std::size_t>((y * W + x) * C + c)] = static_cast<unsigned char>(std::lround(v * 255.0));
-      }
-  std::vector<png_bytep> rows(static_cast<std::size_t>(H));
-  for (Index y = 0; y < H; ++y) rows[static_cast<std::size_t>(y)] = pixels.data() + y * W * C;
-
   AtomicFile file(path);
-  detail::PngIo io;
-  io.out = file.handle();
-  detail::PngWriteGuard g;
-  g.png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &io, detail::png_on_error, detail::png_on_warning);
-  DISTINV_REQUIRE(g.png != nullptr, "write_png: '", path.string(), "': cannot create the libpng writer");
-  g.info = png_create_info_struct(g.png);
-  DISTINV_REQUIRE(g.info != nullptr, "write_png: '", path.string(), "': cannot create the libpng info");
-  png_set_write_fn(g.png, &io, detail::png_write_to_file, detail::png_flush_file);
-  int const color = C == 1 ? PNG_COLOR_TYPE_GRAY : PNG_COLOR_TYPE_RGB;
-  if (!detail::png_write_all(g.png, g.info, static_cast<png_uint_32>(W), static_cast<png_uint_32>(H), color,
-                             rows.data()))
-    fail("write_png: cannot write '", path.string(), "': ", detail::png_message(io));
+  detail::PngRowWriter writer(file.handle(), C, H, W, path.string());
+  std::vector<unsigned char> row(static_cast<std::size_t>(W * C));
+  for (Index y = 0; y < H; ++y) {
+    for (Index x = 0; x < W; ++x)
+      for (Index c = 0; c < C; ++c) row[static_cast<std::size_t>(x * C + c)] = detail::png_sample(double(img(0, c, y, x)));
+    writer.write_row(row.data());
+  }
+  writer.finish();
   file.commit();
 }
 

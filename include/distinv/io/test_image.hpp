@@ -163,30 +163,46 @@ inline Rgb test_pixel(Index y, Index x, Index H, Index W) {
   return c;
 }
 
+/// Throws Error unless an H x W test picture of C channels of T can be made: H, W >= 16, C = 1
+/// or 3 and its byte count fits in an Index.
+template <class T>
+void require_test_image_size(Index H, Index W, Index C) {
+  DISTINV_REQUIRE(H >= 16 && W >= 16, "test_image: expected H, W >= 16, got ", H, " x ", W);
+  DISTINV_REQUIRE(C == 1 || C == 3, "test_image: expected C = 1 or 3 channels, got ", C);
+  // Eigen would wrap the element count round and write past a small buffer.
+  checked_product<Index>({C, H, W, Index(sizeof(T))}, "test_image");
+}
+
+/// Rows [lo, lo + rows of `out`) of the H x W test picture into `out`, a (1, C, rows, W) tensor.
+template <class T>
+void fill_test_rows(Tensor4<T>& out, Index lo, Index H, Index W) {
+  Index const C = out.dimension(1), rows = out.dimension(2);
+  tbb::parallel_for(tbb::blocked_range<Index>(0, rows), [&](tbb::blocked_range<Index> const& r) {
+    for (Index i = r.begin(); i < r.end(); ++i)
+      for (Index x = 0; x < W; ++x) {
+        Rgb const p = test_pixel(lo + i, x, H, W);
+        if (C == 3) {
+          for (Index k = 0; k < 3; ++k) out(0, k, i, x) = T(p[static_cast<std::size_t>(k)]);
+        } else {
+          out(0, 0, i, x) = T(std::clamp(0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2], 0.0, 1.0));
+        }
+      }
+  });
+}
+
 }  // namespace detail
 
 /// The H x W test picture as a (1, C, H, W) tensor in [0, 1]; C = 3 (RGB) or 1 (its luma,
 /// 0.299 R + 0.587 G + 0.114 B). Same values on every call and every machine (up to libm
 /// rounding). Throws Error unless H, W >= 16, C is 1 or 3 and the byte count fits in an Index.
+/// Each pixel depends on its position only, so any band of rows can be made alone
+/// (layout::test_image_slab makes a rank's rows).
 template <class T = float>
   requires std::floating_point<T>
 Tensor4<T> test_image(Index H, Index W, Index C = 3) {
-  DISTINV_REQUIRE(H >= 16 && W >= 16, "test_image: expected H, W >= 16, got ", H, " x ", W);
-  DISTINV_REQUIRE(C == 1 || C == 3, "test_image: expected C = 1 or 3 channels, got ", C);
-  // Eigen would wrap the element count round and write past a small buffer.
-  checked_product<Index>({C, H, W, Index(sizeof(T))}, "test_image");
+  detail::require_test_image_size<T>(H, W, C);
   Tensor4<T> img(1, C, H, W);
-  tbb::parallel_for(tbb::blocked_range<Index>(0, H), [&](tbb::blocked_range<Index> const& rows) {
-    for (Index y = rows.begin(); y < rows.end(); ++y)
-      for (Index x = 0; x < W; ++x) {
-        detail::Rgb const p = detail::test_pixel(y, x, H, W);
-        if (C == 3) {
-          for (Index k = 0; k < 3; ++k) img(0, k, y, x) = T(p[static_cast<std::size_t>(k)]);
-        } else {
-          img(0, 0, y, x) = T(std::clamp(0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2], 0.0, 1.0));
-        }
-      }
-  });
+  detail::fill_test_rows(img, 0, H, W);
   return img;
 }
 

@@ -4,7 +4,8 @@
 // Downsampling, Inpainting (mask on slabs), Denoising. Thin adapters over the replicated kernels:
 // a convolution gathers the rows its outputs read (the halo through the row padding, from any
 // rank), convolves them row-valid (Blur::convolve); its adjoint convolves back and scatter_adds,
-// exactly. Output layouts: ShardedBase::output_partition. Core + physics + layout.
+// exactly. Output layouts: ShardedBase::output_partition; forward draws the replicated noise
+// slab by slab (layout/slab_noise.hpp). Core + physics + layout.
 #include <map>
 #include <optional>
 #include <random>
@@ -18,6 +19,7 @@
 #include "distinv/core/tensor.hpp"
 #include "distinv/layout/partition.hpp"
 #include "distinv/layout/rows.hpp"
+#include "distinv/layout/slab_noise.hpp"
 #include "distinv/layout/slab_tensor.hpp"
 #include "distinv/physics/blur.hpp"
 #include "distinv/physics/denoising.hpp"
@@ -71,15 +73,13 @@ class ShardedBase {
   tensor_type A_adjoint_A(tensor_type const& x) const { return A_vjp(x, A(x)); }
   tensor_type A_A_adjoint(tensor_type const& y) const { return self().apply(A_adjoint(y), y.partition()); }
 
-  /// A(x) with the operator's noise, the same values as the replicated operator draws from rng:
-  /// every rank draws the whole measurement's noise and keeps its rows (O(image) on each rank:
-  /// for simulating measurements, not for iterations).
+  /// A(x) with the operator's noise, the same values as the replicated operator draws from rng,
+  /// drawn slab by slab (layout/slab_noise.hpp: the ranks draw their rows in turn, no rank holds
+  /// more than its slab); every rank's rng ends where the replicated draw leaves it.
   tensor_type forward(tensor_type const& x, std::mt19937_64& rng) const {
     tensor_type y = A(x);
-    if (std::holds_alternative<physics::NoNoise>(op_.noise())) return y;
-    auto whole = y.gather();
-    physics::apply_noise(op_.noise(), whole, rng);
-    return tensor_type::scatter(comm_, whole, y.partition());
+    layout::apply_noise(op_.noise(), y, rng);
+    return y;
   }
 
  protected:

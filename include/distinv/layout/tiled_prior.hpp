@@ -143,39 +143,28 @@ class SlabTiles {
 /// rows plus their digits.
 template <class Ctx, class Processor, tiling::SignalStrategy Strategy = tiling::OverlapTilingStrategy<4>,
           ReductionPolicy Reduce = reduce::Exact>
-class SlabProcessing {
+class SlabProcessing
+    : public distinv::detail::TiledProcessing<SlabProcessing<Ctx, Processor, Strategy, Reduce>, Ctx, Processor, Strategy> {
+  using Base = distinv::detail::TiledProcessing<SlabProcessing, Ctx, Processor, Strategy>;
+  using Base::builder_;
+  using Base::ctx_;
+  using Base::limit_;
+  using Base::processor_;
+
  public:
-  /// The tiling strategy.
-  using strategy_type = Strategy;
+  using Base::Base;
+  using Base::rank;
+  using typename Base::builder_type;
+  using typename Base::strategy_type;
+  /// Its name in errors.
+  static constexpr char const* name = "SlabProcessing";
   /// How blended contributions are summed (reduce::Exact or reduce::Plain).
   using reduction_policy = Reduce;
   /// The backend of the context and of the slab tensors.
   using comm_type = typename Ctx::comm_type;
-  /// The signals' rank (4 or 5).
-  static constexpr int rank = Strategy::rank;
-  /// Builds the strategy for a signal shape.
-  using builder_type = std::function<Strategy(Shape<rank> const&)>;
   static_assert(std::is_same_v<typename Ctx::device_type, device::Host>,
                 "SlabProcessing: slab tensors live in host memory (a host context)");
 
-  /// Tiles with a `Strategy` built from `options`; at most `limit` patches per processor call.
-  SlabProcessing(Ctx& ctx, Processor processor, tiling::TilingOptions options, tiling::BatchLimit limit = {})
-    requires tiling::StrategyFromOptions<Strategy>
-      : SlabProcessing(ctx, std::move(processor), [options](Shape<rank> const& s) { return Strategy(s, options); },
-                       limit) {}
-
-  /// Tiles with the strategy `builder(shape)` returns; throws Error for a bad `limit`.
-  SlabProcessing(Ctx& ctx, Processor processor, builder_type builder, tiling::BatchLimit limit = {})
-      : ctx_(&ctx), processor_(std::move(processor)), builder_(std::move(builder)), limit_(limit) {
-    limit.check("SlabProcessing");
-  }
-
-  /// The context.
-  Ctx& context() const noexcept { return *ctx_; }
-  /// The processor.
-  Processor const& processor() const noexcept { return processor_; }
-  /// At most how many patches (and bytes of windows) go to one processor call.
-  tiling::BatchLimit const& batch_limit() const noexcept { return limit_; }
   /// The strategy of the last call's shape; throws Error before the first call.
   Strategy const& strategy() const { return plan("strategy").strategy; }
   /// This rank's share of the last call's tiles; throws Error before the first call.
@@ -333,10 +322,6 @@ class SlabProcessing {
     }
   }
 
-  Ctx* ctx_;
-  Processor processor_;
-  builder_type builder_;
-  tiling::BatchLimit limit_;
   std::shared_ptr<Plan> plan_;
 };
 

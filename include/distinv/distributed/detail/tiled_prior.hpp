@@ -1,17 +1,61 @@
 #pragma once
-// distributed/detail/tiled_prior.hpp: what the tiled priors share (DistributedPrior on the
-// replicated signal, layout::SlabPrior on slabs): the prior kept at a stable address and two
-// tiled processings of it, Processing<ProxProcessor<Prior>> and Processing<GradProcessor<Prior>>,
-// built alike from the tiling options or a strategy builder. The derived class adds prox / grad
-// for its own signals. optim/prior.hpp and tiling/ only.
+// distributed/detail/tiled_prior.hpp: what the tiled processings and priors share
+// (DistributedProcessing / DistributedPrior on the replicated signal, layout::SlabProcessing /
+// SlabPrior on slabs). TiledProcessing: the context, the processor, the strategy builder and the
+// batch bound, built alike from the tiling options or a builder. TiledPrior: the prior kept at a
+// stable address and two tiled processings of it, Processing<ProxProcessor<Prior>> and
+// Processing<GradProcessor<Prior>>. The derived classes add the calls for their own signals.
+// optim/prior.hpp and tiling/ only.
+#include <functional>
 #include <memory>
 #include <utility>
 
+#include "distinv/core/tensor.hpp"
 #include "distinv/optim/prior.hpp"
 #include "distinv/tiling/concepts.hpp"
 #include "distinv/tiling/options.hpp"
 
 namespace distinv::detail {
+
+/// What a tiled processing holds: the context, the processor, how the strategy is built for a
+/// signal shape and the batch bound. `Derived::name` names it in errors.
+template <class Derived, class Ctx, class Processor, class Strategy>
+class TiledProcessing {
+ public:
+  /// The tiling strategy.
+  using strategy_type = Strategy;
+  /// Tensor rank of the signals (4 or 5), the strategy's.
+  static constexpr int rank = Strategy::rank;
+  /// Builds the strategy for a signal shape.
+  using builder_type = std::function<Strategy(Shape<rank> const&)>;
+
+  /// Builds the strategy from the signal shape and `options`; at most `limit` patches (and bytes
+  /// of windows) per processor call.
+  TiledProcessing(Ctx& ctx, Processor processor, tiling::TilingOptions options, tiling::BatchLimit limit = {})
+    requires tiling::StrategyFromOptions<Strategy>
+      : TiledProcessing(ctx, std::move(processor), [options](Shape<rank> const& s) { return Strategy(s, options); },
+                        limit) {}
+
+  /// Builds the strategy with `builder(shape)` (a strategy built from more than the options);
+  /// throws Error for a bad `limit`.
+  TiledProcessing(Ctx& ctx, Processor processor, builder_type builder, tiling::BatchLimit limit = {})
+      : ctx_(&ctx), processor_(std::move(processor)), builder_(std::move(builder)), limit_(limit) {
+    limit.check(Derived::name);
+  }
+
+  /// The context it was made with.
+  Ctx& context() const noexcept { return *ctx_; }
+  /// The processor (denoiser).
+  Processor const& processor() const noexcept { return processor_; }
+  /// At most how many patches (and bytes of windows) go to one processor call.
+  tiling::BatchLimit const& batch_limit() const noexcept { return limit_; }
+
+ protected:
+  Ctx* ctx_;
+  Processor processor_;
+  builder_type builder_;
+  tiling::BatchLimit limit_;
+};
 
 template <class Ctx, class Prior, template <class> class Processing>
 class TiledPrior {
