@@ -14,12 +14,15 @@
 #include <vector>
 
 #include "backends.hpp"
+#include "slab_testing.hpp"
 #include "distinv/layout/sharded_stack.hpp"
 #include "distinv/optim/data_fidelity.hpp"
 #include "distinv/physics/stacked.hpp"
 
 using namespace distinv;
 using distinv::testing::for_each_backend;
+using distinv::testing::same_error;
+using distinv::testing::slab_partitions;
 using kernels::Padding;
 using layout::RowPartition;
 using layout::SlabTensor;
@@ -44,18 +47,6 @@ Tensor4<T> random_filter(Index Bf, Index Cf, Index kh, Index kw, unsigned seed) 
     for (Index i = 0; i < kh * kw; ++i) f.data()[p * kh * kw + i] = T(double(f.data()[p * kh * kw + i]) / s);
   }
   return f;
-}
-
-/// The balanced partition, and (P >= 2) a lopsided one: the first rank all rows but one per
-/// other rank.
-std::vector<RowPartition> partitions(Index rows, int p) {
-  std::vector<RowPartition> out{RowPartition::balanced(rows, p)};
-  if (p >= 2 && rows > p) {
-    std::vector<Index> o{0, rows - (p - 1)};
-    for (int r = 1; r < p; ++r) o.push_back(o.back() + 1);
-    out.emplace_back(o);
-  }
-  return out;
 }
 
 /// Heights: one row per rank, not divisible by the ranks, and a taller one.
@@ -107,24 +98,6 @@ void check_equals_replicated(Rep const& rep, Sh const& sh, Comm const& comm, Sha
   CHECK(dot(y, v) == doctest::Approx(dot(x, xa)).epsilon(10 * tol));  // <A x, v> = <x, Aᵀ v>
 }
 
-/// f throws an Error with the same message on every rank (a checksum of it, max- and
-/// min-reduced, agrees).
-template <class Ctx, class F>
-void check_same_error(Ctx& ctx, F&& f) {
-  std::string msg;
-  try {
-    f();
-  } catch (Error const& e) {
-    msg = e.what();
-  }
-  CHECK_FALSE(msg.empty());
-  double h = double(msg.size());
-  for (unsigned char c : msg) h = std::fmod(h * 131 + c, 1099511627776.0);
-  double v[2] = {h, -h};
-  ctx.comm().all_reduce(std::span<double>(v, 2), ReduceOp::max);
-  CHECK(v[0] == -v[1]);
-}
-
 template <class Comm>
 using BlurOn = layout::Sharded<physics::Blur<float>, Comm>;
 
@@ -152,7 +125,7 @@ TEST_CASE_TEMPLATE("slab operators: Blur on slabs equals the replicated Blur, ev
           CAPTURE(H);
           CAPTURE(k.kh);
           auto const sh = layout::shard(rep, ctx.comm());
-          for (auto const& part : partitions(H, p)) {
+          for (auto const& part : slab_partitions(H, p)) {
             CAPTURE(part.to_string());
             check_equals_replicated<T>(rep, sh, ctx.comm(), s, part, 7);
           }
@@ -188,7 +161,7 @@ TEST_CASE_TEMPLATE("slab operators: Downsampling on slabs equals the replicated 
             CAPTURE(kernels::padding_name(pad));
             CAPTURE(H);
             auto const sh = layout::shard(rep, ctx.comm());
-            for (auto const& part : partitions(H, p)) check_equals_replicated<T>(rep, sh, ctx.comm(), s, part, 11);
+            for (auto const& part : slab_partitions(H, p)) check_equals_replicated<T>(rep, sh, ctx.comm(), s, part, 11);
           }
         }
     // Without image_hw the input is factor x the output (here 12 = 3 x 4 rows).
@@ -209,7 +182,7 @@ TEST_CASE_TEMPLATE("slab operators: Inpainting (mask on slabs) and Denoising equ
         Tensor4<T> mask = random_whole<T>(ms, unsigned(H), 0);
         for (Index i = 0; i < mask.size(); ++i) mask.data()[i] = mask.data()[i] > T(0.5) ? T(1) : T(0);
         physics::Inpainting<T> rep(mask);
-        for (auto const& part : partitions(H, p)) {
+        for (auto const& part : slab_partitions(H, p)) {
           layout::Sharded<physics::Inpainting<T>, Comm> sh(rep, ctx.comm(), part);
           CHECK(sh.partition() == part);
           check_equals_replicated<T>(rep, sh, ctx.comm(), {2, 3, H, 5}, part, 17);
@@ -259,7 +232,7 @@ TEST_CASE_TEMPLATE("slab operators: a stack's A_adjoint, A_adjoint_A and L2 grad
       for (auto const& b : reps) ops.push_back(layout::shard(b, ctx.comm()));
       layout::ShardedStack<layout::Sharded<physics::Blur<T>, Comm>> const stack(ops);
       CAPTURE(H);
-      for (auto const& part : partitions(H, p)) {
+      for (auto const& part : slab_partitions(H, p)) {
         Tensor4<T> const xw = random_whole<T>(s, 5);
         auto const x = SlabTensor<T, 4, Comm>::scatter(ctx.comm(), xw, part);
         auto const ax = stack.A(x);
@@ -297,15 +270,15 @@ TEST_CASE("slab operators: bad input is the same Error on every rank, and the ra
     // a filter (2, 1, ...) does not broadcast over B = 3
     auto const bad_filter =
         layout::shard(physics::Blur<float>(random_filter<float>(2, 1, 3, 3, 2), Padding::zeros), ctx.comm());
-    check_same_error(ctx, [&] { (void)bad_filter.A(x); });
+    same_error(ctx, [&] { (void)bad_filter.A(x); });
     auto const blur =
         layout::shard(physics::Blur<float>(random_filter<float>(1, 1, 3, 3, 2), Padding::zeros), ctx.comm());
     // an output or input layout of the wrong rows
-    check_same_error(ctx, [&] { (void)blur.A(x, RowPartition::balanced(H + 1, p)); });
-    check_same_error(ctx, [&] { (void)blur.A_adjoint(x, RowPartition::balanced(H + 1, p)); });
+    same_error(ctx, [&] { (void)blur.A(x, RowPartition::balanced(H + 1, p)); });
+    same_error(ctx, [&] { (void)blur.A_adjoint(x, RowPartition::balanced(H + 1, p)); });
     if (physics::Blur<float>::fft_type::available) {
       physics::Blur<float> const fft(random_filter<float>(1, 1, 3, 3, 2), Padding::circular, physics::BlurMethod::fft);
-      check_same_error(ctx, [&] { (void)layout::shard(fft, ctx.comm()); });
+      same_error(ctx, [&] { (void)layout::shard(fft, ctx.comm()); });
     }
     // a valid blur whose output has fewer rows than ranks
     if (p >= 2) {
@@ -314,32 +287,32 @@ TEST_CASE("slab operators: bad input is the same Error on every rank, and the ra
                                                             RowPartition::balanced(h, p));
       auto const valid =
           layout::shard(physics::Blur<float>(random_filter<float>(1, 1, 3, 3, 2), Padding::valid), ctx.comm());
-      check_same_error(ctx, [&] { (void)valid.A(thin); });
+      same_error(ctx, [&] { (void)valid.A(thin); });
     }
     // Downsampling: a measurement that the fixed image size cannot give
     auto const down = layout::shard(
         physics::Downsampling<float>(2, std::nullopt, Padding::circular, std::array<Index, 2>{H, 6}), ctx.comm());
     auto const y3 = SlabTensor<float, 4, Comm>::scatter(ctx.comm(), random_whole<float>({3, 2, H, 3}, 4), part);
-    check_same_error(ctx, [&] { (void)down.A_adjoint(y3); });
+    same_error(ctx, [&] { (void)down.A_adjoint(y3); });
     // Inpainting: a signal of another height, or laid out otherwise than the mask
     layout::Sharded<physics::Inpainting<float>, Comm> inpaint(
         physics::Inpainting<float>(random_whole<float>({1, 1, H, 6}, 5)), ctx.comm(), part);
     auto const other = SlabTensor<float, 4, Comm>::scatter(ctx.comm(), random_whole<float>({3, 2, H + 1, 6}, 6),
                                                            RowPartition::balanced(H + 1, p));
-    check_same_error(ctx, [&] { (void)inpaint.A(other); });
-    for (auto const& q : partitions(H, p))
+    same_error(ctx, [&] { (void)inpaint.A(other); });
+    for (auto const& q : slab_partitions(H, p))
       if (q != part)
-        check_same_error(ctx, [&] {
+        same_error(ctx, [&] {
           (void)inpaint.A(SlabTensor<float, 4, Comm>::scatter(ctx.comm(), random_whole<float>(s, 7), q));
         });
-    check_same_error(ctx,
+    same_error(ctx,
                      [&] { (void)inpaint.A(x, RowPartition::balanced(H + 1, p)); });  // Inpainting keeps the layout
     // a stack: too few measurements, a measurement of the wrong shape
     layout::ShardedStack<BlurOn<Comm>> const stack({blur, blur});
     auto const y = stack.A(x);
-    check_same_error(ctx, [&] { (void)stack.A_adjoint({y[0]}, part); });
-    check_same_error(ctx, [&] { (void)stack.grad(optim::L2{}, x, {y[0], other}); });
-    check_same_error(ctx, [&] { (void)layout::ShardedStack<BlurOn<Comm>>(std::vector<BlurOn<Comm>>{}); });
+    same_error(ctx, [&] { (void)stack.A_adjoint({y[0]}, part); });
+    same_error(ctx, [&] { (void)stack.grad(optim::L2{}, x, {y[0], other}); });
+    same_error(ctx, [&] { (void)layout::ShardedStack<BlurOn<Comm>>(std::vector<BlurOn<Comm>>{}); });
     // every rank threw alike, so the ranks still meet in the same collectives
     CHECK(max_abs_diff(stack.A_adjoint(y, part), blur.A_adjoint(y[0]) * 2.0f) <= 1e-6);
   });

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "backends.hpp"
+#include "slab_testing.hpp"
 #include "distinv/distributed/processing.hpp"
 #include "distinv/layout/tiled_prior.hpp"
 #include "distinv/optim/denoisers/tv.hpp"
@@ -22,6 +23,8 @@
 
 using namespace distinv;
 using distinv::testing::for_each_backend;
+using distinv::testing::same_error;
+using distinv::testing::slab_partitions;
 using layout::RowPartition;
 using layout::SlabPrior;
 using layout::SlabProcessing;
@@ -47,18 +50,6 @@ tiling::TilingOptions tiles(Index patch, Index halo, tiling::Blend blend = tilin
   o.pad_mode = pad;
   if (blend != tiling::Blend::none) o.stride = {patch / 2};
   return o;
-}
-
-/// The balanced split of H rows, and one where ranks 0 .. P-2 hold a single row each.
-std::vector<RowPartition> partitions(Index H, int P) {
-  std::vector<RowPartition> out{RowPartition::balanced(H, P)};
-  if (P > 1) {
-    std::vector<Index> o;
-    for (int r = 0; r < P; ++r) o.push_back(r);
-    o.push_back(H);
-    out.emplace_back(std::move(o));
-  }
-  return out;
 }
 
 struct Identity {
@@ -107,22 +98,6 @@ class Counting {
   std::shared_ptr<Moved> moved_;
 };
 
-/// The message of the Error `f` throws, and whether every rank saw the same one.
-template <class Ctx, class F>
-std::pair<std::string, bool> error_everywhere(Ctx const& ctx, F&& f) {
-  std::string msg;
-  try {
-    f();
-  } catch (Error const& e) {
-    msg = e.what();
-  }
-  auto h = std::int64_t(std::hash<std::string>{}(msg) >> 1);
-  std::int64_t lo = h, hi = h;
-  ctx.all_reduce(std::span<std::int64_t>(&lo, 1), ReduceOp::min);
-  ctx.all_reduce(std::span<std::int64_t>(&hi, 1), ReduceOp::max);
-  return {msg, lo == hi};
-}
-
 }  // namespace
 
 TEST_CASE("slab prior: TV and identity equal the replicated tiled processing, pasted and blended tiles") {
@@ -142,7 +117,7 @@ TEST_CASE("slab prior: TV and identity equal the replicated tiled processing, pa
           DistributedProcessing<Ctx, optim::TVDenoiser<float>> rep_tv(ctx, tv, opts);
           DistributedProcessing<Ctx, Identity> rep_id(ctx, Identity{}, opts);
           auto const want_tv = rep_tv(x, 0.1), want_id = rep_id(x, 0.1);
-          for (auto const& part : partitions(s[2], P)) {
+          for (auto const& part : slab_partitions(s[2], P)) {
             CAPTURE(part.to_string());
             auto const xs = SlabTensor<float, 4, Comm>::scatter(ctx.comm(), x, part);
             SlabProcessing<Ctx, optim::TVDenoiser<float>> slab_tv(ctx, tv, opts);
@@ -198,7 +173,7 @@ TEST_CASE("slab prior: prox and gradient equal DistributedPrior's; shape changes
       auto const o = tiles(4, 3, blend);
       DistributedProcessing<Ctx, Identity, tiling::OverlapTilingStrategy<5>> rep5(ctx, Identity{}, o);
       SlabProcessing<Ctx, Identity, tiling::OverlapTilingStrategy<5>> slab5(ctx, Identity{}, o);
-      for (auto const& part : partitions(11, P)) {
+      for (auto const& part : slab_partitions(11, P)) {
         auto const vs = SlabTensor<float, 5, Comm>::scatter(ctx.comm(), v, part);
         CHECK(max_abs_diff(slab5(vs, 0.1).gather(), rep5(v, 0.1)) == 0);
       }
@@ -283,18 +258,16 @@ TEST_CASE("slab prior: bad input is the same Error on every rank, before any exc
     auto const good = SlabTensor<float, 4, Comm>::scatter(ctx.comm(), x, RowPartition::balanced(20, P));
     if (P > 1) {
       // The ranks disagree on the partition: rank 0 balanced, the others thin first slabs.
-      auto const mixed = SlabTensor<float, 4, Comm>::scatter(ctx.comm(), x, partitions(20, P)[r == 0 ? 0 : 1]);
-      auto const [msg, same] = error_everywhere(ctx, [&] { slab(mixed, 0.1); });
+      auto const mixed = SlabTensor<float, 4, Comm>::scatter(ctx.comm(), x, slab_partitions(20, P)[r == 0 ? 0 : 1]);
+      auto const msg = same_error(ctx, [&] { slab(mixed, 0.1); });
       CHECK(msg.find("the ranks disagree on the signal's layout: rank 0 has shape (1, 1, 20, 16) and rows [0, ") !=
             std::string::npos);
-      CHECK(same);
       // ... or on the shape.
       auto const taller = noisy<float, 4>({1, 1, r == 0 ? 20 : 21, 16}, 8);
       auto const uneven =
           SlabTensor<float, 4, Comm>::scatter(ctx.comm(), taller, RowPartition::balanced(taller.dimension(2), P));
-      auto const [msg2, same2] = error_everywhere(ctx, [&] { slab(uneven, 0.1); });
+      auto const msg2 = same_error(ctx, [&] { slab(uneven, 0.1); });
       CHECK(msg2.find("disagree") != std::string::npos);
-      CHECK(same2);
     }
     // A processor that fails, or changes the shape, on one rank only.
     int const bad = P - 1;
@@ -303,17 +276,15 @@ TEST_CASE("slab prior: bad input is the same Error on every rank, before any exc
       return b;
     };
     SlabProcessing<Ctx, decltype(failing)> fails(ctx, failing, tiles(4, 3));
-    auto const [msg3, same3] = error_everywhere(ctx, [&] { fails(good, 0.1); });
+    auto const msg3 = same_error(ctx, [&] { fails(good, 0.1); });
     CHECK(msg3.find("this rank's denoiser failed") != std::string::npos);
-    CHECK(same3);
     auto shrinking = [&](Tensor4<float> const& b, double) -> Tensor4<float> {
       if (r != bad) return b;
       return Tensor4<float>(b.slice(Shape<4>{0, 0, 0, 0}, Shape<4>{b.dimension(0), 1, 2, 2}));
     };
     SlabProcessing<Ctx, decltype(shrinking)> shrinks(ctx, shrinking, tiles(4, 3));
-    auto const [msg4, same4] = error_everywhere(ctx, [&] { shrinks(good, 0.1); });
+    auto const msg4 = same_error(ctx, [&] { shrinks(good, 0.1); });
     CHECK(msg4.find("processor returned shape") != std::string::npos);
-    CHECK(same4);
     // A strategy built for another shape; a bad batch limit; bad tiling options.
     using Plain = SlabProcessing<Ctx, Identity>;
     using Builder = typename Plain::builder_type;
