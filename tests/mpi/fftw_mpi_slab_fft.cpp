@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "backends.hpp"
+#include "slab_testing.hpp"
 #include "distinv/layout/fftw_mpi_slab_fft.hpp"
 #include "distinv/layout/slab_circular_normal.hpp"
 #include "distinv/layout/slab_fft.hpp"
@@ -37,18 +38,10 @@ using FftwMpiNormal = layout::SlabCircularNormal<T, comm::Mpi, fft::Fftw, layout
 static_assert(layout::SlabFftEngine<layout::FftwMpiSlabFft<float>, float, comm::Mpi>);
 static_assert(layout::SlabFftEngine<layout::SlabFft<double, comm::Mpi>, double, comm::Mpi>);
 
-/// Rows [r, r + 1) on ranks r < P - 1, the rest on the last.
-RowPartition uneven_partition(Index rows, int p) {
-  std::vector<Index> o(std::size_t(p) + 1);
-  for (int r = 0; r < p; ++r) o[std::size_t(r)] = r;
-  o[std::size_t(p)] = rows;
-  return RowPartition(std::move(o));
-}
-/// The partitions tried for H rows: balanced, uneven and FFTW's own (when every rank has a row).
+/// The partitions tried for H rows: those of the slab suites and FFTW's own (when every rank has a row).
 template <class T>
 std::vector<RowPartition> partitions(comm::Mpi const& comm, Index H, Index W) {
-  int const p = comm.size();
-  std::vector<RowPartition> out{RowPartition::balanced(H, p), uneven_partition(H, p)};
+  auto out = distinv::testing::slab_partitions(H, comm.size());
   if (auto native = layout::FftwMpiSlabFft<T>(comm, H, W, out[0]).fftw_partition()) out.push_back(*native);
   return out;
 }
@@ -178,41 +171,44 @@ TEST_CASE_TEMPLATE("FftwMpiSlabFft: SlabCircularNormal on it equals CircularNorm
 TEST_CASE("FftwMpiSlabFft: bad input is the same Error on every rank") {
   using physics::Blur;
   using physics::Padding;
-  comm::Mpi const comm(MPI_COMM_WORLD);
-  int const p = comm.size();
-  Shape<4> const s{1, 3, 2 * Index(p) + 1, 8};
-  auto const part = RowPartition::balanced(s[2], p);
-  using Fft = layout::FftwMpiSlabFft<float>;
-  CHECK_THROWS_WITH_AS(Fft(comm, s[2] + 1, s[3], part),
-                       doctest::Contains("FftwMpiSlabFft: expected a partition of"), Error);
-  CHECK_THROWS_AS(Fft(comm, s[2], s[3], RowPartition::balanced(s[2], p + 1)), Error);
-  std::string const zero_width = "distinv: FftwMpiSlabFft: expected a positive grid, got " + std::to_string(s[2]) + " x 0";
-  CHECK_THROWS_WITH_AS(Fft(comm, s[2], 0, part), zero_width.c_str(), Error);
-  Fft fft(comm, s[2], s[3], part);
-  auto const narrow = Slab::zeros(comm, Shape<4>{1, 3, s[2], 7}, part);
-  CHECK_THROWS_WITH_AS(
-      fft.forward(narrow),
-      doctest::Contains(("FftwMpiSlabFft::analyse: expected planes of " + std::to_string(s[2]) + " x 8").c_str()),
-      Error);
-  auto const x = Slab::zeros(comm, s, part);
-  if (p > 1)
-    CHECK_THROWS_WITH_AS(fft.forward(Slab::zeros(comm, s, uneven_partition(s[2], p))),
-                         doctest::Contains("FftwMpiSlabFft::analyse: expected the row partition"), Error);
-  auto out = Slab::zeros(comm, Shape<4>{2, 3, s[2], 8}, part);
-  CHECK_THROWS_AS(fft.filter(x, out, [](Index, kernels::Complex<float>&) {}), Error);
-  CHECK_THROWS_WITH_AS(fft.inverse(host::Buffer<kernels::Complex<float>>(3), out),
-                       doctest::Contains("FftwMpiSlabFft::inverse: expected"), Error);
+  using distinv::testing::same_error;
+  distinv::testing::for_each_backend([](auto& ctx) {
+    comm::Mpi const& comm = ctx.comm();
+    int const p = comm.size();
+    Shape<4> const s{1, 3, 2 * Index(p) + 1, 8};
+    auto const part = RowPartition::balanced(s[2], p);
+    using Fft = layout::FftwMpiSlabFft<float>;
+    CHECK(same_error(ctx, [&] { Fft(comm, s[2] + 1, s[3], part); })
+              .find("FftwMpiSlabFft: expected a partition of") != std::string::npos);
+    same_error(ctx, [&] { Fft(comm, s[2], s[3], RowPartition::balanced(s[2], p + 1)); });
+    CHECK(same_error(ctx, [&] { Fft(comm, s[2], 0, part); }) ==
+          "distinv: FftwMpiSlabFft: expected a positive grid, got " + std::to_string(s[2]) + " x 0");
+    Fft fft(comm, s[2], s[3], part);
+    auto const narrow = Slab::zeros(comm, Shape<4>{1, 3, s[2], 7}, part);
+    CHECK(same_error(ctx, [&] { fft.forward(narrow); })
+              .find("FftwMpiSlabFft::analyse: expected planes of " + std::to_string(s[2]) + " x 8") != std::string::npos);
+    auto const x = Slab::zeros(comm, s, part);
+    auto const other = distinv::testing::slab_partitions(s[2], p).back();
+    if (p > 1)
+      CHECK(same_error(ctx, [&] { fft.forward(Slab::zeros(comm, s, other)); })
+                .find("FftwMpiSlabFft::analyse: expected the row partition") != std::string::npos);
+    auto out = Slab::zeros(comm, Shape<4>{2, 3, s[2], 8}, part);
+    same_error(ctx, [&] { fft.filter(x, out, [](Index, kernels::Complex<float>&) {}); });
+    auto y = zeros_like(x);
+    CHECK_THROWS_WITH_AS(fft.inverse(host::Buffer<kernels::Complex<float>>(3), y),
+                         doctest::Contains("FftwMpiSlabFft::inverse: expected"), Error);  // names the rank
 
-  FftwMpiNormal<float> slab(comm, s, part);
-  CHECK_THROWS_WITH_AS(slab.add(Blur<float>(physics::gaussian_blur<float>(1.0), Padding::reflect), x),
-                       "distinv: SlabCircularNormal: expected a circular Blur, got padding reflect", Error);
-  Blur<float> const circ(physics::gaussian_blur<float>(1.0), Padding::circular);
-  CHECK_THROWS_AS(slab.add(circ, narrow), Error);
-  CHECK_THROWS_AS(slab.grad(out), Error);
-  // After every refusal the ranks are still in step: collectives complete.
-  slab.add(circ, x);
-  CHECK(max_abs(slab.grad(x)) == 0);
-  comm.barrier();
+    FftwMpiNormal<float> slab(comm, s, part);
+    CHECK(same_error(ctx, [&] { slab.add(Blur<float>(physics::gaussian_blur<float>(1.0), Padding::reflect), x); }) ==
+          "distinv: SlabCircularNormal: expected a circular Blur, got padding reflect");
+    Blur<float> const circ(physics::gaussian_blur<float>(1.0), Padding::circular);
+    same_error(ctx, [&] { slab.add(circ, narrow); });
+    same_error(ctx, [&] { slab.grad(out); });
+    // After every refusal the ranks are still in step: collectives complete.
+    slab.add(circ, x);
+    CHECK(max_abs(slab.grad(x)) == 0);
+    comm.barrier();
+  });
 }
 #else
 TEST_CASE("FftwMpiSlabFft: FFTW's MPI interface is not in this build (libfftw3-mpi-dev)" * doctest::skip()) {}
