@@ -1,7 +1,8 @@
 // bench_blur: Blur A and Aᵀ on RGB float images (B=1, C=3) through the direct and the FFT
 // paths, the direct/FFT crossover that sets blur_fft_min_kernel_area, and the fused
 // CircularNormal::grad of 8 anisotropic Gaussian blurs against the plain Σ A_iᵀ(A_i x − y_i),
-// with one FFTW forward+inverse pair over the same image as the floor.
+// with one FFTW forward+inverse pair over the same image as the floor; the direct path under
+// other paddings (Blur_A/direct_padded, pad = the Padding value: 1 valid, 2 reflect, 4 zeros).
 //   ./build/benchmarks/bench_blur --benchmark_min_time=0.2
 #include <benchmark/benchmark.h>
 
@@ -47,6 +48,29 @@ void sizes(benchmark::internal::Benchmark* b, bool direct) {
 
 BENCHMARK(BM_blur<BlurMethod::direct, false>)->Name("Blur_A/direct")->Apply([](auto* b) { sizes(b, true); });
 BENCHMARK(BM_blur<BlurMethod::direct, true>)->Name("Blur_At/direct")->Apply([](auto* b) { sizes(b, false); });
+
+/// The direct path under the padding st.range(2) (a Padding value), random k x k filter: the
+/// cases of the direct-convolution figures in README.md (reflect, 9x9 and 31x31).
+template <bool Adjoint>
+void BM_direct_padded(benchmark::State& st) {
+  Index const n = st.range(0), k = st.range(1);
+  Tensor<float, 2> f(k, k);
+  std::mt19937 g(7);
+  std::uniform_real_distribution<float> u(-1.f, 1.f);
+  for (Index i = 0; i < f.size(); ++i) f.data()[i] = u(g);
+  Blur<float> b(f, static_cast<Padding>(st.range(2)), BlurMethod::direct);
+  auto x = random_image(n, 1);
+  auto y = b.A(x);
+  for (auto _ : st) benchmark::DoNotOptimize(Adjoint ? b.A_adjoint(y) : b.A(x));
+}
+void padded_sizes(benchmark::internal::Benchmark* b) {
+  for (Index n : {512, 2048})
+    for (Index k : {9, 31})
+      for (Padding p : {Padding::reflect, Padding::zeros, Padding::valid}) b->Args({n, k, Index(p)});
+  b->ArgNames({"n", "k", "pad"})->Unit(benchmark::kMillisecond)->MinTime(0.2)->UseRealTime();
+}
+BENCHMARK(BM_direct_padded<false>)->Name("Blur_A/direct_padded")->Apply(padded_sizes);
+BENCHMARK(BM_direct_padded<true>)->Name("Blur_At/direct_padded")->Apply(padded_sizes);
 #if DISTINV_HAS_FFTW
 BENCHMARK(BM_blur<BlurMethod::fft, false>)->Name("Blur_A/fft")->Apply([](auto* b) { sizes(b, false); });
 BENCHMARK(BM_blur<BlurMethod::fft, true>)->Name("Blur_At/fft")->Apply([](auto* b) { sizes(b, false); });

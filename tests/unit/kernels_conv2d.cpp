@@ -91,32 +91,33 @@ std::vector<T> ref_conv(std::vector<T> const& x, Index B, Index C, Index H, Inde
   return y;
 }
 
-// The functors run as the device runs them (strips of 1 output) and as the host does (strips
-// of 8, with the interior fast path); both must give the same values.
+// The drivers run as the device runs them (strips of 1 output) and as the host does (strips
+// of several outputs: 3 and 8, most rows cut into several strips, the last one partial); all
+// must give the same values.
 template <class T, int Strip>
 std::vector<T> run_conv_strip(k::Conv2dGeometry const& g, std::vector<T> const& x, std::vector<T> const& f) {
-  std::vector<T> y(std::size_t(g.planes * g.Ho * g.Wo));
-  distinv::host::Serial{}.grid(g.planes * g.Ho, k::strips_of<Strip>(g.Wo),
-                               k::Conv2d<T, Strip>{g, x.data(), f.data(), y.data()});
+  std::vector<T> y(std::size_t(g.planes * g.Ho * g.Wo)), scratch(std::size_t(k::conv2d_scratch(g)));
+  k::conv2d<Strip>(distinv::host::Serial{}, g, x.data(), f.data(), y.data(), scratch.data());
   return y;
 }
 template <class T>
 std::vector<T> run_conv(k::Conv2dGeometry const& g, std::vector<T> const& x, std::vector<T> const& f) {
   auto const y = run_conv_strip<T, 1>(g, x, f);
   REQUIRE(max_diff(run_conv_strip<T, 8>(g, x, f), y) <= 10 * tol<T>());
+  REQUIRE(max_diff(run_conv_strip<T, 3>(g, x, f), y) <= 10 * tol<T>());
   return y;
 }
 template <class T, int Strip>
 std::vector<T> run_adjoint_strip(k::Conv2dGeometry const& g, std::vector<T> const& y, std::vector<T> const& f) {
-  std::vector<T> x(std::size_t(g.planes * g.H * g.W));
-  distinv::host::Serial{}.grid(g.planes * g.H, k::strips_of<Strip>(g.W),
-                               k::Conv2dAdjoint<T, Strip>{g, y.data(), f.data(), x.data()});
+  std::vector<T> x(std::size_t(g.planes * g.H * g.W)), scratch(std::size_t(k::conv2d_adjoint_scratch(g)));
+  k::conv2d_adjoint<Strip>(distinv::host::Serial{}, g, y.data(), f.data(), x.data(), scratch.data());
   return x;
 }
 template <class T>
 std::vector<T> run_adjoint(k::Conv2dGeometry const& g, std::vector<T> const& y, std::vector<T> const& f) {
   auto const x = run_adjoint_strip<T, 1>(g, y, f);
   REQUIRE(max_diff(run_adjoint_strip<T, 8>(g, y, f), x) <= 10 * tol<T>());
+  REQUIRE(max_diff(run_adjoint_strip<T, 3>(g, y, f), x) <= 10 * tol<T>());
   return x;
 }
 
@@ -241,6 +242,25 @@ TEST_CASE_TEMPLATE("kernels: conv2d dot test <A x, y> = <x, A^T y> with broadcas
       auto const x = random_vector<T>(g.planes * g.H * g.W, 21);
       auto const y = random_vector<T>(g.planes * g.Ho * g.Wo, 22);
       auto const f = random_vector<T>(c.Bf * c.Cf * c.kh * c.kw, 23);
+      double const lhs = vdot(run_conv(g, x, f), y), rhs = vdot(x, run_adjoint(g, y, f));
+      CHECK(lhs == doctest::Approx(rhs).epsilon(10 * tol<T>()));
+    }
+}
+
+TEST_CASE_TEMPLATE("kernels: conv2d on planes larger than their borders (interior strips, folded borders)", T,
+                   float, double) {
+  // Rows and columns far from the borders take the copies of Pad2d / Fold2d, those near them
+  // read or gather through the padding, within one row cut into strips.
+  std::vector<Case> const cases{{1, 2, 23, 41, 1, 1, 5, 4}, {2, 1, 30, 19, 2, 1, 6, 7}};
+  for (Padding m : {Padding::valid, Padding::circular, Padding::reflect, Padding::replicate, Padding::zeros})
+    for (auto const& c : cases) {
+      CAPTURE(k::padding_name(m));
+      CAPTURE(c.kh);
+      auto const g = k::make_conv2d_geometry(c.B, c.C, c.H, c.W, c.Bf, c.Cf, c.kh, c.kw, m);
+      auto const x = random_vector<T>(g.planes * g.H * g.W, 41);
+      auto const y = random_vector<T>(g.planes * g.Ho * g.Wo, 42);
+      auto const f = random_vector<T>(c.Bf * c.Cf * c.kh * c.kw, 43);
+      CHECK(max_diff(run_conv(g, x, f), ref_conv(x, c.B, c.C, c.H, c.W, f, c.Bf, c.Cf, c.kh, c.kw, m)) <= 10 * tol<T>());
       double const lhs = vdot(run_conv(g, x, f), y), rhs = vdot(x, run_adjoint(g, y, f));
       CHECK(lhs == doctest::Approx(rhs).epsilon(10 * tol<T>()));
     }

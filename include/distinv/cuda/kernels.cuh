@@ -144,9 +144,10 @@ struct Launch {
   void operator()(Index n, F const& f) const {
     for_each(n, f, stream);
   }
-  /// Queues f(r, c) for r < rows, c < cols.
+  /// Queues f(r, c) for r < rows, c < cols, one thread per call (`work`, the host launcher's
+  /// grain hint, is not needed).
   template <class F>
-  void grid(Index rows, Index cols, F const& f) const {
+  void grid(Index rows, Index cols, F const& f, Index /*work*/ = 1) const {
     if (rows > 0 && cols > 0) for_each(rows * cols, detail::GridOf<F>{f, cols}, stream);
   }
   /// Σ f(i) for i in [0, n), in double, in a fixed order; waits for the result.

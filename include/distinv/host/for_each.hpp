@@ -3,7 +3,7 @@
 // distinv/cuda/launch.cuh). A functor does the work of one index e in `f(e)` (or of one
 // (row, column) pair in `f(r, c)`); host::Launch runs them over oneTBB's pool, in chunks whose
 // inner loop the compiler inlines (and vectorises where the functor allows), host::Serial on
-// the calling thread. Both are launchers: `launch(n, f)`, `launch.grid(rows, cols, f)` and
+// the calling thread. Both are launchers: `launch(n, f)`, `launch.grid(rows, cols, f[, work])` and
 // `launch.sum(n, f)`, a sum in double that does not depend on the number of threads.
 #include <algorithm>
 #include <cstddef>
@@ -30,9 +30,10 @@ struct Serial {
   void operator()(Index n, F const& f) const {
     for (Index e = 0; e < n; ++e) f(e);
   }
-  /// f(r, c) for r < rows, c < cols, rows in order, columns in order inside a row.
+  /// f(r, c) for r < rows, c < cols, rows in order, columns in order inside a row (`work`, the
+  /// cost of one call, is Launch's grain hint).
   template <class F>
-  void grid(Index rows, Index cols, F const& f) const {
+  void grid(Index rows, Index cols, F const& f, Index /*work*/ = 1) const {
     for (Index r = 0; r < rows; ++r)
       for (Index c = 0; c < cols; ++c) f(r, c);
   }
@@ -60,11 +61,13 @@ struct Launch {
     });
   }
   /// f(r, c) for r < rows, c < cols: blocks of rows in parallel, each row's columns in order
-  /// in one inner loop.
+  /// in one inner loop. `work`: the cost of one call in elements (a call that computes a strip
+  /// of outputs of many taps each is worth more than one element), so that a task holds about
+  /// `chunk` elements' worth.
   template <class F>
-  void grid(Index rows, Index cols, F const& f) const {
+  void grid(Index rows, Index cols, F const& f, Index work = 1) const {
     if (rows <= 0 || cols <= 0) return;
-    Index const grain = std::max<Index>(1, chunk / cols);
+    Index const grain = std::max<Index>(1, chunk / (cols * std::max<Index>(1, work)));
     if (rows <= grain) return Serial{}.grid(rows, cols, f);
     tbb::parallel_for(tbb::blocked_range<Index>(0, rows, grain), [&](tbb::blocked_range<Index> const& r) {
       for (Index i = r.begin(); i < r.end(); ++i)

@@ -5,8 +5,9 @@
 // even sizes as deepinv 0.5's conv2d / filter_fft (kernel_centre, core/kernels/padding.hpp). Models LinearPhysics; A_adjoint is the exact adjoint for every
 // padding. One template for every space (core/space.hpp): Blur<float> on the host,
 // Blur<float, device::Cuda> on a GPU (from a .cu file, with distinv/cuda.hpp); the direct path
-// runs the Conv2d functors on the space's launcher, circular padding may run through the space's
-// FFT engine (fft/engine.hpp: FFTW on the host when the build has it, cuFFT on GPUs, none).
+// runs kernels::conv2d (pad once, then a boundary-free correlation) on the space's launcher,
+// circular padding may run through the space's FFT engine (fft/engine.hpp: FFTW on the host
+// when the build has it, cuFFT on GPUs, none).
 // Plans and filter spectra are cached per grid size and shared by copies (thread-safe).
 #include <array>
 #include <cstddef>
@@ -40,11 +41,11 @@ enum class BlurMethod { automatic, direct, fft };
 /// ~130 taps at every size, so 9x9 and smaller stay direct, 11x11 and larger go to the FFT.
 inline constexpr Index blur_fft_min_kernel_area = 100;
 
-/// Outputs per strip of the direct path: 32 on the host (the accumulators fill the SIMD
-/// registers and GCC vectorises across the strip; 8 or 16 made it vectorise across the taps,
-/// 3-4x slower), 1 on a device (one thread per output).
+/// Outputs per strip of the direct path: 1024 on the host (the strip accumulates in L1 and
+/// vectorises along the row, as the old host loop did over whole rows; 512 and 1024 measured
+/// level within the noise, benchmarks/README.md), 1 on a device (one thread per output).
 template <class Space>
-inline constexpr int blur_strip = space_traits<Space>::on_device ? 1 : 32;
+inline constexpr int blur_strip = space_traits<Space>::on_device ? 1 : 1024;
 
 /// A 2-D convolution y = h * x of every (b, c) plane of a (B, C, H, W) signal by a (kh, kw) kernel (or a (Bf,
 /// Cf, kh, kw) filter), with its exact adjoint under any of the 5 paddings (circular by default; deepinv's
@@ -192,13 +193,13 @@ class Blur : public WithNoise<Blur<T, Space, Fft>, T> {
   /// planes * H * W inputs), g a geometry of this blur's filter (geometry(), or
   /// one with its own row padding: the slab layout convolves its gathered blocks row-valid).
   void convolve(kernels::Conv2dGeometry const& g, T const* x, T* y) const {
-    constexpr int S = blur_strip<Space>;
-    launcher().grid(g.planes * g.Ho, kernels::strips_of<S>(g.Wo), kernels::Conv2d<T, S>{g, x, filter_.data(), y});
+    auto scratch = space_traits<Space>::template allocate<T>(kernels::conv2d_scratch(g), space_);
+    kernels::conv2d<blur_strip<Space>>(launcher(), g, x, filter_.data(), y, scratch.data());
   }
   /// The adjoint of convolve: x (planes * H * W) from y (planes * Ho * Wo).
   void convolve_adjoint(kernels::Conv2dGeometry const& g, T const* y, T* x) const {
-    constexpr int S = blur_strip<Space>;
-    launcher().grid(g.planes * g.H, kernels::strips_of<S>(g.W), kernels::Conv2dAdjoint<T, S>{g, y, filter_.data(), x});
+    auto scratch = space_traits<Space>::template allocate<T>(kernels::conv2d_adjoint_scratch(g), space_);
+    kernels::conv2d_adjoint<blur_strip<Space>>(launcher(), g, y, filter_.data(), x, scratch.data());
   }
 
   /// Aᵀ A x; one FFT pair (multiplication by |K|²) on the FFT path.

@@ -1,14 +1,16 @@
 #pragma once
 // core/kernels/conv2d.hpp: 2-D convolution of (B, C, H, W) planes by a filter (Bf, Cf, kh, kw)
-// with Bf in {1, B}, Cf in {1, C} (broadcast), written once for host and device: grid functors
-// (row, strip) that compute `Strip` consecutive outputs of one row (the host launches strips
-// of 32, which the compiler vectorises; the device launches strips of 1), plus the circular
-// filter and the spectral functors of the FFT path.
+// with Bf in {1, B}, Cf in {1, C} (broadcast), written once for host and device: conv2d pads
+// the input once (Pad2d) then correlates it by the flipped filter with no boundary logic
+// (Correlate2d); conv2d_adjoint, the exact transpose, correlates the zero-padded output by the
+// filter and folds the padding back (Fold2d). Grid functors (row, strip) compute `Strip`
+// consecutive outputs of one row (the host launches long strips, vectorised along the row;
+// the device strips of 1). Plus the circular filter and the spectral functors of the FFT path.
 // Convention of deepinv's conv2d: the filter is flipped, the input is padded by
 // kernel_pads(kh) = ((kh-1)/2 before, kh/2 after) rows and likewise columns, so the output keeps
 // the size (valid: no padding, output (H - kh + 1, W - kw + 1)). Equivalently
 // y[i] = sum_a k[a] x[i - a + c] with c = kernel_centre(kh) = kh/2, odd or even kh
-// (core/kernels/padding.hpp). Conv2dAdjoint is the exact transpose, padding folded back.
+// (core/kernels/padding.hpp).
 // Rows and columns may have their own padding (the slab layout gathers a block whose halo rows
 // are already padded and convolves it row-valid, columns padded as usual). No CUDA header here.
 #include <cstddef>
@@ -82,81 +84,80 @@ inline Conv2dGeometry make_conv2d_geometry(Index B, Index C, Index H, Index W, I
   return make_conv2d_geometry(B, C, H, W, Bf, Cf, kh, kw, mode, mode);
 }
 
-namespace detail {
-/// out[0 .. n) = acc[0 .. n), n <= Strip: a fixed-length copy for full strips, so that the
-/// accumulators stay in registers.
-template <int Strip, class T>
-DISTINV_HOST_DEVICE inline void store(T const (&acc)[Strip], T* out, Index n) noexcept {
-  if (n == Strip) {
-    for (int s = 0; s < Strip; ++s) out[s] = acc[s];
-  } else {
-    for (int s = 0; s < Strip; ++s)
-      if (s < n) out[s] = acc[s];
-  }
-}
-}  // namespace detail
-
 /// Number of strips of `Strip` outputs that cover a row of n outputs.
 template <int Strip>
 DISTINV_HOST_DEVICE constexpr Index strips_of(Index n) noexcept {
   return (n + Strip - 1) / Strip;
 }
 
-/// Longest filter row (taps) for which a host strip gathers its padded input window into a
-/// local buffer; longer rows take the per-output path.
-inline constexpr Index conv_window_taps = 64;
+/// A stack of H x W planes inside padded planes of Hp x Wp: `top` rows before the first row and
+/// `left` columns before the first column (the rest after the last), each axis by its own rule.
+struct PadGeometry {
+  Index planes = 0;  ///< B * C
+  /// Rows and columns of a plane, and of a padded plane.
+  ///@{
+  Index H = 0, W = 0, Hp = 0, Wp = 0;
+  ///@}
+  /// Padded rows before the first row, padded columns before the first column.
+  ///@{
+  Index top = 0, left = 0;
+  ///@}
+  /// The boundary rules of the rows and of the columns.
+  ///@{
+  Padding row_mode = Padding::zeros, col_mode = Padding::zeros;
+  ///@}
+  /// True when nothing is padded (the padded planes are the planes).
+  DISTINV_HOST_DEVICE bool trivial() const noexcept { return Hp == H && Wp == W; }
+  /// Elements of the padded planes.
+  DISTINV_HOST_DEVICE Index size() const noexcept { return planes * Hp * Wp; }
+};
 
-/// y = conv(x, k). Grid functor: (row, strip) = (p * Ho + i, s) computes y[p, i, s*Strip ..)
-/// (planes * Ho rows, strips_of<Strip>(Wo) strips). The input row a tap row reads is found
-/// once through the padding; a strip (Strip > 1) then correlates a contiguous window of it —
-/// the row itself away from the column borders, a padded copy of the window near them — with
-/// the outputs in registers. Strip == 1 (one output, the device) reads through the padding.
+/// The padded input that the convolution correlates: (Ho + kh - 1) x (Wo + kw - 1) per plane.
+DISTINV_HOST_DEVICE inline PadGeometry input_padding(Conv2dGeometry const& g) noexcept {
+  return {g.planes, g.H, g.W, g.Ho + g.kh - 1, g.Wo + g.kw - 1, g.top, g.left, g.row_mode, g.mode};
+}
+/// The zero-padded output that the adjoint's full correlation reads: kh - 1 rows and kw - 1
+/// columns of zeros on every side.
+DISTINV_HOST_DEVICE inline PadGeometry output_zero_padding(Conv2dGeometry const& g) noexcept {
+  return {g.planes,   g.Ho,     g.Wo, g.Ho + 2 * (g.kh - 1), g.Wo + 2 * (g.kw - 1), g.kh - 1, g.kw - 1,
+          Padding::zeros, Padding::zeros};
+}
+
+/// out = the padded planes of in. Grid functor: (row, strip) = (p * Hp + r, s) writes padded row
+/// r of plane p, columns s*Strip .. (planes * Hp rows, strips_of<Strip>(Wp) strips). The
+/// source row is found once; a strip inside the plane's columns is a copy, one near the column
+/// borders reads each column through the padding.
 template <class T, int Strip>
-struct Conv2d {
+struct Pad2d {
   /// The sizes.
-  Conv2dGeometry g;
-  T const* x;  ///< planes * H * W
-  T const* k;  ///< (Bf * Cf) * kh * kw
-  T* y;        ///< planes * Ho * Wo
-  /// Computes the outputs of strip `strip` of output row `row` (over planes * Ho rows).
+  PadGeometry g;
+  T const* in;  ///< planes * H * W
+  T* out;       ///< planes * Hp * Wp
+  /// Writes strip `strip` of padded row `row` (over planes * Hp rows).
   DISTINV_HOST_DEVICE void operator()(Index row, Index strip) const noexcept {
-    Index const i = row % g.Ho, p = row / g.Ho, j0 = strip * Strip;
-    Index const n = g.Wo - j0 < Strip ? g.Wo - j0 : Strip;
-    T const* kp = k + g.filter(p) * g.kh * g.kw;
-    bool const inside = j0 - g.left >= 0 && j0 + Strip - 1 - g.left + g.kw - 1 < g.W;
-    T acc[Strip];
-    for (int s = 0; s < Strip; ++s) acc[s] = T(0);
-    for (Index a = 0; a < g.kh; ++a) {  // flipped filter row a reads padded row i + a
-      Index const r = pad_index(g.row_mode, i + a - g.top, g.H);
-      if (r < 0) continue;
-      T const* xr = x + (p * g.H + r) * g.W;
-      T const* kr = kp + (g.kh - 1 - a) * g.kw;
-      if constexpr (Strip > 1) {
-        if (inside || g.kw - 1 <= conv_window_taps) {
-          T win[Strip + conv_window_taps];
-          T const* xs = xr + j0 - g.left;
-          if (!inside) {
-            for (Index t = 0; t < Strip + g.kw - 1; ++t) {
-              Index const c = pad_index(g.mode, j0 + t - g.left, g.W);
-              win[t] = c < 0 ? T(0) : xr[c];
-            }
-            xs = win;
-          }
-          DISTINV_UNROLL(4)
-          for (Index b = 0; b < g.kw; ++b) {
-            T const kv = kr[g.kw - 1 - b];
-            for (int s = 0; s < Strip; ++s) acc[s] += kv * xs[s + b];
-          }
-          continue;
-        }
-      }
-      for (int s = 0; s < n; ++s)
-        for (Index b = 0; b < g.kw; ++b) {
-          Index const c = pad_index(g.mode, j0 + s + b - g.left, g.W);
-          if (c >= 0) acc[s] += kr[g.kw - 1 - b] * xr[c];
-        }
+    Index const r = row % g.Hp, p = row / g.Hp, q0 = strip * Strip;
+    Index const n = g.Wp - q0 < Strip ? g.Wp - q0 : Strip;
+    T* o = out + row * g.Wp + q0;
+    Index const sr = pad_index(g.row_mode, r - g.top, g.H);
+    if (sr < 0) {
+      for (Index s = 0; s < n; ++s) o[s] = T(0);
+      return;
     }
-    detail::store(acc, y + row * g.Wo + j0, n);
+    T const* src = in + (p * g.H + sr) * g.W;
+    Index const c0 = q0 - g.left;                 // the plane's column of o[0]
+    Index const lo = clamp_to(-c0, 0, n);          // o[lo .. hi) are the plane's columns
+    Index const hi = clamp_to(g.W - c0, lo, n);
+    for (Index s = 0; s < lo; ++s) o[s] = padded(src, c0 + s);
+    for (Index s = lo; s < hi; ++s) o[s] = src[c0 + s];
+    for (Index s = hi; s < n; ++s) o[s] = padded(src, c0 + s);
+  }
+
+ private:
+  DISTINV_HOST_DEVICE static Index clamp_to(Index v, Index lo, Index hi) noexcept { return v < lo ? lo : v > hi ? hi : v; }
+  /// Column c (outside the plane) of the source row src.
+  DISTINV_HOST_DEVICE T padded(T const* src, Index c) const noexcept {
+    Index const s = pad_index(g.col_mode, c, g.W);
+    return s < 0 ? T(0) : src[s];
   }
 };
 
@@ -168,94 +169,153 @@ DISTINV_HOST_DEVICE inline Index padded_candidate(Index t, Index u, Index top, I
   return z < top ? z : n + z;  // z >= top: position top + n + (z - top)
 }
 
-/// x = conv^T(y). Grid functor: (row, strip) = (p * H + u, s) computes x[p, u, s*Strip ..)
-/// (planes * H rows, strips_of<Strip>(W) strips). x[u, v] sums, over the padded positions
-/// (r, q) whose source is (u, v), the transposed correlation sum_{a,b} kf[a, b] y[r - a, q - b]
-/// (kf the flipped filter). Every v has the position q = v + left, whose terms a strip
-/// (Strip > 1) gathers as a correlation of a window of y's row (zero outside it); the
-/// padding positions whose source is v (only near the column borders) are found once per v
-/// and added one by one. Strip == 1 (the device) walks every position per output.
+/// True when index u of an axis of length n padded by `before` and `after` may be the source of
+/// a padded position: every rule (circular, reflect, replicate) reads its padding from within
+/// max(before, after) of the borders, so only those indices have more than one position.
+DISTINV_HOST_DEVICE constexpr bool near_border(Index u, Index n, Index before, Index after) noexcept {
+  Index const w = before > after ? before : after;
+  return u <= w || u >= n - 1 - w;
+}
+
+/// x = the exact adjoint of Pad2d: every padded position of in adds to the position it was read
+/// from. Grid functor: (row, strip) = (p * H + u, s) computes x[p, u, s*Strip ..) (planes * H
+/// rows, strips_of<Strip>(W) strips). Away from the borders (near_border) a position has one
+/// padded position, a copy; a row near them adds every padded row whose source it is
+/// (padded_candidate), and a strip near them the padding columns whose source is in the strip,
+/// in the order of the padded positions (first the interior one, then the padding zones).
 template <class T, int Strip>
-struct Conv2dAdjoint {
-  /// The sizes (of the forward convolution).
-  Conv2dGeometry g;
-  T const* y;  ///< planes * Ho * Wo
-  T const* k;  ///< (Bf * Cf) * kh * kw
-  T* x;        ///< planes * H * W
-  /// Computes the inputs of strip `strip` of input row `row` (over planes * H rows).
+struct Fold2d {
+  /// The sizes.
+  PadGeometry g;
+  T const* in;  ///< planes * Hp * Wp
+  T* out;       ///< planes * H * W
+  /// Computes strip `strip` of row `row` (over planes * H rows).
   DISTINV_HOST_DEVICE void operator()(Index row, Index strip) const noexcept {
     Index const u = row % g.H, p = row / g.H, v0 = strip * Strip;
     Index const n = g.W - v0 < Strip ? g.W - v0 : Strip;
-    Index const Hp = g.Ho + g.kh - 1;  // padded input rows
-    bool const strips = Strip > 1 && g.kw - 1 <= conv_window_taps;
-    T acc[Strip];
-    for (int s = 0; s < Strip; ++s) acc[s] = T(0);
-    for (Index tr = 0; tr <= Hp - g.H; ++tr) {
+    T* o = out + row * g.W + v0;
+    T const* plane = in + p * g.Hp * g.Wp;
+    Index const extra_rows = near_border(u, g.H, g.top, g.Hp - g.H - g.top) ? g.Hp - g.H : 0;
+    for (Index tr = 0; tr <= extra_rows; ++tr) {
       Index const r = padded_candidate(tr, u, g.top, g.H);
-      if (pad_index(g.row_mode, r - g.top, g.H) != u) continue;
-      if (strips) {
-        add_window_terms(acc, p, r, v0);
-        if (v0 >= g.kw && v0 + Strip <= g.W - g.kw) continue;  // no padding position reads these columns
-        for (int s = 0; s < n; ++s)
-          if (v0 + s < g.kw || v0 + s >= g.W - g.kw) add_column_terms(acc[s], p, r, v0 + s, 1);
-      } else {
-        for (int s = 0; s < n; ++s) add_column_terms(acc[s], p, r, v0 + s, 0);
-      }
+      if (tr > 0 && pad_index(g.row_mode, r - g.top, g.H) != u) continue;
+      add_row(plane + r * g.Wp, o, v0, n, tr == 0);
     }
-    detail::store(acc, x + row * g.W + v0, n);
   }
 
  private:
-  DISTINV_HOST_DEVICE T const* filter_of(Index p) const noexcept { return k + g.filter(p) * g.kh * g.kw; }
-
-  /// acc[s] += the terms of the positions (r, v0 + s + left) of the strip: a correlation of
-  /// y's rows r - a with a window of Strip + kw - 1 columns (zero outside y).
-  DISTINV_HOST_DEVICE void add_window_terms(T (&acc)[Strip], Index p, Index r, Index v0) const noexcept {
-    Index const w0 = v0 + g.left - (g.kw - 1);  // y column of the window's start
-    bool const inside = w0 >= 0 && v0 + Strip - 1 + g.left < g.Wo;
-    for (Index a = 0; a < g.kh; ++a) {
-      Index const i = r - a;
-      if (i < 0 || i >= g.Ho) continue;
-      T const* yr = y + (p * g.Ho + i) * g.Wo;
-      T const* kr = filter_of(p) + (g.kh - 1 - a) * g.kw;
-      T win[Strip + conv_window_taps];
-      T const* ws = yr + w0;
-      if (!inside) {
-        for (Index t = 0; t < Strip + g.kw - 1; ++t) {
-          Index const j = w0 + t;
-          win[t] = j >= 0 && j < g.Wo ? yr[j] : T(0);
-        }
-        ws = win;
-      }
-      DISTINV_UNROLL(4)
-      for (Index b = 0; b < g.kw; ++b) {  // y[v + left - b] = ws[s + kw - 1 - b]
-        T const kv = kr[g.kw - 1 - b];
-        T const* wb = ws + (g.kw - 1 - b);
-        for (int s = 0; s < Strip; ++s) acc[s] += kv * wb[s];
-      }
+  /// o[j] (= or +=) the padded row xr's positions whose source is column v0 + j, j < n.
+  DISTINV_HOST_DEVICE void add_row(T const* xr, T* o, Index v0, Index n, bool first) const noexcept {
+    T const* s = xr + v0 + g.left;
+    if (first) {
+      for (Index j = 0; j < n; ++j) o[j] = s[j];
+    } else {
+      for (Index j = 0; j < n; ++j) o[j] += s[j];
     }
+    Index const right = g.Wp - g.W - g.left;
+    if (!near_border(v0, g.W, g.left, right) && !near_border(v0 + n - 1, g.W, g.left, right))
+      return;  // both ends away from the borders: no column of the strip is a padded column's source
+    // the padding columns, left zone then right zone, each added to its source if in the strip
+    for (Index q = 0; q < g.left; ++q) add_if_in_strip(xr[q], q, o, v0, n);
+    for (Index q = g.left + g.W; q < g.Wp; ++q) add_if_in_strip(xr[q], q, o, v0, n);
   }
-
-  /// acc += the terms of the padded positions (r, q) whose source is column v, from column
-  /// candidate `first` on (0: every position, 1: all but q = v + left).
-  DISTINV_HOST_DEVICE void add_column_terms(T& acc, Index p, Index r, Index v, Index first) const noexcept {
-    Index const Wp = g.Wo + g.kw - 1;
-    for (Index tc = first; tc <= Wp - g.W; ++tc) {
-      Index const q = padded_candidate(tc, v, g.left, g.W);
-      if (pad_index(g.mode, q - g.left, g.W) != v) continue;
-      for (Index a = 0; a < g.kh; ++a) {
-        Index const i = r - a;
-        if (i < 0 || i >= g.Ho) continue;
-        T const* yr = y + (p * g.Ho + i) * g.Wo;
-        T const* kr = filter_of(p) + (g.kh - 1 - a) * g.kw;
-        for (Index b = 0; b < g.kw; ++b) {
-          Index const j = q - b;
-          if (j >= 0 && j < g.Wo) acc += kr[g.kw - 1 - b] * yr[j];
-        }
-      }
-    }
+  /// o[c - v0] += value when padded column q's source c is in [v0, v0 + n).
+  DISTINV_HOST_DEVICE void add_if_in_strip(T value, Index q, T* o, Index v0, Index n) const noexcept {
+    Index const c = pad_index(g.col_mode, q - g.left, g.W);
+    if (c >= v0 && c < v0 + n) o[c - v0] += value;
   }
 };
+
+/// y = the valid correlation of x by the filter, y[p, i, j] = sum_{a,b} f[a, b] x[p, i + a, j + b]
+/// with f = k[filter(p)], flipped (f[a, b] = k[kh-1-a, kw-1-b], a convolution) when `flip`.
+/// Grid functor: (row, strip) = (p * Ho + i, s) computes y[p, i, s*Strip ..) (planes * Ho rows,
+/// strips_of<Strip>(Wo) strips), Ho = Hi - kh + 1, Wo = Wi - kw + 1. No boundary: the input is
+/// padded beforehand (Pad2d). The strip's outputs accumulate in a local array, four taps per
+/// pass over it (the host's long strips vectorise along the strip and stay in L1; the device's
+/// strips of 1 keep their one output in a register).
+template <class T, int Strip>
+struct Correlate2d {
+  Index planes = 0;          ///< B * C
+  Index Hi = 0, Wi = 0;      ///< input plane (padded)
+  Index kh = 0, kw = 0;      ///< filter plane
+  FilterBroadcast filter{};  ///< which filter plane serves which plane
+  bool flip = false;         ///< correlate by the flipped filter (a convolution)
+  T const* x = nullptr;      ///< planes * Hi * Wi
+  T const* k = nullptr;      ///< (Bf * Cf) * kh * kw
+  T* y = nullptr;            ///< planes * Ho * Wo
+  /// Computes the outputs of strip `strip` of output row `row` (over planes * Ho rows).
+  DISTINV_HOST_DEVICE void operator()(Index row, Index strip) const noexcept {
+    Index const Ho = Hi - kh + 1, Wo = Wi - kw + 1;
+    Index const i = row % Ho, p = row / Ho, j0 = strip * Strip;
+    Index const n = Wo - j0 < Strip ? Wo - j0 : Strip;
+    T const* kp = k + filter(p) * kh * kw;
+    T const* xp = x + (p * Hi + i) * Wi + j0;
+    Index const step = flip ? -1 : 1;  // filter row a's tap b is kr[b * step]
+    T acc[Strip];
+    for (Index j = 0; j < n; ++j) acc[j] = T(0);
+    for (Index a = 0; a < kh; ++a) {
+      T const* xr = xp + a * Wi;
+      T const* kr = flip ? kp + (kh - 1 - a) * kw + kw - 1 : kp + a * kw;
+      Index b = 0;
+      for (; b + 4 <= kw; b += 4) {
+        T const k0 = kr[b * step], k1 = kr[(b + 1) * step], k2 = kr[(b + 2) * step], k3 = kr[(b + 3) * step];
+        T const* s = xr + b;
+        for (Index j = 0; j < n; ++j) acc[j] += k0 * s[j] + k1 * s[j + 1] + k2 * s[j + 2] + k3 * s[j + 3];
+      }
+      for (; b < kw; ++b) {
+        T const kv = kr[b * step];
+        T const* s = xr + b;
+        for (Index j = 0; j < n; ++j) acc[j] += kv * s[j];
+      }
+    }
+    T* out = y + row * Wo + j0;
+    for (Index j = 0; j < n; ++j) out[j] = acc[j];
+  }
+};
+
+/// Scratch elements conv2d needs: the padded input (none when g pads nothing).
+DISTINV_HOST_DEVICE inline Index conv2d_scratch(Conv2dGeometry const& g) noexcept {
+  PadGeometry const pg = input_padding(g);
+  return pg.trivial() ? 0 : pg.size();
+}
+/// Scratch elements conv2d_adjoint needs: the zero-padded output, then the padded input.
+DISTINV_HOST_DEVICE inline Index conv2d_adjoint_scratch(Conv2dGeometry const& g) noexcept {
+  return output_zero_padding(g).size() + conv2d_scratch(g);
+}
+
+/// y = conv(x, k) (planes * Ho * Wo outputs of planes * H * W inputs): Pad2d into `scratch`
+/// (conv2d_scratch(g) elements), then Correlate2d by the flipped filter. launch.grid(rows,
+/// cols, f, work) runs f(r, c) (work: the cost of one call, for the host's grain); the launches
+/// are issued in order (the device launcher queues them on one stream).
+template <int Strip, class T, class Launch>
+void conv2d(Launch const& launch, Conv2dGeometry const& g, T const* x, T const* k, T* y, T* scratch) {
+  PadGeometry const pg = input_padding(g);
+  T const* xp = x;
+  if (!pg.trivial()) {
+    launch.grid(pg.planes * pg.Hp, strips_of<Strip>(pg.Wp), Pad2d<T, Strip>{pg, x, scratch}, Index(Strip));
+    xp = scratch;
+  }
+  launch.grid(g.planes * g.Ho, strips_of<Strip>(g.Wo),
+              Correlate2d<T, Strip>{g.planes, pg.Hp, pg.Wp, g.kh, g.kw, g.filter, true, xp, k, y},
+              Index(Strip) * g.kh * g.kw);
+}
+
+/// x = conv^T(y), the exact adjoint of conv2d (planes * H * W of planes * Ho * Wo): y
+/// zero-padded by kh - 1, kw - 1 on every side (Pad2d), its full correlation by the filter
+/// (Correlate2d) on the padded input's grid, whose padding Fold2d folds back. `scratch`:
+/// conv2d_adjoint_scratch(g) elements. Launches as conv2d.
+template <int Strip, class T, class Launch>
+void conv2d_adjoint(Launch const& launch, Conv2dGeometry const& g, T const* y, T const* k, T* x, T* scratch) {
+  PadGeometry const zg = output_zero_padding(g), pg = input_padding(g);
+  T* const yz = scratch;
+  T* const xp = pg.trivial() ? x : scratch + zg.size();
+  launch.grid(zg.planes * zg.Hp, strips_of<Strip>(zg.Wp), Pad2d<T, Strip>{zg, y, yz}, Index(Strip));
+  launch.grid(g.planes * pg.Hp, strips_of<Strip>(pg.Wp),
+              Correlate2d<T, Strip>{g.planes, zg.Hp, zg.Wp, g.kh, g.kw, g.filter, false, yz, k, xp},
+              Index(Strip) * g.kh * g.kw);
+  if (!pg.trivial())
+    launch.grid(g.planes * g.H, strips_of<Strip>(g.W), Fold2d<T, Strip>{pg, xp, x}, Index(Strip));
+}
 
 /// The circular-convolution kernel of a filter on an H x W grid (input of an R2C FFT):
 /// out[q, m, n] = sum of k[q, a, b] over (a - ch) mod H == m and (b - cw) mod W == n, with the
