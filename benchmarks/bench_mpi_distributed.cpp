@@ -11,6 +11,11 @@
 //             (layout::SlabCircularNormal: one distributed FFT pair) against the replicated
 //             physics::CircularNormal, and the tiled TV of tv/* on slabs (layout::SlabProcessing);
 //             run alone with --benchmark_filter=slab/
+//             slab/mpiP/{slabfft,fftw_mpi,fftw_mpi_measure}: the same gradient on comm::Mpi with
+//             the SlabFft engine and with FFTW's MPI interface (layout::FftwMpiSlabFft, ESTIMATE
+//             or MEASURE plans; builds with FFTW-MPI), on
+//             every rank of the job (P = 1 without mpiexec); arg 1: partition (0 balanced = FFTW's
+//             at 2048², 1 shifted by 24 rows: FFTW-MPI then moves rows to its own decomposition)
 //   ./bench_mpi_distributed                     SingleProcess and Threads (2 ranks)
 //   mpiexec -n 2 ./bench_mpi_distributed        MPI (rank 0 reports)
 // DISTINV_BENCH_TBB_THREADS=k caps oneTBB at k threads per process (1: each rank runs serially,
@@ -43,6 +48,7 @@
 #include "distinv/distributed/measurements.hpp"
 #include "distinv/factory.hpp"
 #include "distinv/fft/fftw.hpp"
+#include "distinv/layout/fftw_mpi_slab_fft.hpp"
 #include "distinv/layout/slab_circular_normal.hpp"
 #include "distinv/layout/tiled_prior.hpp"
 #include "distinv/mpi.hpp"
@@ -369,6 +375,55 @@ void slab_tv(benchmark::State& st, Backend backend) {
   });
 }
 
+#if DISTINV_HAS_FFTW_MPI
+/// The slab gradient on comm::Mpi (every rank of MPI_COMM_WORLD) with the distributed transform
+/// `Engine`: SlabFft or FFTW's MPI interface. Arg 1: 0 balanced rows, 1 rank 0 holding 24 rows
+/// fewer than the balanced split (the rest shifted to the next rank).
+template <class Engine>
+void slab_engine(benchmark::State& st) {
+  Index const n = st.range(0);
+  comm::Mpi const comm(MPI_COMM_WORLD);
+  using Slab = layout::SlabTensor<float, 4, comm::Mpi>;
+  auto part = layout::RowPartition::balanced(n, comm.size());
+  if (st.range(1) == 1 && comm.size() > 1) {
+    auto o = part.offsets();
+    o[1] -= 24;
+    part = layout::RowPartition(std::move(o));
+  }
+  auto const stack = eight_blurs();
+  auto const y = measurements(stack, n);
+  layout::SlabCircularNormal<float, comm::Mpi, fft::Fftw, Engine> normal(comm, Shape<4>{1, 3, n, n}, part);
+  for (std::size_t i = 0; i < stack.size(); ++i) normal.add(stack[i], Slab::scatter(comm, y[i], part));
+  auto const x = Slab::scatter(comm, random_image(n, 2), part);
+  benchmark::DoNotOptimize(normal.grad(x).local().data());  // warm-up: plans, first touch
+  for (auto _ : st) {
+    MPI_Barrier(MPI_COMM_WORLD);
+    double const t0 = MPI_Wtime();
+    benchmark::DoNotOptimize(normal.grad(x).local().data());
+    double dt = MPI_Wtime() - t0;
+    MPI_Allreduce(MPI_IN_PLACE, &dt, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);  // slowest rank
+    st.SetIterationTime(dt);
+  }
+}
+
+/// slab/mpiP/{slabfft,fftw_mpi,fftw_mpi_measure}: the engines of the slab gradient on all P ranks.
+void register_engines(int ranks) {
+  std::string const t = "slab/mpi" + std::to_string(ranks) + "/";
+  for (Index partition : {Index(0), Index(1)}) {
+    if (partition == 1 && ranks == 1) continue;  // one rank: every partition is FFTW's
+    benchmark::RegisterBenchmark((t + "slabfft").c_str(), slab_engine<layout::SlabFft<float, comm::Mpi>>)
+        ->Args({2048, partition})->Iterations(10)->Unit(benchmark::kMillisecond)->UseManualTime();
+    benchmark::RegisterBenchmark((t + "fftw_mpi").c_str(), slab_engine<layout::FftwMpiSlabFft<float>>)
+        ->Args({2048, partition})->Iterations(10)->Unit(benchmark::kMillisecond)->UseManualTime();
+    benchmark::RegisterBenchmark((t + "fftw_mpi_measure").c_str(),
+                                 slab_engine<layout::FftwMpiSlabFft<float, fft::MpiPlanner::measure>>)
+        ->Args({2048, partition})->Iterations(10)->Unit(benchmark::kMillisecond)->UseManualTime();
+  }
+}
+#else
+void register_engines(int) {}  // no FFTW-MPI in this build
+#endif
+
 template <ReductionPolicy Reduce>
 void register_reduce(Backend backend, std::string const& t, auto const& timing) {
   std::string const p(Reduce::name());
@@ -448,5 +503,6 @@ int main(int argc, char** argv) {
   } else {
     register_all(Backend::mpi);
   }
+  register_engines(size);
   bench::run_benchmarks(argc, argv, rank);
 }

@@ -5,6 +5,8 @@
 #   core  Eigen3::Eigen (3.4), TBB::tbb, Threads::Threads (required)
 #   fftw  PkgConfig::DISTINV_FFTW (fftw3 and fftw3f)
 #   mpi   MPI::MPI_CXX
+#   fftw_mpi  DistinvDeps::fftw_mpi (FFTW's MPI interface: fftw3-mpi.h, fftw3_mpi and fftw3f_mpi,
+#         Debian libfftw3-mpi-dev, which has no pkg-config file; needs fftw and mpi)
 #   png   PNG::PNG
 include(CMakeFindDependencyMacro)
 
@@ -28,6 +30,22 @@ endmacro()
 macro(distinv_find_mpi var)
   find_package(MPI COMPONENTS CXX QUIET)
   set(${var} ${MPI_CXX_FOUND})
+endmacro()
+
+macro(distinv_find_fftw_mpi var)
+  set(${var} OFF)
+  find_path(DISTINV_FFTW_MPI_INCLUDE_DIR fftw3-mpi.h)
+  find_library(DISTINV_FFTW_MPI_LIBRARY fftw3_mpi)
+  find_library(DISTINV_FFTWF_MPI_LIBRARY fftw3f_mpi)
+  if(DISTINV_FFTW_MPI_INCLUDE_DIR AND DISTINV_FFTW_MPI_LIBRARY AND DISTINV_FFTWF_MPI_LIBRARY)
+    if(NOT TARGET DistinvDeps::fftw_mpi)
+      add_library(DistinvDeps::fftw_mpi INTERFACE IMPORTED GLOBAL)
+      set_target_properties(DistinvDeps::fftw_mpi PROPERTIES
+        INTERFACE_INCLUDE_DIRECTORIES "${DISTINV_FFTW_MPI_INCLUDE_DIR}"
+        INTERFACE_LINK_LIBRARIES "${DISTINV_FFTWF_MPI_LIBRARY};${DISTINV_FFTW_MPI_LIBRARY}")
+    endif()
+    set(${var} ON)
+  endif()
 endmacro()
 
 macro(distinv_find_png var)

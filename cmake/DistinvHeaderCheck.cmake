@@ -3,14 +3,15 @@
 # guard), in the object library distinv_header_check, built by the CTest test
 # headers_compile_alone (not by the default build). Headers of an optional part are checked
 # only when the build has it (MPI, PNG, CUDA: .cuh headers go through nvcc); torch/ headers
-# when distinv::torch exists.
+# when distinv::torch exists; the FFTW-MPI headers with MPI (they declare an unavailable engine
+# without libfftw3-mpi-dev).
 file(GLOB_RECURSE _distinv_headers RELATIVE ${PROJECT_SOURCE_DIR}/include CONFIGURE_DEPENDS
      ${PROJECT_SOURCE_DIR}/include/distinv/*.hpp ${PROJECT_SOURCE_DIR}/include/distinv/*.cuh)
 set(_distinv_check_sources "")
 set(_distinv_check_libs distinv::distinv)
 foreach(header IN LISTS _distinv_headers)
   set(lang cpp)
-  if(header MATCHES "(^distinv/mpi\\.hpp$|/(comm|launch)/mpi\\.hpp$)")
+  if(header MATCHES "(^distinv/mpi\\.hpp$|/(comm|launch)/mpi\\.hpp$|/fftw_mpi[a-z_]*\\.hpp$)")
     if(NOT TARGET distinv::mpi)
       continue()
     endif()
@@ -35,7 +36,7 @@ foreach(header IN LISTS _distinv_headers)
   file(CONFIGURE OUTPUT ${tu} CONTENT "#include \"${header}\"\n#include \"${header}\"  // the include guard holds\n")
   list(APPEND _distinv_check_sources ${tu})
 endforeach()
-foreach(opt IN ITEMS mpi png cuda torch)
+foreach(opt IN ITEMS mpi fftw_mpi png cuda torch)
   if(TARGET distinv::${opt})
     list(APPEND _distinv_check_libs distinv::${opt})
   endif()

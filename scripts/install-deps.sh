@@ -4,7 +4,7 @@
 # Safe to run again: it does nothing when everything is there.
 set -euo pipefail
 packages=(cmake ninja-build g++ pkg-config libeigen3-dev libtbb-dev libopenmpi-dev openmpi-bin
-          libfftw3-dev doctest-dev libbenchmark-dev libcli11-dev libtomlplusplus-dev libpng-dev
+          libfftw3-dev libfftw3-mpi-dev doctest-dev libbenchmark-dev libcli11-dev libtomlplusplus-dev libpng-dev
           doxygen graphviz "$@")
 missing=()
 for p in "${packages[@]}"; do

@@ -1,11 +1,13 @@
 #pragma once
-// layout/slab_circular_normal.hpp: SlabCircularNormal<T, Comm, Fft>, the fused normal operator
+// layout/slab_circular_normal.hpp: SlabCircularNormal<T, Comm, Fft, Engine>, the fused normal operator
 // and L2 gradient of a stack of circular blurs (physics/circular_normal.hpp) on signals in the
 // slab layout: S = Σ_i |K_i|² and B = Σ_i conj(K_i) · F y_i are sharded as the spectrum of a
 // SlabFft (each rank its spectral columns; memory O(N / P)), the filter spectra K_i computed on
 // the distributed grid (each rank its rows of the circular kernel, one distributed transform);
 // grad(x) = F⁻¹(S · F x − B) is one distributed FFT pair. The spectral functors are the
-// replicated operator's (core/kernels/conv2d.hpp). Host, FFTW.
+// replicated operator's (core/kernels/conv2d.hpp). Host, FFTW. The distributed transform is the
+// Engine (a SlabFftEngine): SlabFft by default, FftwMpiSlabFft (FFTW's MPI interface) under
+// comm::Mpi.
 #include <array>
 #include <cstddef>
 #include <utility>
@@ -26,14 +28,19 @@ namespace distinv::layout {
 
 /// The fused normal operator and L2 gradient of a stack of circular blurs on signals of the slab
 /// layout, S and B sharded by spectral columns (see the file's comment); physics::CircularNormal
-/// on slabs. Every call that transforms is a collective.
-template <class T, CommBackend Comm, class Fft = fft::default_engine_t<device::Host>>
+/// on slabs. `Fft` is the engine of the blurs, `Engine` the distributed transform (SlabFft on
+/// `Fft`'s lines by default; layout::FftwMpiSlabFft<T> under comm::Mpi). Every call that
+/// transforms is a collective.
+template <class T, CommBackend Comm, class Fft = fft::default_engine_t<device::Host>,
+          class Engine = SlabFft<T, Comm, Fft>>
+  requires SlabFftEngine<Engine, T, Comm>
 class SlabCircularNormal {
  public:
   using scalar_type = T;                                  ///< float or double
   using blur_type = physics::Blur<T, device::Host, Fft>;  ///< the operators (circular padding)
   using tensor_type = SlabTensor<T, 4, Comm>;             ///< signals and measurements
   using complex_type = kernels::Complex<T>;               ///< a coefficient
+  using engine_type = Engine;                             ///< the distributed transform
 
   /// For signals of global shape (B, C, H, W) laid out by `part`; weight planes as
   /// CircularNormal's ((1 or B, 1 or C)). S and B start at zero.
@@ -48,7 +55,7 @@ class SlabCircularNormal {
 
   Shape<4> signal_shape() const noexcept { return shape_; }                     ///< (B, C, H, W)
   RowPartition const& partition() const noexcept { return fft_.partition(); }  ///< rows per rank
-  SlabFft<T, Comm, Fft> const& fft() const noexcept { return fft_; }           ///< the transform (its shard layout)
+  Engine const& fft() const noexcept { return fft_; }                          ///< the transform (its shard layout)
   std::size_t operator_count() const noexcept { return count_; }               ///< operators added
 
   /// S += |K|² (the normal operator only). A collective.
@@ -139,7 +146,7 @@ class SlabCircularNormal {
 
   Shape<4> shape_;
   std::array<Index, 2> weights_;
-  SlabFft<T, Comm, Fft> fft_;
+  Engine fft_;
   host::Buffer<T> S_;
   host::Buffer<complex_type> B_;
   std::size_t count_ = 0;

@@ -8,7 +8,9 @@
 // filter / analyse / synthesise are the engine interface of fft/engine.hpp on that index, so the
 // spectral functors of core/kernels/ run unchanged on a shard. Memory per rank O(N / P): no
 // rank ever holds a whole plane. The line transforms are the engine's (Fft::lines, FFTW).
+// SlabFftEngine is this interface, which SlabCircularNormal takes (FftwMpiSlabFft has it too).
 #include <algorithm>
+#include <concepts>
 #include <memory>
 #include <span>
 #include <utility>
@@ -36,6 +38,25 @@ inline std::vector<Index> balanced_offsets(Index n, int p) {
   for (int r = 0; r < p; ++r) o[std::size_t(r) + 1] = o[std::size_t(r)] + n / p + (r < n % p ? 1 : 0);
   return o;
 }
+
+/// A slab-decomposed 2-D real FFT over `Comm` with SlabFft's interface: made from (comm, H, W,
+/// RowPartition), signals SlabTensor<T, 4, Comm>, this rank's shard of every plane's half
+/// spectrum plane_spectrum() coefficients indexed as SlabFft's, forward / analyse / filter /
+/// synthesise collectives with the spectral functors of core/kernels/ (SlabFft, FftwMpiSlabFft).
+template <class E, class T, class Comm>
+concept SlabFftEngine =
+    std::same_as<typename E::tensor_type, SlabTensor<T, 4, Comm>> &&
+    std::same_as<typename E::spectrum_type, host::Buffer<kernels::Complex<T>>> &&
+    std::constructible_from<E, Comm, Index, Index, RowPartition> &&
+    requires(E const& e, SlabTensor<T, 4, Comm> const& x, SlabTensor<T, 4, Comm>& y) {
+      { e.plane_spectrum() } -> std::convertible_to<Index>;
+      { e.partition() } -> std::convertible_to<RowPartition const&>;
+      { e.comm() } -> std::convertible_to<Comm const&>;
+      { e.forward(x) } -> std::same_as<host::Buffer<kernels::Complex<T>>>;
+      e.analyse(x, kernels::StoreSpectrum<T>{nullptr});
+      e.filter(x, y, kernels::NormalResidual<T>{});
+      e.synthesise(kernels::ScaledSpectrum<T>{nullptr, T(1)}, y);
+    };
 
 /// The unnormalised 2-D real FFT of every (B, C) plane of a SlabTensor<T, 4, Comm>, its half
 /// spectrum sharded by columns (see the file's comment); built from the line transforms of the
