@@ -20,6 +20,7 @@
 #include "distinv/core/checked.hpp"
 #include "distinv/core/error.hpp"
 #include "distinv/core/tensor.hpp"
+#include "distinv/tiling/options.hpp"
 #include "config.hpp"
 
 namespace pnp {
@@ -128,13 +129,38 @@ inline std::pair<Bytes, Bytes> tiles_along(Config const& cfg, distinv::Index n, 
   return {Bytes((n - p + stride - 1) / stride + 1), Bytes(p + 2 * halo)};
 }
 
+/// The tiles of a run on `shape` over P ranks: their number, a rank's share, one window's bytes
+/// and one processor call's batch (the rank's tiles, at most tiling::default_batch_bytes of windows
+/// and at least one window, as TilingConfig's batch bound cuts them).
+struct TileCost {
+  Bytes tiles = 0, mine = 0, window = 0, batch = 0;
+};
+inline TileCost tile_cost(Config const& cfg, distinv::Shape<4> const& shape, Bytes P, distinv::Index halo) {
+  char const* what = "memory estimate";
+  auto const [th, wh] = tiles_along(cfg, shape[2], halo);
+  auto const [tw, ww] = tiles_along(cfg, shape[3], halo);
+  TileCost c;
+  c.tiles = distinv::checked_mul(th, tw, what);
+  c.mine = (c.tiles + P - 1) / P;
+  c.window = distinv::checked_product<Bytes>({Bytes(shape[0]), Bytes(shape[1]), wh, ww, 4}, what);
+  Bytes const per_call = std::max<Bytes>(1, Bytes(distinv::tiling::default_batch_bytes) / c.window);
+  c.batch = distinv::checked_mul(std::min(c.mine, per_call), c.window, what);
+  return c;
+}
+
+/// The estimate of a run whose size does not fit in 64 bits: more than any budget.
+inline MemoryEstimate overflowing_estimate(distinv::Shape<4> const& shape, Bytes operators, int in_process) {
+  return {~Bytes(0), distinv::detail::cat("more than 2^64 bytes: image ", distinv::to_string(shape), ", ", operators,
+                                          " operator(s), ", in_process, " rank(s) in this process")};
+}
+
 /// The peak memory of one process of a run of `cfg` on an image of `shape` with `world` ranks,
 /// `in_process` of them in this process (Threads: all; MPI and single: 1); `halo` is the
 /// tiles' halo. Fitted on measured peaks (256²-1024² RGB, 1-8 ranks, 2-24 operators, patch
 /// 16-128, every algorithm, denoiser and strategy; the estimate is 1.1-1.5 times the measured
 /// peak): 5 image copies per rank, 4 per owned operator, 1 per operator (every rank gathers the
 /// measurements), 5 per process (clean image, montage), twice the tile batch of a rank (the
-/// batch and its denoised copy: all of a rank's tiles are one batch), and 30 MB of program.
+/// batch and its denoised copy, TileCost's batch), and 30 MB of program.
 inline MemoryEstimate estimate_memory(Config const& cfg, distinv::Shape<4> const& shape, int world, int in_process,
                                       distinv::Index halo) {
   using distinv::checked_add;
@@ -145,11 +171,7 @@ inline MemoryEstimate estimate_memory(Config const& cfg, distinv::Shape<4> const
   try {
     Bytes const pixels = distinv::checked_product<Bytes>({Bytes(shape[2]), Bytes(shape[3])}, what);
     Bytes const image = distinv::checked_product<Bytes>({Bytes(shape[0]), Bytes(shape[1]), pixels, 4}, what);
-    auto const [th, wh] = tiles_along(cfg, shape[2], halo);
-    auto const [tw, ww] = tiles_along(cfg, shape[3], halo);
-    Bytes const tiles = checked_mul(th, tw, what), mine = (tiles + P - 1) / P;
-    Bytes const window = distinv::checked_product<Bytes>({Bytes(shape[0]), Bytes(shape[1]), wh, ww, 4}, what);
-    Bytes const batch = checked_mul(mine, window, what);
+    auto const [tiles, mine, window, batch] = tile_cost(cfg, shape, P, halo);
     Bytes const owned = (N + P - 1) / P;
     Bytes const per_rank = checked_add(checked_mul(image, checked_add<Bytes>(5 + N, 4 * owned, what), what),
                                        checked_mul<Bytes>(2, batch, what), what);
@@ -157,10 +179,8 @@ inline MemoryEstimate estimate_memory(Config const& cfg, distinv::Shape<4> const
     e.total = checked_add(shared, checked_mul(per_rank, Bytes(in_process), what), what);
     e.parts = distinv::detail::cat("image ", human(image), ", ", N, " operator(s), ", tiles, " tile(s) of ",
                                    human(window), " (", mine, " per rank), ", in_process, " rank(s) in this process");
-  } catch (distinv::Error const&) {  // more than 2^64 bytes: more than any budget
-    e.total = ~Bytes(0);
-    e.parts = distinv::detail::cat("more than 2^64 bytes: image ", distinv::to_string(shape), ", ", N, " operator(s), ",
-                                   in_process, " rank(s) in this process");
+  } catch (distinv::Error const&) {
+    e = overflowing_estimate(shape, N, in_process);
   }
   return e;
 }
@@ -188,25 +208,20 @@ inline MemoryEstimate estimate_sharded_memory(Config const& cfg, distinv::Shape<
     Bytes const row = checked_product<Bytes>({Bytes(shape[0]), Bytes(shape[1]), Bytes(shape[3]), 4}, what);
     Bytes const image = checked_mul(row, Bytes(shape[2]), what);
     Bytes const rows = (Bytes(shape[2]) + P - 1) / P, slab = checked_mul(row, rows, what);
-    auto const [th, wh] = tiles_along(cfg, shape[2], halo);
-    auto const [tw, ww] = tiles_along(cfg, shape[3], halo);
-    Bytes const tiles = checked_mul(th, tw, what), mine = (tiles + P - 1) / P;
-    Bytes const window = checked_product<Bytes>({Bytes(shape[0]), Bytes(shape[1]), wh, ww, 4}, what);
+    auto const [tiles, mine, window, batch] = tile_cost(cfg, shape, P, halo);
     Bytes const block_rows = std::min<Bytes>(Bytes(shape[2]), rows + 2 * Bytes(cfg.patch_size + halo));
     Bytes const blocks = checked_mul(checked_mul(row, block_rows, what), Bytes(cfg.overlap ? 5 : 2), what);
     Bytes const copies = checked_add(checked_mul(slab, checked_add<Bytes>(12, N, what), what), slab * 3 / 2, what);
     Bytes const per_rank =
-        checked_add(checked_add(copies, blocks, what), checked_mul<Bytes>(2, checked_mul(mine, window, what), what), what);
+        checked_add(checked_add(copies, blocks, what), checked_mul<Bytes>(2, batch, what), what);
     Bytes const shared =
         checked_add<Bytes>(checked_mul<Bytes>(cfg.image.empty() ? 0 : 3, image, what), Bytes(30) << 20, what);
     e.total = checked_add(shared, checked_mul(per_rank, Bytes(in_process), what), what);
     e.parts = distinv::detail::cat("sharded layout: image ", human(image), ", a slab of ", rows, " row(s) (",
                                    human(slab), ") per rank, ", N, " operator(s), ", tiles, " tile(s) of ",
                                    human(window), " (", mine, " per rank), ", in_process, " rank(s) in this process");
-  } catch (distinv::Error const&) {  // more than 2^64 bytes: more than any budget
-    e.total = ~Bytes(0);
-    e.parts = distinv::detail::cat("more than 2^64 bytes: image ", distinv::to_string(shape), ", ", N, " operator(s), ",
-                                   in_process, " rank(s) in this process");
+  } catch (distinv::Error const&) {
+    e = overflowing_estimate(shape, N, in_process);
   }
   return e;
 }
