@@ -404,7 +404,7 @@ TEST_CASE("budget: the sharded layout's estimate falls with the ranks; auto pick
   CHECK_FALSE(pnp::sharded_layout(c, s, 4, 1, 49, replicated));
   CHECK(pnp::estimate_memory_of(true, c, s, 4, 1, 49).total == four.total);
   c.patch_size = 1;  // saturates rather than wraps round
-  c.operators = 1 << 20;
+  c.operators = 1 << 24;
   CHECK(pnp::estimate_sharded_memory(c, {1, 3, pnp::max_side, pnp::max_side}, 4096, 4096, pnp::max_side).total ==
         ~std::uint64_t(0));
 }

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -180,6 +181,11 @@ class TorchDenoiser {
   /// This copy's own module: a deep copy of the loaded one, optimised for inference if asked
   /// (where the optimisation fails, a warning and the module as saved).
   ::torch::jit::Module prepare() const {
+    // One copy at a time in the process: the copies share the loaded module's compilation unit,
+    // which TorchScript's deepcopy and freezing passes change without a lock (rank threads of
+    // comm::Threads copying at once corrupted it: "class ... already defined", then a hang).
+    static std::mutex compilation_unit;
+    std::lock_guard<std::mutex> const lock(compilation_unit);
     ::torch::jit::Module m = loaded_.deepcopy();
     if (!optimize_) return m;
     try {

@@ -236,8 +236,10 @@ struct Fold2d {
 template <class T, int Strip>
 struct Correlate2d {
   Index planes = 0;          ///< B * C
-  Index Hi = 0, Wi = 0;      ///< input plane (padded)
-  Index kh = 0, kw = 0;      ///< filter plane
+  Index Hi = 0;              ///< input plane height (padded)
+  Index Wi = 0;              ///< input plane width (padded)
+  Index kh = 0;              ///< filter plane height
+  Index kw = 0;              ///< filter plane width
   FilterBroadcast filter{};  ///< which filter plane serves which plane
   bool flip = false;         ///< correlate by the flipped filter (a convolution)
   T const* x = nullptr;      ///< planes * Hi * Wi
