@@ -259,11 +259,13 @@ void reconstruct(Ctx& ctx, Config const& cfg, Image const& clean, distinv::Shape
         y.push_back(distinv::layout::shard(ops[i], ctx.comm()).forward(x_clean, gen));
       }
     });
+    // The bundle keeps the only copy of the measurements (y is moved into the factory's config),
+    // and the back-projection lives only as long as its PSNR takes.
     auto bundle = distinv::make_distrib_bundle<distinv::layout::Slabs, Strategy>(
-        ctx, distinv::FactoryConfig{ops, y}, shape, std::move(prior), tiling, part);
-    Slab const back = start(bundle, y, cfg);
-    report.psnr_measurement = psnr(y[0], x_clean);
-    report.psnr_back = psnr(back, x_clean);
+        ctx, distinv::FactoryConfig{ops, std::move(y)}, shape, std::move(prior), tiling, part);
+    auto const& ys = bundle.measurements.list();
+    report.psnr_measurement = psnr(ys[0], x_clean);
+    report.psnr_back = psnr(start(bundle, ys, cfg), x_clean);
     report.path = distinv::to_string(bundle.data_fidelity.gradient_path(bundle.signal.data(), bundle.measurements,
                                                                         bundle.physics));
     if (lead) print_banner(cfg, report, shape);
@@ -273,7 +275,7 @@ void reconstruct(Ctx& ctx, Config const& cfg, Image const& clean, distinv::Shape
     // paths are used.
     auto file = [&](char const* name) { return lead ? out->file(name) : std::filesystem::path(); };
     distinv::layout::write_png_slabs(file("result.png"), result.x);
-    distinv::layout::write_montage_png_slabs(file("montage.png"), {&x_clean, &y[0], &result.x});
+    distinv::layout::write_montage_png_slabs(file("montage.png"), {&x_clean, &ys[0], &result.x});
     distinv::layout::write_npy_slabs(file("result.npy"), result.x);
     if (lead) write_report(*out, cfg, report, result);
   };

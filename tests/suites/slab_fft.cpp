@@ -127,8 +127,18 @@ TEST_CASE_TEMPLATE("SlabCircularNormal equals CircularNormal: grad, normal and t
       Index const shard = slab.fft().local_cols() * s[2];
       CHECK(Index(slab.spectrum_sum().size()) == s[1] * shard);
       CHECK(Index(slab.data_term().size()) == 2 * s[0] * s[1] * shard);
+      // The normal operator alone holds S only: B is allocated by the first measurement.
+      CHECK(normal_only.data_term().empty());
+      CHECK(max_abs(normal_only.A_adjoint_y()) == 0);
+      CHECK(max_abs_diff(normal_only.grad(x), want_normal) <= tol);
       slab.reset();
+      CHECK(slab.data_term().empty());
       CHECK(max_abs(slab.grad(x)) == 0);
+      CHECK(max_abs(slab.A_adjoint_y()) == 0);
+      // Measurements added again after a reset: the same gradient.
+      for (std::size_t i = 0; i < ops.size(); ++i)
+        slab.add(ops[i], SlabTensor<T, 4, Comm>::scatter(ctx.comm(), random_tensor<T>(s, 10 + unsigned(i)), part));
+      CHECK(max_abs_diff(slab.grad(x), want_grad) <= tol);
     }
   });
 }

@@ -222,7 +222,9 @@ class SlabMeasurements {
   /// Number of measurements K.
   Index size() const noexcept { return Index(items_.size()); }
   /// This rank's slabs of all measurements (every rank holds every measurement's slab).
-  std::vector<TensorT> const& local() const noexcept { return items_; }
+  std::vector<TensorT> const& local() const noexcept { return items_.items(); }
+  /// The same slabs as a TensorList (the physics' A_adjoint and A_dagger take one), without a copy.
+  TensorList<TensorT> const& list() const noexcept { return items_; }
   /// Changes with every update_.
   std::uint64_t version() const noexcept { return version_; }
   /// Unique in the process (cache keys).
@@ -238,7 +240,7 @@ class SlabMeasurements {
   }
 
  private:
-  std::vector<TensorT> items_;
+  TensorList<TensorT> items_;
   std::uint64_t version_ = distinv::detail::next_object_id();
   std::uint64_t id_ = distinv::detail::next_object_id();
 };

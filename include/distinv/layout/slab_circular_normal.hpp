@@ -43,13 +43,14 @@ class SlabCircularNormal {
   using engine_type = Engine;                             ///< the distributed transform
 
   /// For signals of global shape (B, C, H, W) laid out by `part`; weight planes as
-  /// CircularNormal's ((1 or B, 1 or C)). S and B start at zero.
+  /// CircularNormal's ((1 or B, 1 or C)). S and B start at zero; B (a signal's worth of
+  /// coefficients) is allocated by the first add only, so that an instance of the normal operator
+  /// alone (add_operator) holds S only.
   SlabCircularNormal(Comm comm, Shape<4> signal_shape, RowPartition part, std::array<Index, 2> weight_planes = {1, 1})
       : shape_(checked(signal_shape, weight_planes)),
         weights_(weight_planes),
         fft_(std::move(comm), signal_shape[2], signal_shape[3], std::move(part)),
-        S_(std::size_t(weights_[0] * weights_[1] * fft_.plane_spectrum())),
-        B_(std::size_t(planes() * fft_.plane_spectrum())) {
+        S_(std::size_t(weights_[0] * weights_[1] * fft_.plane_spectrum())) {
     reset();
   }
 
@@ -71,19 +72,26 @@ class SlabCircularNormal {
                     y.partition().to_string());
     auto const K = filter_spectrum(op);
     auto const g = accumulate_weight(op, K);
+    if (!measured_) {  // the first measurement: B from zero
+      B_ = host::Buffer<complex_type>(std::size_t(planes() * fft_.plane_spectrum()));
+      launcher()(Index(2 * B_.size()), kernels::Fill<T>{T(0), reinterpret_cast<T*>(B_.data())});
+      measured_ = true;
+    }
     fft_.analyse(y, kernels::AccumulateNormal<T>{fft_.plane_spectrum(), g.filter, K.data(), B_.data()});
     ++count_;
   }
-  /// Sets S and B back to zero.
+  /// Sets S and B back to zero (B released: the next add allocates it again).
   void reset() {
     launcher()(Index(S_.size()), kernels::Fill<T>{T(0), S_.data()});
-    launcher()(Index(2 * B_.size()), kernels::Fill<T>{T(0), reinterpret_cast<T*>(B_.data())});
+    B_ = host::Buffer<complex_type>();
+    measured_ = false;
     count_ = 0;
   }
 
   /// This rank's shard of S: (Bs · Cs) · fft().plane_spectrum() reals.
   std::span<T const> spectrum_sum() const noexcept { return {S_.data(), S_.size()}; }
-  /// This rank's shard of B: 2 · B · C · fft().plane_spectrum() reals (interleaved re, im).
+  /// This rank's shard of B: 2 · B · C · fft().plane_spectrum() reals (interleaved re, im); empty
+  /// until a measurement is added (B = 0).
   std::span<T const> data_term() const noexcept { return {reinterpret_cast<T const*>(B_.data()), 2 * B_.size()}; }
 
   /// Σ_i A_iᵀA_i x. A collective.
@@ -92,6 +100,7 @@ class SlabCircularNormal {
   tensor_type grad(tensor_type const& x) const { return apply(x, true); }
   /// Σ_i A_iᵀ y_i. A collective.
   tensor_type A_adjoint_y() const {
+    if (!measured_) return tensor_type::zeros(fft_.comm(), shape_, partition());  // no measurement: B = 0
     tensor_type out(fft_.comm(), shape_, partition());
     fft_.synthesise(kernels::ScaledSpectrum<T>{B_.data(), scale()}, out);
     return out;
@@ -139,7 +148,7 @@ class SlabCircularNormal {
     tensor_type out(fft_.comm(), shape_, partition());
     kernels::FilterBroadcast const weights{shape_[1], weights_[0], weights_[1]};  // which S plane serves plane p
     fft_.filter(x, out,
-                kernels::NormalResidual<T>{fft_.plane_spectrum(), weights, S_.data(), with_data ? B_.data() : nullptr,
+                kernels::NormalResidual<T>{fft_.plane_spectrum(), weights, S_.data(), with_data && measured_ ? B_.data() : nullptr,
                                            scale()});
     return out;
   }
@@ -148,7 +157,8 @@ class SlabCircularNormal {
   std::array<Index, 2> weights_;
   Engine fft_;
   host::Buffer<T> S_;
-  host::Buffer<complex_type> B_;
+  host::Buffer<complex_type> B_;  ///< empty until the first add
+  bool measured_ = false;         ///< whether a measurement was added (B allocated, on every rank alike)
   std::size_t count_ = 0;
 };
 
