@@ -20,6 +20,7 @@
 #include "distinv/distributed/detail/exact_sum.hpp"
 #include "distinv/distributed/gather.hpp"
 #include "distinv/distributed/reduction.hpp"
+#include "distinv/layout/partition.hpp"
 #include "distinv/linalg/cg.hpp"
 #include "distinv/linalg/power_method.hpp"
 #include "distinv/physics/concepts.hpp"
@@ -345,8 +346,9 @@ class DistributedStackedLinearPhysics : public DistributedStackedPhysics<Ctx, Op
 
 /// Turns a non-distributed stack into a distributed one: each rank keeps copies of the
 /// operators it owns (the others are never copied).
+/// (The layouts, distribute<layout::Replicated> and distribute<layout::Slabs>: factory.hpp.)
 template <GatherPolicy Gather = gather::Concatenated, ReductionPolicy Reduce = reduce::Exact, class Ctx, class Stack>
-  requires requires(Stack const& s) {
+  requires(!layout::LayoutPolicy<Gather>) && requires(Stack const& s) {
     s.size();
     requires physics::LinearPhysics<std::remove_cvref_t<decltype(s[0])>>;
   }
