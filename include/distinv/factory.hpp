@@ -232,6 +232,20 @@ auto distribute(Fidelity fidelity, Ctx& ctx, DataFidelityOptions options = {}) {
   return DistributedDataFidelity<Ctx, Fidelity, Reduce>(ctx, std::move(fidelity), options);
 }
 
+/// The same in the layout `Layout`: layout::Replicated, the DistributedDataFidelity above;
+/// layout::Slabs, a layout::SlabDataFidelity (over the physics of distribute<layout::Slabs>(stack,
+/// ...) and each rank's slabs of the measurements, a layout::SlabMeasurements).
+template <layout::LayoutPolicy Layout, ReductionPolicy Reduce = reduce::Exact, class Ctx, class Fidelity>
+  requires std::is_base_of_v<optim::DataFidelity<Fidelity>, Fidelity>
+auto distribute(Fidelity fidelity, Ctx& ctx, DataFidelityOptions options = {}) {
+  if constexpr (std::is_same_v<Layout, layout::Replicated>) {
+    return distribute<Reduce>(std::move(fidelity), ctx, options);
+  } else {
+    (void)ctx;
+    return layout::SlabDataFidelity<Fidelity>(std::move(fidelity), options);
+  }
+}
+
 /// A denoiser applied tile by tile over the ranks by a `Strategy` built with `tiling`'s
 /// options; the halo defaults to the denoiser's receptive field, or default_receptive_field
 /// (64, as deepinv's distribute()) for a denoiser that declares none.

@@ -4,8 +4,8 @@
 // gradient) and blurs with reflect / replicate padding (the stack's sum), on balanced partitions
 // of a prime height and on slabs of a single row; over circular blurs each gives the same bits on
 // every partition; the physics' A_dagger and compute_sqnorm equal the replicated ones;
-// distribute<layout::Slabs> gives the replicated stack's noisy measurements (slab by slab) and
-// the replicated tiled denoiser's result; bad input is the same Error on every rank.
+// distribute<layout::Slabs> gives the replicated stack's noisy measurements (slab by slab), data
+// fidelity and tiled denoiser's result; bad input is the same Error on every rank.
 #include <optional>
 #include <string>
 #include <vector>
@@ -143,7 +143,7 @@ TEST_CASE("slab solvers: A_dagger and compute_sqnorm on slabs equal the replicat
   });
 }
 
-TEST_CASE("slab solvers: distribute<layout::Slabs> gives the replicated stack's noisy measurements and tiled denoiser") {
+TEST_CASE("slab solvers: distribute<layout::Slabs> gives the replicated stack's noisy measurements, data fidelity and tiled denoiser") {
   Shape<4> const shape{1, 3, 37, 29};  // 37: a prime height
   auto const clean = distinv::testing::random_tensor<T>(shape, 5);
   auto ops = blurs(physics::Padding::reflect);
@@ -177,6 +177,15 @@ TEST_CASE("slab solvers: distribute<layout::Slabs> gives the replicated stack's 
             CHECK(max_abs_diff(y0[i].gather(), want0[i]) <= 1e-5);
             CHECK(max_abs_diff(y1[i].gather(), want1[i]) <= 1e-5);
           }
+          // The L2 data fidelity on these measurements: the same gradient and value.
+          auto rep_l2 = distribute(optim::L2{}, ctx);
+          auto slab_l2 = distribute<layout::Slabs>(optim::L2{}, ctx);
+          static_assert(std::is_same_v<decltype(slab_l2), layout::SlabDataFidelity<optim::L2>>);
+          DistributedMeasurements<std::remove_reference_t<decltype(ctx)>, Image> const rep_y(ctx, want0);
+          layout::SlabMeasurements<Slab> const slab_y(y0.items());
+          Slab const x1 = Slab::scatter(ctx.comm(), want1[0], part);
+          CHECK(max_abs_diff(slab_l2.grad(x1, slab_y, sharded).gather(), rep_l2.grad(want1[0], rep_y, rep)) <= 1e-5);
+          CHECK(slab_l2.fn(x1, slab_y, sharded) == doctest::Approx(rep_l2.fn(want1[0], rep_y, rep)).epsilon(1e-5));
           for (bool overlap : {false, true}) {
             CAPTURE(overlap);
             TilingConfig const tiling{.patch_size = 12, .receptive_field_size = 6, .overlap = overlap};
