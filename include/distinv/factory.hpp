@@ -5,8 +5,8 @@
 //                                     signal_shape, optim::PnP{denoiser}, TilingConfig{128, 32});
 // A DistributedBundle holds the distributed physics, measurements (each rank only its own),
 // data fidelity, signal and (optionally) the tiled prior. `distribute` turns one stack, data
-// fidelity or denoiser into its distributed counterpart (distribute<layout::Slabs>: a stack or a
-// denoiser on slabs, make_distrib_bundle<layout::Slabs>: a whole bundle). Both are typed by the tiling
+// fidelity or denoiser into its distributed counterpart (distribute<layout::Slabs>: a stack, data
+// fidelity or denoiser on slabs; make_distrib_bundle<layout::Slabs>: a whole bundle). Both are typed by the tiling
 // strategy (default OverlapTilingStrategy); an application maps a strategy name onto the
 // type once, with tiling::with_strategy (tiling/with_strategy.hpp).
 #include <cstddef>
@@ -191,15 +191,6 @@ auto make_distrib_bundle(Ctx& ctx, FactoryConfig<Stack, Fidelity, List> const& c
                                                       tiling.batch_limit(), std::move(partition));
   }
 }
-
-namespace detail {
-/// A stack of linear operators (physics::StackedLinearPhysics, or a vector of operators).
-template <class Stack>
-concept LinearStack = requires(Stack const& s) {
-  s.size();
-  requires physics::LinearPhysics<std::remove_cvref_t<decltype(s[0])>>;
-};
-}  // namespace detail
 
 /// distribute<layout::Replicated>(stack, ctx): distribute(stack, ctx) (each rank keeps the
 /// operators it owns; A and forward gather the whole measurements).
