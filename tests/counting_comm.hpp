@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "distinv/comm/single_process.hpp"
 #include "distinv/comm/traits.hpp"
 #include "distinv/core/concepts.hpp"
 
@@ -102,6 +103,8 @@ class CountingComm {
   Comm comm_;
   std::shared_ptr<CommTally> tally_;
 };
+
+static_assert(CommBackend<CountingComm<comm::SingleProcess>>);
 
 /// CountingComm's inner backend, for forward_comm_traits.
 inline constexpr auto counting_inner = [](auto const& c) -> auto const& { return c.inner(); };

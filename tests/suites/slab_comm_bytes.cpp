@@ -29,6 +29,9 @@ namespace {
 using T = float;
 using Image = Tensor4<T>;
 
+static_assert(comm_traits<CountingComm<comm::Threads>>::shares_memory &&
+              !comm_traits<CountingComm<comm::SingleProcess>>::shares_memory);  // the wrapped backend's traits
+
 constexpr Index patch = 16, halo = 4;  // tiles of 16 rows, TV's receptive field of 4
 
 /// The bytes rank r sends in the two transposes of one SlabFft pair over (planes, H, W) split by
