@@ -185,14 +185,20 @@ inline MemoryEstimate estimate_memory(Config const& cfg, distinv::Shape<4> const
   return e;
 }
 
-/// The slab copies of the image a solver holds at its peak in the slab layout, besides the
-/// measurements, the fused spectra, the prior's blocks and its tile batch: pgd 8 (the signal,
-/// the solver's result and previous iterate, the point to denoise, the clean image for the PSNR,
-/// and at the gradient its output and the distributed FFT's two transposes), fista 10 (its
-/// previous iterate and extrapolated point), hqs 17 (A^T y, the right-hand side, CG's vectors and
-/// the normal operator's temporaries).
+/// The slab copies of the image a run holds at its peak in the slab layout, besides the
+/// measurements, the fused spectra, the prior's blocks and its tile batch: the larger of its
+/// start and its iterations. Both hold the clean image (for the PSNR) and the signal (2); a
+/// distributed FFT pair (a gradient, the normal operator, the back-projection) holds its output
+/// and its two transposes (3; 2 on one rank). The start: that FFT with --init backprojection,
+/// else the pseudo-inverse's CG (x, the residual and the direction: 3 more). An iteration: pgd
+/// the gradient's FFT, fista that and its extrapolated point (1 more), hqs A^T y and CG's x,
+/// residual and direction (4 more). The point to denoise and the prior's result are held with
+/// the prior's blocks, which are counted apart.
 inline Bytes sharded_solver_copies(Config const& cfg) {
-  return cfg.algorithm == "hqs" ? 17 : cfg.algorithm == "fista" ? 10 : 8;
+  Bytes const fft = 3;
+  Bytes const start = 2 + fft + (cfg.init == "backprojection" ? 0 : 3);
+  Bytes const iteration = 2 + fft + (cfg.algorithm == "hqs" ? 4 : cfg.algorithm == "fista" ? 1 : 0);
+  return std::max(start, iteration);
 }
 
 /// The peak memory of one process of a run in the slab layout (--layout sharded): rank r holds its
