@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "distinv/distributed/data_fidelity.hpp"
@@ -166,12 +167,28 @@ auto make_distrib_bundle(Ctx& ctx, FactoryConfig<Stack, Fidelity> const& config,
   return b;
 }
 
+namespace detail {
+/// make_distrib_bundle<layout::Slabs> with the measurements `y` (config's, moved or copied).
+template <tiling::StrategyFromOptions Strategy, ReductionPolicy Reduce, class Ctx, class Stack, class Fidelity,
+          class List, class Prior>
+auto make_slab_bundle_of(Ctx& ctx, FactoryConfig<Stack, Fidelity, List> const& config, List y,
+                         Shape<4> const& signal_shape, Prior prior, TilingConfig const& tiling,
+                         std::optional<layout::RowPartition> partition) {
+  auto opt = std::is_same_v<Prior, NoPrior> ? tiling::TilingOptions{}
+                                            : tiling.options(optim::declared_receptive_field(prior));
+  return layout::make_slab_bundle<Strategy, Reduce>(ctx, detail::operator_list(config.physics), std::move(y),
+                                                    config.data_fidelity, signal_shape, std::move(prior), opt,
+                                                    tiling.batch_limit(), std::move(partition));
+}
+}  // namespace detail
+
 /// Builds every component in the layout `Layout`: layout::Replicated, the bundle above (gather
 /// policy gather::Concatenated); layout::Slabs, a layout::SlabBundle, from each rank's slabs of the
 /// measurements (config.measurements, a TensorList of SlabTensor): every rank holds every operator,
 /// its slab of every measurement and of the signal, laid out by `partition` (default: the balanced
 /// split of the signal's rows), and the prior tiled on slabs (layout::SlabPrior). The solvers of
-/// optim/solvers.hpp run on either.
+/// optim/solvers.hpp run on either. The slab bundle keeps a copy of the measurements; pass the
+/// config as an rvalue (below) to move them in instead.
 template <layout::LayoutPolicy Layout, tiling::StrategyFromOptions Strategy = tiling::OverlapTilingStrategy<4>,
           ReductionPolicy Reduce = reduce::Exact, class Ctx, class Stack, class Fidelity, class List,
           class Prior = NoPrior>
@@ -184,11 +201,26 @@ auto make_distrib_bundle(Ctx& ctx, FactoryConfig<Stack, Fidelity, List> const& c
     return make_distrib_bundle<gather::Concatenated, Strategy, Reduce>(ctx, config, signal_shape, std::move(prior),
                                                                         tiling);
   } else {
-    auto opt = std::is_same_v<Prior, NoPrior> ? tiling::TilingOptions{}
-                                              : tiling.options(optim::declared_receptive_field(prior));
-    return layout::make_slab_bundle<Strategy, Reduce>(ctx, detail::operator_list(config.physics), config.measurements,
-                                                      config.data_fidelity, signal_shape, std::move(prior), opt,
-                                                      tiling.batch_limit(), std::move(partition));
+    return detail::make_slab_bundle_of<Strategy, Reduce>(ctx, config, config.measurements, signal_shape,
+                                                         std::move(prior), tiling, std::move(partition));
+  }
+}
+/// The same from a config the caller gives up: layout::Slabs moves its measurements into the
+/// bundle (no copy: memory K·N/P per rank, not twice that while the bundle is built).
+template <layout::LayoutPolicy Layout, tiling::StrategyFromOptions Strategy = tiling::OverlapTilingStrategy<4>,
+          ReductionPolicy Reduce = reduce::Exact, class Ctx, class Stack, class Fidelity, class List,
+          class Prior = NoPrior>
+  requires(Strategy::rank == 4)
+auto make_distrib_bundle(Ctx& ctx, FactoryConfig<Stack, Fidelity, List>&& config, Shape<4> const& signal_shape,
+                         Prior prior = {}, TilingConfig const& tiling = {},
+                         std::optional<layout::RowPartition> partition = std::nullopt) {
+  if constexpr (std::is_same_v<Layout, layout::Replicated>) {
+    return make_distrib_bundle<Layout, Strategy, Reduce>(ctx, std::as_const(config), signal_shape, std::move(prior),
+                                                         tiling, std::move(partition));
+  } else {
+    List y = std::move(config.measurements);
+    return detail::make_slab_bundle_of<Strategy, Reduce>(ctx, config, std::move(y), signal_shape, std::move(prior),
+                                                         tiling, std::move(partition));
   }
 }
 

@@ -94,6 +94,18 @@ TEST_CASE_TEMPLATE("SlabTensor: scatter / gather, arithmetic and reductions equa
       CHECK(max_abs_diff(sa, sb) == max_abs_diff(a, b));
       CHECK(norm(zeros_like(sa)) == 0);
       CHECK(max_abs(filled_like(sa, T(2))) == 2);
+      // The in-place forms the solvers use: the bits of the expressions, on slabs and whole.
+      T const s3 = T(0.3);
+      auto ss = sa;
+      scale_(ss, s3);
+      CHECK(max_abs_diff(ss.gather(), Tensor4<T>(a * s3)) == 0);
+      add_scaled_(ss, sb, T(-s3));
+      Tensor4<T> whole = a * s3;
+      add_scaled_(whole, b, T(-s3));
+      CHECK(max_abs_diff(whole, Tensor4<T>(a * s3 - b * s3)) == 0);
+      CHECK(max_abs_diff(ss.gather(), whole) == 0);
+      CHECK(norm_of_difference(sa, sb) == norm(sa - sb));  // the same bits
+      CHECK(norm_of_difference(a, b) == norm(Tensor4<T>(a - b)));
       auto const other = SlabTensor<T, 4, Comm>::scatter(ctx.comm(), random_whole<T, 4>({2, 3, H + 1, 5}, 3),
                                                           RowPartition::balanced(H + 1, ctx.world_size()));
       CHECK_THROWS_AS(dot(sa, other), Error);  // a layout mismatch is seen alike on every rank

@@ -82,8 +82,11 @@ TEST_CASE("slab solvers: PGD, FISTA and HQS on slabs equal the replicated bundle
           std::optional<Tensor4<T>> first;  // the first partition's result
           for (auto const& part : distinv::testing::slab_partitions(shape[2], P)) {
             CAPTURE(part.to_string());
-            auto const ys = slabs_of(ctx.comm(), y, part);
-            auto b = make_distrib_bundle<layout::Slabs>(ctx, FactoryConfig{ops, ys}, shape, optim::PnP{tv}, tiling, part);
+            auto ys = slabs_of(ctx.comm(), y, part);
+            T const* const y0 = ys[0].local().data();
+            auto b = make_distrib_bundle<layout::Slabs>(ctx, FactoryConfig{ops, std::move(ys)}, shape, optim::PnP{tv},
+                                                        tiling, part);
+            CHECK(b.measurements.local()[0].local().data() == y0);  // moved in, not copied
             CHECK(b.physics.partition() == part);
             CHECK(to_string(b.data_fidelity.gradient_path(b.signal.data(), b.measurements, b.physics)) ==
                   std::string(pad == physics::Padding::circular ? "fused" : "general"));

@@ -170,6 +170,20 @@ std::remove_cvref_t<X> filled_like(X const& x, scalar_t<X> value) {
   return filled_of<std::remove_cvref_t<X>>(shape_of(x), value);
 }
 
+/// x ← x · s in place, without a temporary signal.
+template <Signal X>
+void scale_(X& x, scalar_t<X> s) {
+  if constexpr (HostTensor<X>) x = x * s;  // an Eigen expression, evaluated in place
+  else x *= s;
+}
+/// y ← y + x · s in place, the product rounded to the scalar type first (the bits of
+/// y += x * s); without a temporary where the type allows it (host tensors, slab tensors).
+template <Signal X>
+void add_scaled_(X& y, X const& x, scalar_t<X> s) {
+  if constexpr (requires { y.add_scaled_(x, s); }) y.add_scaled_(x, s);
+  else y += x * s;
+}
+
 namespace detail {
 /// (a - b)^2 in double (a namespace-scope functor: nvcc kernels take no local types).
 struct SquaredDifference {
@@ -177,6 +191,14 @@ struct SquaredDifference {
   DISTINV_HOST_DEVICE double operator()(T a, T b) const {
     double const d = double(a) - double(b);
     return d * d;
+  }
+};
+/// (a - b)^2 with the difference rounded to T first (the terms of dot(a - b, a - b)).
+struct SquaredRoundedDifference {
+  template <class T>
+  DISTINV_HOST_DEVICE double operator()(T a, T b) const {
+    T const d = a - b;
+    return double(d) * double(d);
   }
 };
 }  // namespace detail
@@ -187,6 +209,13 @@ struct SquaredDifference {
 template <Signal X>
 double norm(X const& a) {
   return std::sqrt(dot(a, a));
+}
+
+/// ||a - b||_2 without forming a - b: the same bits as norm(a - b) (the difference rounded to the
+/// scalar type, squares summed in double in dot's order: a sharded signal's row order).
+template <Signal X>
+double norm_of_difference(X const& a, X const& b) {
+  return std::sqrt(sum2(a, b, detail::SquaredRoundedDifference{}, "norm_of_difference"));
 }
 
 /// Peak signal-to-noise ratio in dB: 10 log10(max_value^2 / mean((x - ref)^2)), the squared

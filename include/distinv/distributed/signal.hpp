@@ -7,6 +7,7 @@
 // Device signals are never shared: each rank keeps its copy on its own device.
 #include <cstring>
 #include <memory>
+#include <utility>
 
 #include "distinv/comm/traits.hpp"
 #include "distinv/core/signal.hpp"
@@ -62,6 +63,17 @@ class DistributedSignal {
       ctx_->barrier();
     } else {
       if (x.data() != data_->data()) *data_ = x;
+      if (sync) ctx_->broadcast(*data_, 0);
+    }
+  }
+  /// Sets the signal to x, taking its storage where each rank keeps its own copy (no copy; the
+  /// old signal is released); with a shared buffer, as update_(x).
+  void update_(TensorT&& x, bool sync = false) {
+    if constexpr (shared) {
+      update_(std::as_const(x), sync);
+    } else {
+      require_same_shape(*data_, x, "DistributedSignal::update_");
+      *data_ = std::move(x);
       if (sync) ctx_->broadcast(*data_, 0);
     }
   }

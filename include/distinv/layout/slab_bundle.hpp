@@ -283,6 +283,11 @@ class SlabSignal {
     x_.require_same_layout(x, "SlabSignal::update_");
     x_ = x;
   }
+  /// Sets the signal to x, taking its storage (no copy; the old slab is released).
+  void update_(TensorT&& x) {
+    x_.require_same_layout(x, "SlabSignal::update_");
+    x_ = std::move(x);
+  }
 
  private:
   TensorT x_;
@@ -428,7 +433,7 @@ SlabStackedPhysics<Op, typename Ctx::comm_type> make_slab_physics(Ctx& ctx, std:
 }
 
 /// Builds a SlabBundle (make_distrib_bundle<layout::Slabs> calls it): the operators `ops` on slabs,
-/// each rank's slabs `y` of their measurements, the distance `fidelity`, a zero signal of shape
+/// each rank's slabs `y` of their measurements (kept: moved in, not copied), the distance `fidelity`, a zero signal of shape
 /// `signal_shape` laid out by `part` (default: balanced), and the prior tiled by a Strategy built
 /// with `tiling`'s options (or no prior: NoPrior). Throws the same Error on every rank for a
 /// measurement count, shape or layout that does not match the operators, or for an operator
@@ -437,7 +442,7 @@ template <tiling::StrategyFromOptions Strategy = tiling::OverlapTilingStrategy<4
           class Ctx, class Op, class Fidelity, class Prior>
   requires(Strategy::rank == 4)
 auto make_slab_bundle(Ctx& ctx, std::vector<Op> const& ops, TensorList<SlabTensor<typename Op::scalar_type, 4,
-                                                                                  typename Ctx::comm_type>> const& y,
+                                                                                  typename Ctx::comm_type>> y,
                       Fidelity fidelity, Shape<4> const& signal_shape, Prior prior, tiling::TilingOptions const& options,
                       tiling::BatchLimit limit, std::optional<RowPartition> part = std::nullopt) {
   using Bundle = SlabBundle<Ctx, Op, Fidelity, Prior, Strategy, Reduce>;
@@ -459,7 +464,7 @@ auto make_slab_bundle(Ctx& ctx, std::vector<Op> const& ops, TensorList<SlabTenso
     return p;
   });
   RowPartition const rows = physics.partition();
-  Bundle b{std::move(physics), SlabMeasurements<tensor_type>(y.items()), SlabDataFidelity<Fidelity>(std::move(fidelity)),
+  Bundle b{std::move(physics), SlabMeasurements<tensor_type>(std::move(y.items())), SlabDataFidelity<Fidelity>(std::move(fidelity)),
            SlabSignal<tensor_type>(tensor_type::zeros(ctx.comm(), signal_shape, rows)), nullptr};
   if constexpr (Bundle::has_prior) b.prior = std::make_unique<typename Bundle::prior_type>(ctx, std::move(prior), options, limit);
   return b;

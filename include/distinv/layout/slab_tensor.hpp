@@ -158,10 +158,29 @@ class SlabTensor {
     local_ = local_ * s;
     return *this;
   }
-  friend SlabTensor operator+(SlabTensor a, SlabTensor const& b) { return a += b; }
-  friend SlabTensor operator-(SlabTensor a, SlabTensor const& b) { return a -= b; }
-  friend SlabTensor operator*(SlabTensor a, T s) { return a *= s; }
-  friend SlabTensor operator*(T s, SlabTensor a) { return a *= s; }
+  /// this += x · s without a temporary (the product rounded to T first: the bits of += x * s);
+  /// throws Error unless `x` has the same layout.
+  void add_scaled_(SlabTensor const& x, T s) {
+    require_same_layout(x, "SlabTensor add_scaled_");
+    local_ += x.local_ * s;
+  }
+  // The operand taken by value is the result (moved out, never copied).
+  friend SlabTensor operator+(SlabTensor a, SlabTensor const& b) {
+    a += b;
+    return a;
+  }
+  friend SlabTensor operator-(SlabTensor a, SlabTensor const& b) {
+    a -= b;
+    return a;
+  }
+  friend SlabTensor operator*(SlabTensor a, T s) {
+    a *= s;
+    return a;
+  }
+  friend SlabTensor operator*(T s, SlabTensor a) {
+    a *= s;
+    return a;
+  }
 
   /// Throws Error unless `o` has this tensor's global shape and partition.
   void require_same_layout(SlabTensor const& o, char const* what) const {

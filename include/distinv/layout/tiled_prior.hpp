@@ -174,6 +174,23 @@ class SlabProcessing
   /// that disagree on its shape or partition, a failing processor: the same Error on every rank.
   template <class T>
   SlabTensor<T, rank, comm_type> operator()(SlabTensor<T, rank, comm_type> const& x, double sigma) {
+    return process(x, nullptr, sigma);
+  }
+  /// The same, taking `x`: its slab is released once its rows are gathered, so that the
+  /// signal, the rows read and the result are not all held at once (one slab less at the peak).
+  template <class T>
+  SlabTensor<T, rank, comm_type> operator()(SlabTensor<T, rank, comm_type>&& x, double sigma) {
+    std::optional<SlabTensor<T, rank, comm_type>> owned(std::move(x));
+    return process(*owned, &owned, sigma);
+  }
+
+ private:
+  /// operator(): `owned`, when given, holds x and is emptied once x's rows are gathered (x is
+  /// not used after that).
+  template <class T>
+  SlabTensor<T, rank, comm_type> process(SlabTensor<T, rank, comm_type> const& x,
+                                         std::optional<SlabTensor<T, rank, comm_type>>* owned, double sigma) {
+    using Slab = SlabTensor<T, rank, comm_type>;
     constexpr char const* what = "slab processing";
     agree_on_layout(x);
     if (!plan_ || plan_->strategy.signal_shape() != x.shape() || plan_->tiles.partition() != x.partition()) {
@@ -190,9 +207,12 @@ class SlabProcessing
     }
     Plan const& p = *plan_;
     int const colours = int(p.ids.size());
+    Shape<rank> const shape = x.shape();
+    RowPartition const part = x.partition();
     Tensor<T, rank> out;  // colour c's contributions in planes [c B, (c + 1) B) (dim 0 stacked)
     {
       Tensor<T, rank> const in = p.read->gather(x);
+      if (owned) owned->reset();  // x is gone from here on
       Shape<rank> stacked = distinv::shape_of(in);
       stacked[0] *= colours;
       out = Tensor<T, rank>(stacked);
@@ -214,19 +234,18 @@ class SlabProcessing
       });
     }  // the gathered rows are released before the result is assembled
     if (colours == 1) {
-      auto y = zeros_like(x);
+      auto y = Slab::zeros(ctx_->comm(), shape, part);
       p.write->scatter_add(out, y);
       return y;
     }
-    Shape<rank> stacked = x.shape();
+    Shape<rank> stacked = shape;
     stacked[0] *= colours;
-    auto terms = SlabTensor<T, rank, comm_type>::zeros(ctx_->comm(), stacked, x.partition());
+    auto terms = Slab::zeros(ctx_->comm(), stacked, part);
     p.write->scatter_add(out, terms);
     out = Tensor<T, rank>();
-    return exact_colour_sum(terms, x, colours);
+    return exact_colour_sum(terms, Slab::zeros(ctx_->comm(), shape, part), colours);
   }
 
- private:
   /// The strategy, this rank's tiles, their tables and exchanges (the tables refer to the
   /// tiles' layout, hence never moved once built).
   struct Plan {
@@ -251,16 +270,15 @@ class SlabProcessing
     std::optional<RowExchange<comm_type>> read, write;
   };
 
-  /// Σ_c of the colour terms (planes [c B, (c + 1) B) of `terms`): as agreed_sum sums the
-  /// replicated colour signals (the same terms, the same agreed scale), or in colour order where
-  /// some term is not finite.
+  /// Σ_c of the colour terms (planes [c B, (c + 1) B) of `terms`) into `y` (zeros laid out as the
+  /// result): as agreed_sum sums the replicated colour signals (the same terms, the same agreed
+  /// scale), or in colour order where some term is not finite.
   template <class T>
   SlabTensor<T, rank, comm_type> exact_colour_sum(SlabTensor<T, rank, comm_type> const& terms,
-                                                  SlabTensor<T, rank, comm_type> const& like, int colours) const {
+                                                  SlabTensor<T, rank, comm_type> y, int colours) const {
     auto const m = distinv::detail::magnitude(flat(terms.local()));
     std::array<std::int64_t, 2> agree{m.exponent, m.finite ? 0 : 1};
     ctx_->all_reduce(std::span<std::int64_t>(agree), ReduceOp::max);
-    auto y = zeros_like(like);
     std::size_t const n = std::size_t(y.local().size());
     std::vector<T const*> parts;
     for (int c = 0; c < colours; ++c) parts.push_back(terms.local().data() + std::size_t(c) * n);
@@ -350,6 +368,11 @@ class SlabPrior
   template <class T>
   SlabTensor<T, Strategy::rank, Comm> prox(SlabTensor<T, Strategy::rank, Comm> const& x, double sigma) {
     return this->prox_(x, sigma);
+  }
+  /// The same, taking `x` (released once its rows are gathered: one slab less at the peak).
+  template <class T>
+  SlabTensor<T, Strategy::rank, Comm> prox(SlabTensor<T, Strategy::rank, Comm>&& x, double sigma) {
+    return this->prox_(std::move(x), sigma);
   }
 
   /// The prior's gradient, tile by tile (where the prior has one): this rank's rows of it.

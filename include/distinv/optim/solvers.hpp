@@ -93,51 +93,73 @@ void check_options(Bundle const& b, Opt const& opt) {
   if (opt.reference) require_same_shape(*opt.reference, b.signal.data(), "solver reference");
 }
 
-/// Records one iteration (PSNR, objective, callback) and tells whether tol is met.
+/// Records one iteration (PSNR, objective, callback) in `history` and tells whether tol is met;
+/// `change` is ‖x_{k+1} − x_k‖ and `prev_norm` ‖x_k‖, the signal is x_{k+1}.
 template <class Bundle, class TensorT>
-bool record(Bundle& b, SolverOptions<TensorT> const& opt, SolverResult<TensorT>& res, IterationInfo info,
-            TensorT const& previous) {
+bool record(Bundle& b, SolverOptions<TensorT> const& opt, double step, std::vector<IterationInfo>& history,
+            IterationInfo info, double change, double prev_norm) {
   TensorT const& x = b.signal.data();
-  double const prev_norm = norm(previous), change = norm(TensorT(x - previous));
   DISTINV_REQUIRE(std::isfinite(change) && std::isfinite(prev_norm), "solver: the iterate stopped being finite at ",
-                  "iteration ", info.iteration, " (||x_k - x_k-1|| = ", change, ", step ", res.step,
+                  "iteration ", info.iteration, " (||x_k - x_k-1|| = ", change, ", step ", step,
                   ", sigma ", opt.sigma, "): the step may be too large for the operator, or the data not finite");
   info.rel_change = change / (prev_norm > 0 ? prev_norm : 1.0);
   if (opt.reference) info.psnr = psnr(x, *opt.reference, opt.max_value);
   if (opt.track_objective) {
     info.objective = b.data_fidelity.fn(x, b.measurements, b.physics);
     DISTINV_REQUIRE(std::isfinite(info.objective), "solver: the objective f(x) stopped being finite at iteration ",
-                    info.iteration, " (", info.objective, ", step ", res.step, ")");
+                    info.iteration, " (", info.objective, ", step ", step, ")");
   }
-  res.history.push_back(info);
-  res.iterations = info.iteration;
+  history.push_back(info);
   if (opt.callback) opt.callback(info);
   return opt.tol > 0 && info.rel_change < opt.tol;
 }
-}  // namespace detail
 
-namespace detail {
+/// This rank's measurements as a TensorList: the bundle's own list where it keeps one (the slab
+/// layout: no copy), else a list of copies (the replicated layout).
+template <class Measurements>
+decltype(auto) local_list(Measurements const& m) {
+  if constexpr (requires { m.list(); }) return m.list();
+  else return TensorList<typename Measurements::tensor_type>(m.local());
+}
+
+/// z ← z − s · g in place of g (the bits of z - g * s, without a temporary): the point a
+/// gradient step reaches, g the gradient at z.
+template <Signal X>
+X gradient_step(X g, X const& z, double s) {
+  scale_(g, scalar_t<X>(-s));
+  g += z;
+  return g;
+}
+
 /// The loop every solver shares: x ← prox(data_step(x), σ), with timing, PSNR, objective,
-/// callback and the stopping test. `data_step(x)` returns the point to denoise.
+/// callback and the stopping test. `data_step(x)` returns the point to denoise, x the signal
+/// itself (no copy): the solvers hold only what their step needs (PGD: x, the gradient and
+/// then the point; the prior's result replaces the signal, which is moved, not copied).
 template <class Bundle, class DataStep>
 SolverResult<typename Bundle::tensor_type> iterate(Bundle& b, SolverOptions<typename Bundle::tensor_type> const& opt,
                                                    double step, DataStep&& data_step) {
   using TensorT = typename Bundle::tensor_type;
-  SolverResult<TensorT> res{.x = b.signal.data(), .step = step};  // x: a signal of the bundle's layout
-  for (int k = 1; k <= opt.max_iter; ++k) {
+  std::vector<IterationInfo> history;
+  bool converged = false;
+  for (int k = 1; k <= opt.max_iter && !converged; ++k) {
     IterationInfo info{.iteration = k};
     auto const t0 = clock::now();
-    TensorT const x = b.signal.data();
-    TensorT const z = data_step(x);
+    TensorT const& x = b.signal.data();
+    std::optional<TensorT> z(data_step(x));
     info.data_seconds = since(t0);
     auto const t1 = clock::now();
-    b.signal.update_(b.prior->prox(z, opt.sigma));
+    TensorT next = b.prior->prox(std::move(*z), opt.sigma);  // a prior that takes z may release it early
+    z.reset();
     info.prior_seconds = since(t1);
+    double const change = norm_of_difference(next, x), prev_norm = norm(x);
+    b.signal.update_(std::move(next));
     info.seconds = since(t0);
-    if ((res.converged = record(b, opt, res, info, x))) break;
+    converged = record(b, opt, step, history, info, change, prev_norm);
   }
-  res.x = b.signal.data();
-  return res;
+  int const iterations = int(history.size());
+  // x: a copy of the signal, in the bundle's layout (made once, at the end)
+  return {.x = b.signal.data(), .iterations = iterations, .converged = converged, .step = step,
+          .history = std::move(history)};
 }
 }  // namespace detail
 
@@ -149,11 +171,12 @@ SolverResult<typename Bundle::tensor_type> pnp_pgd(Bundle& b, SolverOptions<type
   detail::check_options(b, opt);
   double const step = detail::default_step(b, b.signal.data(), opt.step, opt.step_scale);
   return detail::iterate(b, opt, step, [&](TensorT const& x) {
-    return TensorT(x - b.data_fidelity.grad(x, b.measurements, b.physics) * typename TensorT::Scalar(step));
+    return detail::gradient_step(TensorT(b.data_fidelity.grad(x, b.measurements, b.physics)), x, step);
   });
 }
 
 /// FISTA: PnP-PGD from the extrapolated point z = x_k + (t_{k−1} − 1)/t_k · (x_k − x_{k−1}).
+/// Holds x_{k−1}, whose storage takes z, then x_k.
 template <class Bundle>
 SolverResult<typename Bundle::tensor_type> fista(Bundle& b, SolverOptions<typename Bundle::tensor_type> const& opt) {
   using TensorT = typename Bundle::tensor_type;
@@ -164,10 +187,16 @@ SolverResult<typename Bundle::tensor_type> fista(Bundle& b, SolverOptions<typena
   double t = 1;
   return detail::iterate(b, opt, step, [&](TensorT const& x) {
     double const t_next = 0.5 * (1 + std::sqrt(1 + 4 * t * t));
-    TensorT const z = x + (x - x_prev) * T((t - 1) / t_next);
-    x_prev = x;
+    // z = x + (x − x_prev) · c in x_prev's storage: (x_prev − x) · (−c) = (x − x_prev) · c (up to the sign of a zero).
+    TensorT z = std::move(x_prev);
+    z -= x;
+    scale_(z, T(-(t - 1) / t_next));
+    z += x;
     t = t_next;
-    return TensorT(z - b.data_fidelity.grad(z, b.measurements, b.physics) * T(step));
+    TensorT point = detail::gradient_step(TensorT(b.data_fidelity.grad(z, b.measurements, b.physics)), z, step);
+    x_prev = std::move(z);
+    x_prev = x;  // x_k, into z's storage
+    return point;
   });
 }
 
@@ -183,11 +212,18 @@ SolverResult<typename Bundle::tensor_type> pnp_hqs(Bundle& b, SolverOptions<type
   detail::check_options(b, opt);
   double const step = detail::default_step(b, b.signal.data(), opt.step, opt.step_scale);
   T const inv_gamma = T(1.0 / step);
-  // Σ A_iᵀ y_i from each rank's own measurements (a local list), one all-reduce.
-  TensorT const aty = b.physics.A_adjoint(TensorList<TensorT>(b.measurements.local()));
-  auto normal = [&](TensorT const& v) { return TensorT(b.physics.A_adjoint_A(v) + v * inv_gamma); };
+  // Σ A_iᵀ y_i from each rank's own measurements (a local list, not a copy), one all-reduce.
+  TensorT const aty = b.physics.A_adjoint(detail::local_list(b.measurements));
+  auto normal = [&](TensorT const& v) {
+    TensorT out = b.physics.A_adjoint_A(v);
+    add_scaled_(out, v, inv_gamma);
+    return out;
+  };
   return detail::iterate(b, opt, step, [&](TensorT const& z) {
-    return linalg::conjugate_gradient(normal, TensorT(aty + z * inv_gamma), z, cg).x;
+    TensorT rhs = z;  // z / γ + Aᵀy, the bits of aty + z * (1/γ)
+    scale_(rhs, inv_gamma);
+    rhs += aty;
+    return linalg::conjugate_gradient(normal, std::move(rhs), z, cg).x;
   });
 }
 

@@ -15,9 +15,11 @@ namespace distinv::physics {
 /// single operator, a TensorList for a stack.
 template <class Op, class Y>
 auto A_dagger(Op const& op, Y const& y, linalg::CgOptions opt = {}) {
-  auto const b = op.A_adjoint(y);
+  auto b = op.A_adjoint(y);
   using X = std::remove_cvref_t<decltype(b)>;
-  return linalg::conjugate_gradient([&](X const& x) { return X(op.A_adjoint_A(x)); }, b, b, opt).x;
+  X x0 = b;  // b's storage becomes CG's residual
+  return linalg::conjugate_gradient([&](X const& x) { return X(op.A_adjoint_A(x)); }, std::move(b), std::move(x0), opt)
+      .x;
 }
 
 /// ‖A‖² = λ_max(AᵀA), from x0 (a random signal of the input shape).
