@@ -7,6 +7,9 @@
 //   reduce/*  the cost of reduce::Exact against reduce::Plain at 1024²: cached-plain gradient and
 //             A_adjoint of 8 blurs, TV prior with blended tiles (patch 256); run alone with
 //             --benchmark_filter=reduce/
+//   pnp_layout/*  one PnP-PGD iteration at 2048², 3 circular blurs, tiled TV prior, fixed step, on
+//             the replicated layout against slabs (make_distrib_bundle<layout::Slabs>): time, bytes
+//             sent and collectives per rank; run alone with --benchmark_filter=pnp_layout/
 //   slab/*    the fused gradient of the same 8 blurs at 2048² on the slab layout
 //             (layout::SlabCircularNormal: one distributed FFT pair) against the replicated
 //             physics::CircularNormal, and the tiled TV of tv/* on slabs (layout::SlabProcessing);
@@ -21,9 +24,10 @@
 // DISTINV_BENCH_TBB_THREADS=k caps oneTBB at k threads per process (1: each rank runs serially,
 // so that 1 against 2 ranks shows the rank-level speed-up alone).
 // Every case runs a fixed number of iterations so that all ranks run the same collectives.
-// Timed<Comm> forwards every collective and adds its wall time (comm_ms; with Threads it includes
-// waiting for the slower rank) and the bytes the rank sends to other ranks (sent_MB, per
-// iteration) to per-rank counters. Counters are the max over ranks.
+// testing::CountingComm<Comm> (tests/counting_comm.hpp) forwards every collective and adds its wall
+// time (comm_ms; with Threads it includes waiting for the slower rank), the bytes the rank sends
+// to other ranks (sent_MB) and the collectives it enters (collectives) to per-rank counters, per
+// iteration. Counters are the max over ranks.
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -43,6 +47,7 @@
 
 #include "distinv/config.hpp"
 #include "bench_support.hpp"
+#include "counting_comm.hpp"
 #include "distinv/distinv.hpp"
 #include "distinv/distributed/data_fidelity.hpp"
 #include "distinv/distributed/measurements.hpp"
@@ -64,80 +69,8 @@ using namespace distinv;
 
 namespace {
 
-using clock_type = std::chrono::steady_clock;
-double seconds_since(clock_type::time_point t0) {
-  return std::chrono::duration<double>(clock_type::now() - t0).count();
-}
-
-/// What one rank's collectives cost: their wall time, and the bytes the rank handed over to be
-/// sent to other ranks (an all-reduce's or all_gatherv's whole buffer, an all_to_allv's blocks
-/// for the other ranks, a broadcast's buffer once per receiver on the root).
-struct Tally {
-  double seconds = 0, bytes = 0;
-};
-
-/// A CommBackend that forwards to `Comm` and adds the wall time and the bytes of every collective
-/// to a Tally shared by the copies of one rank's backend.
-template <CommBackend Comm>
-class Timed {
- public:
-  explicit Timed(Comm comm) : comm_(std::move(comm)), tally_(std::make_shared<Tally>()) {}
-
-  static constexpr std::string_view name() { return Comm::name(); }
-  Comm const& inner() const noexcept { return comm_; }
-  int rank() const { return comm_.rank(); }
-  int size() const { return comm_.size(); }
-  Tally tally() const { return *tally_; }
-
-  template <class T>
-  void all_reduce(std::span<T> buf, ReduceOp op) const {
-    timed(buf.size_bytes(), [&] { comm_.all_reduce(buf, op); });
-  }
-  template <class T>
-  void broadcast(std::span<T> buf, int root) const {
-    timed(rank() == root ? buf.size_bytes() * std::size_t(size() - 1) : 0, [&] { comm_.broadcast(buf, root); });
-  }
-  template <class T>
-  void all_gatherv(std::span<T const> send, std::span<T> recv, std::span<Index const> counts) const {
-    timed(send.size_bytes(), [&] { comm_.all_gatherv(send, recv, counts); });
-  }
-  template <class T>
-  void all_to_allv(std::span<T const> send, std::span<Index const> send_counts, std::span<T> recv,
-                   std::span<Index const> recv_counts) const {
-    std::size_t const own = send_counts.empty() ? 0 : std::size_t(send_counts[std::size_t(rank())]) * sizeof(T);
-    timed(send.size_bytes() - own, [&] { comm_.all_to_allv(send, send_counts, recv, recv_counts); });
-  }
-  void broadcast_bytes(std::vector<std::byte>& bytes, int root) const {
-    timed(rank() == root ? bytes.size() * std::size_t(size() - 1) : 0, [&] { comm_.broadcast_bytes(bytes, root); });
-  }
-  void barrier() const {
-    timed(0, [&] { comm_.barrier(); });
-  }
-
- private:
-  template <class F>
-  void timed(std::size_t bytes, F&& f) const {
-    auto const t0 = clock_type::now();
-    f();
-    tally_->seconds += seconds_since(t0);
-    if (size() > 1) tally_->bytes += double(bytes);  // one rank sends nothing
-  }
-
-  Comm comm_;
-  std::shared_ptr<Tally> tally_;
-};
-static_assert(CommBackend<Timed<comm::Threads>>);
-constexpr auto timed_inner = [](auto const& t) -> auto const& { return t.inner(); };
-
-}  // namespace
-
-/// Timed shares memory, is device aware, ... as the backend it wraps.
 template <class Comm>
-struct distinv::comm_traits<Timed<Comm>> : forward_comm_traits<Comm, timed_inner> {};
-static_assert(comm_traits<Timed<comm::Threads>>::shares_memory && !comm_traits<Timed<comm::Mpi>>::shares_memory);
-
-namespace {
-
+using Counted = testing::CountingComm<Comm>;
 using bench::random_image;
 
 physics::StackedLinearPhysics<physics::Blur<float>> eight_blurs() {
@@ -158,7 +91,7 @@ TensorList<Tensor4<float>> measurements(physics::StackedLinearPhysics<physics::B
 
 /// What one rank measured beside the benchmark's time, summed over the timed iterations.
 struct Split {
-  double comm = 0, data = 0, prior = 0, sent = 0;  ///< seconds; bytes sent to other ranks
+  double comm = 0, data = 0, prior = 0, sent = 0, calls = 0;  ///< seconds; bytes sent to other ranks; collectives
 };
 
 /// A case: `make(ctx)` runs on every rank (outside the timed loop) and returns `step(split)`,
@@ -171,10 +104,10 @@ Split run_rank(Ctx& ctx, auto const& make, benchmark::IterationCount iterations,
   Split split;
   step(split);  // warm-up: plans, caches, tiling strategy, first touch
   split = {};
-  Tally const before = ctx.comm().tally();
+  testing::CommTally const before = ctx.comm().tally();
   if (!st) {
     for (benchmark::IterationCount i = 0; i < iterations; ++i) step(split);
-  } else if constexpr (std::is_same_v<typename Ctx::comm_type, Timed<comm::Mpi>>) {
+  } else if constexpr (std::is_same_v<typename Ctx::comm_type, Counted<comm::Mpi>>) {
     MPI_Comm const native = MPI_COMM_WORLD;
     for (auto _ : *st) {
       MPI_Barrier(native);
@@ -187,8 +120,10 @@ Split run_rank(Ctx& ctx, auto const& make, benchmark::IterationCount iterations,
   } else {
     for (auto _ : *st) step(split);
   }
-  split.comm = ctx.comm().tally().seconds - before.seconds;
-  split.sent = ctx.comm().tally().bytes - before.bytes;
+  testing::CommTally const spent = ctx.comm().tally() - before;
+  split.comm = spent.seconds;
+  split.sent = double(spent.bytes());
+  split.calls = double(spent.calls());
   return split;
 }
 
@@ -197,25 +132,25 @@ void run_case(benchmark::State& st, Backend backend, Make make) {
   auto const iterations = st.max_iterations;
   std::vector<Split> splits;
   if (backend == Backend::single) {
-    DistributedContext<Timed<comm::SingleProcess>> ctx(Timed(comm::SingleProcess{}));
+    DistributedContext<Counted<comm::SingleProcess>> ctx(Counted<comm::SingleProcess>(comm::SingleProcess{}));
     splits.push_back(run_rank(ctx, make, iterations, &st));
   } else if (backend == Backend::threads) {
     auto world = comm::Threads::make_world(2);
     splits.resize(2);
     {
       std::jthread peer([&] {
-        DistributedContext<Timed<comm::Threads>> ctx(Timed(comm::Threads(world, 1)));
+        DistributedContext<Counted<comm::Threads>> ctx(Counted<comm::Threads>(comm::Threads(world, 1)));
         splits[1] = run_rank(ctx, make, iterations, nullptr);
       });
-      DistributedContext<Timed<comm::Threads>> ctx(Timed(comm::Threads(world, 0)));
+      DistributedContext<Counted<comm::Threads>> ctx(Counted<comm::Threads>(comm::Threads(world, 0)));
       splits[0] = run_rank(ctx, make, iterations, &st);
     }
   } else {
-    DistributedContext<Timed<comm::Mpi>> ctx(Timed(comm::Mpi(MPI_COMM_WORLD)));
+    DistributedContext<Counted<comm::Mpi>> ctx(Counted<comm::Mpi>(comm::Mpi(MPI_COMM_WORLD)));
     Split s = run_rank(ctx, make, iterations, &st);  // every rank runs the same timed loop
-    std::array<double, 4> v{s.comm, s.data, s.prior, s.sent};
-    MPI_Allreduce(MPI_IN_PLACE, v.data(), 4, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
-    splits.push_back({v[0], v[1], v[2], v[3]});
+    std::array<double, 5> v{s.comm, s.data, s.prior, s.sent, s.calls};
+    MPI_Allreduce(MPI_IN_PLACE, v.data(), 5, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+    splits.push_back({v[0], v[1], v[2], v[3], v[4]});
   }
   Split worst;
   for (auto const& s : splits) {
@@ -223,10 +158,12 @@ void run_case(benchmark::State& st, Backend backend, Make make) {
     worst.data = std::max(worst.data, s.data);
     worst.prior = std::max(worst.prior, s.prior);
     worst.sent = std::max(worst.sent, s.sent);
+    worst.calls = std::max(worst.calls, s.calls);
   }
   double const per_ms = 1e3 / double(iterations);
   st.counters["comm_ms"] = worst.comm * per_ms;
   st.counters["sent_MB"] = worst.sent / 1e6 / double(iterations);  // per iteration, the busiest rank
+  st.counters["collectives"] = worst.calls / double(iterations);
   if (worst.data > 0) st.counters["data_ms"] = worst.data * per_ms;
   if (worst.prior > 0) st.counters["prior_ms"] = worst.prior * per_ms;
 }
@@ -375,6 +312,46 @@ void slab_tv(benchmark::State& st, Backend backend) {
   });
 }
 
+// ---- 6. One PnP-PGD iteration, replicated against sharded ---------------------------------
+
+/// pnp_layout/*/{replicated,sharded}: one PnP-PGD iteration (fixed step: no power method) over 3
+/// circular blurs (the fused gradient) with the tiled TV prior (patch 256), on the bundle of
+/// make_distrib_bundle<Layout>: layout::Replicated (every rank the whole signal; the prior
+/// all-reduces it) or layout::Slabs (balanced rows; the gradient's two transposes, the tiles' halo
+/// rows). Sharded, each rank scatters its slabs of the measurements once, outside the timed loop.
+template <class Layout>
+void pnp_layout(benchmark::State& st, Backend backend) {
+  Index const n = st.range(0);
+  auto stack = std::make_shared<physics::StackedLinearPhysics<physics::Blur<float>>>([] {
+    auto const eight = eight_blurs();
+    std::vector<physics::Blur<float>> ops{eight[0], eight[1], eight[2]};
+    return physics::StackedLinearPhysics<physics::Blur<float>>(ops);
+  }());
+  auto y = std::make_shared<TensorList<Tensor4<float>>>(measurements(*stack, n));
+  run_case(st, backend, [=](auto& ctx) {
+    Shape<4> const shape{1, 3, n, n};
+    optim::PnP const prior{optim::TVDenoiser<float>{}};
+    TilingConfig const tiling{.patch_size = 256};
+    auto made = [&] {
+      if constexpr (std::is_same_v<Layout, layout::Replicated>) {
+        return make_distrib_bundle<layout::Replicated>(ctx, FactoryConfig{*stack, *y}, shape, prior, tiling);
+      } else {
+        using Slab = layout::SlabTensor<float, 4, typename std::remove_reference_t<decltype(ctx)>::comm_type>;
+        auto const part = layout::RowPartition::balanced(n, ctx.world_size());
+        TensorList<Slab> ys;
+        for (auto const& m : *y) ys.push_back(Slab::scatter(ctx.comm(), m, part));
+        return make_distrib_bundle<layout::Slabs>(ctx, FactoryConfig{*stack, ys}, shape, prior, tiling);
+      }
+    }();
+    auto b = std::make_shared<decltype(made)>(std::move(made));
+    return [=](Split& split) {
+      auto const r = optim::pnp_pgd(*b, {.max_iter = 1, .step = 0.3, .sigma = 0.004});
+      split.data += r.history[0].data_seconds;
+      split.prior += r.history[0].prior_seconds;
+    };
+  });
+}
+
 #if DISTINV_HAS_FFTW_MPI
 /// The slab gradient on comm::Mpi (every rank of MPI_COMM_WORLD) with the distributed transform
 /// `Engine`: SlabFft or FFTW's MPI interface. Arg 1: 0 balanced rows, 1 rank 0 holding 24 rows
@@ -479,6 +456,14 @@ void register_all(Backend backend) {
                                       [backend](benchmark::State& st) { slab_tv(st, backend); })
              ->Args({2048, 256}),
          2);
+  timing(benchmark::RegisterBenchmark(("pnp_layout/" + t + "/replicated").c_str(),
+                                      [backend](benchmark::State& st) { pnp_layout<layout::Replicated>(st, backend); })
+             ->Arg(2048),
+         1);
+  timing(benchmark::RegisterBenchmark(("pnp_layout/" + t + "/sharded").c_str(),
+                                      [backend](benchmark::State& st) { pnp_layout<layout::Slabs>(st, backend); })
+             ->Arg(2048),
+         1);
 }
 
 }  // namespace

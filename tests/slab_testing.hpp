@@ -1,16 +1,23 @@
 #pragma once
 // tests/slab_testing.hpp: what the slab-layout suites share: the row partitions they run on
 // (balanced, one-row slabs first, one row last), the check that a call throws the same Error
-// on every rank, and reference computations run one rank at a time.
+// on every rank, reference computations run one rank at a time, and the checks every engine of
+// the fused normal operator on slabs (SlabCircularNormal over SlabFft, FftwMpiSlabFft) passes.
 #include <doctest/doctest.h>
 
+#include <array>
 #include <cmath>
+#include <cstddef>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "backends.hpp"
 #include "distinv/core/error.hpp"
 #include "distinv/layout/partition.hpp"
+#include "distinv/physics/blur.hpp"
+#include "distinv/physics/circular_normal.hpp"
+#include "distinv/physics/gaussian_blur.hpp"
 
 namespace distinv::testing {
 
@@ -69,6 +76,62 @@ std::string same_error(Ctx& ctx, F&& f) {
   CHECK_FALSE(msg.empty());
   CHECK(same_on_every_rank(ctx, msg));
   return msg;
+}
+
+/// A SlabCircularNormal `Normal` (any engine) over `comm` for signals of shape s laid out by
+/// `part` against the replicated physics::CircularNormal, over three circular blurs (direct, FFT
+/// and a filter per channel) and measurements seeded 10, 11, 12: grad, normal, the normal operator
+/// alone (add_operator: S only, no B) and A_adjoint_y equal the replicated ones at x seeded 1; the
+/// S and B shards hold local_cols · H coefficients per plane; `more(slab, x, whole x, operators,
+/// whole measurements)` adds the caller's checks; reset zeroes the gradient, and measurements
+/// added again give the same one.
+template <class Normal, class Comm, class More>
+void check_slab_normal(Comm const& comm, Shape<4> const& s, layout::RowPartition const& part, More&& more) {
+  using T = typename Normal::scalar_type;
+  using Slab = typename Normal::tensor_type;
+  using physics::Blur;
+  using physics::BlurMethod;
+  using physics::Padding;
+  std::vector<Blur<T>> ops;
+  ops.emplace_back(physics::gaussian_blur<T>(1.0), Padding::circular, BlurMethod::direct);
+  ops.emplace_back(physics::gaussian_blur<T>({0.8, 2.5}, 35), Padding::circular);
+  ops.emplace_back(random_tensor<T>(Shape<4>{1, s[1], 4, 3}, 5), Padding::circular, BlurMethod::fft);
+  std::array<Index, 2> const weights{1, s[1]};  // the third filter differs per channel
+  physics::CircularNormal<T> fused(s, weights);
+  Normal slab(comm, s, part, weights), normal_only(comm, s, part, weights);
+  std::vector<Tensor4<T>> ys;
+  for (std::size_t i = 0; i < ops.size(); ++i) {
+    ys.push_back(random_tensor<T>(s, 10 + unsigned(i)));
+    fused.add(ops[i], ys.back());
+    slab.add(ops[i], Slab::scatter(comm, ys.back(), part));
+    normal_only.add_operator(ops[i]);
+  }
+  CHECK(slab.operator_count() == 3);
+  auto const whole = random_tensor<T>(s, 1);
+  auto const x = Slab::scatter(comm, whole, part);
+  double const tol = distinv::testing::tol<T>();  // absolute (the 1e-5 in float), on values up to ~50
+  auto const want_grad = Slab::scatter(comm, fused.grad(whole), part);
+  auto const want_normal = Slab::scatter(comm, fused.normal(whole), part);
+  CHECK(max_abs_diff(slab.grad(x), want_grad) <= tol);
+  CHECK(max_abs_diff(slab.normal(x), want_normal) <= tol);
+  CHECK(max_abs_diff(normal_only.normal(x), want_normal) <= tol);
+  CHECK(max_abs_diff(slab.A_adjoint_y(), Slab::scatter(comm, fused.A_adjoint_y(), part)) <= tol);
+  // The shards of S and B are this rank's spectral columns only.
+  Index const shard = slab.fft().local_cols() * s[2];
+  CHECK(Index(slab.spectrum_sum().size()) == s[1] * shard);
+  CHECK(Index(slab.data_term().size()) == 2 * s[0] * s[1] * shard);
+  // The normal operator alone holds S only: B is allocated by the first measurement.
+  CHECK(normal_only.data_term().empty());
+  CHECK(max_abs(normal_only.A_adjoint_y()) == 0);
+  CHECK(max_abs_diff(normal_only.grad(x), want_normal) <= tol);
+  more(slab, x, whole, ops, ys);
+  slab.reset();
+  CHECK(slab.data_term().empty());
+  CHECK(max_abs(slab.grad(x)) == 0);
+  CHECK(max_abs(slab.A_adjoint_y()) == 0);
+  // Measurements added again after a reset: the same gradient.
+  for (std::size_t i = 0; i < ops.size(); ++i) slab.add(ops[i], Slab::scatter(comm, ys[i], part));
+  CHECK(max_abs_diff(slab.grad(x), want_grad) <= tol);
 }
 
 }  // namespace distinv::testing

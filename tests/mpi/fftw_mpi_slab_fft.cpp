@@ -125,9 +125,6 @@ TEST_CASE_TEMPLATE("FftwMpiSlabFft: the spectra are SlabFft's; inverse after for
 
 TEST_CASE_TEMPLATE("FftwMpiSlabFft: SlabCircularNormal on it equals CircularNormal and the SlabFft engine", T, float,
                    double) {
-  using physics::Blur;
-  using physics::BlurMethod;
-  using physics::Padding;
   comm::Mpi const comm(MPI_COMM_WORLD);
   int const p = comm.size();
   for (Shape<4> const s : {Shape<4>{1, 3, 19, 14}, Shape<4>{2, 3, Index(p), 9}, Shape<4>{1, 3, Index(p) + 1, 8},
@@ -135,36 +132,12 @@ TEST_CASE_TEMPLATE("FftwMpiSlabFft: SlabCircularNormal on it equals CircularNorm
     for (auto const& part : partitions<T>(comm, s[2], s[3])) {
       CAPTURE(distinv::to_string(s));
       CAPTURE(part.to_string());
-      std::vector<Blur<T>> ops;
-      ops.emplace_back(physics::gaussian_blur<T>(1.0), Padding::circular, BlurMethod::direct);
-      ops.emplace_back(physics::gaussian_blur<T>({0.8, 2.5}, 35), Padding::circular);
-      ops.emplace_back(random_tensor<T>(Shape<4>{1, s[1], 4, 3}, 5), Padding::circular, BlurMethod::fft);
-      std::array<Index, 2> const weights{1, s[1]};  // the third filter differs per channel
-      physics::CircularNormal<T> fused(s, weights);
-      FftwMpiNormal<T> slab(comm, s, part, weights), normal_only(comm, s, part, weights);
-      layout::SlabCircularNormal<T, comm::Mpi> lines(comm, s, part, weights);  // the SlabFft engine
-      for (std::size_t i = 0; i < ops.size(); ++i) {
-        auto const y = random_tensor<T>(s, 10 + unsigned(i));
-        fused.add(ops[i], y);
-        slab.add(ops[i], MpiSlab<T>::scatter(comm, y, part));
-        lines.add(ops[i], MpiSlab<T>::scatter(comm, y, part));
-        normal_only.add_operator(ops[i]);
-      }
-      auto const whole = random_tensor<T>(s, 1);
-      auto const x = MpiSlab<T>::scatter(comm, whole, part);
-      double const tol = distinv::testing::tol<T>();  // absolute: the issue's 1e-5 in float
-      auto const grad = slab.grad(x);
-      CHECK(max_abs_diff(grad, MpiSlab<T>::scatter(comm, fused.grad(whole), part)) <= tol);
-      CHECK(max_abs_diff(grad, lines.grad(x)) <= tol);
-      CHECK(max_abs_diff(slab.normal(x), MpiSlab<T>::scatter(comm, fused.normal(whole), part)) <= tol);
-      CHECK(max_abs_diff(normal_only.normal(x), MpiSlab<T>::scatter(comm, fused.normal(whole), part)) <= tol);
-      CHECK(max_abs_diff(slab.A_adjoint_y(), MpiSlab<T>::scatter(comm, fused.A_adjoint_y(), part)) <= tol);
-      // S and B are this rank's FFTW spectral columns only.
-      Index const shard = slab.fft().local_cols() * s[2];
-      CHECK(Index(slab.spectrum_sum().size()) == s[1] * shard);
-      CHECK(Index(slab.data_term().size()) == 2 * s[0] * s[1] * shard);
-      slab.reset();
-      CHECK(max_abs(slab.grad(x)) == 0);
+      distinv::testing::check_slab_normal<FftwMpiNormal<T>>(
+          comm, s, part, [&](auto const& slab, auto const& x, Tensor4<T> const&, auto const& ops, auto const& ys) {
+            layout::SlabCircularNormal<T, comm::Mpi> lines(comm, s, part, {1, s[1]});  // the SlabFft engine
+            for (std::size_t i = 0; i < ops.size(); ++i) lines.add(ops[i], MpiSlab<T>::scatter(comm, ys[i], part));
+            CHECK(max_abs_diff(slab.grad(x), lines.grad(x)) <= distinv::testing::tol<T>());
+          });
     }
 }
 

@@ -13,6 +13,7 @@
 #include "distinv/layout/slab_circular_normal.hpp"
 #include "distinv/physics/circular_normal.hpp"
 #include "distinv/physics/gaussian_blur.hpp"
+#include "slab_testing.hpp"
 
 #if DISTINV_HAS_FFTW
 using namespace distinv;
@@ -85,61 +86,21 @@ TEST_CASE_TEMPLATE("SlabFft: inverse after forward is H W times the identity; th
 TEST_CASE_TEMPLATE("SlabCircularNormal equals CircularNormal: grad, normal and the data term", T, float, double) {
   for_each_backend([](auto& ctx) {
     using Comm = typename std::remove_cvref_t<decltype(ctx)>::comm_type;
-    using physics::Blur;
-    using physics::BlurMethod;
-    using physics::Padding;
     int const p = ctx.world_size();
     for (Shape<4> const s : {Shape<4>{1, 3, 19, 14}, Shape<4>{2, 3, Index(p), 9}, Shape<4>{1, 3, 11, 1}}) {
       CAPTURE(distinv::to_string(s));
-      auto const part = RowPartition::balanced(s[2], p);
-      std::vector<Blur<T>> ops;
-      ops.emplace_back(physics::gaussian_blur<T>(1.0), Padding::circular, BlurMethod::direct);
-      ops.emplace_back(physics::gaussian_blur<T>({0.8, 2.5}, 35), Padding::circular);
-      ops.emplace_back(random_tensor<T>(Shape<4>{1, s[1], 4, 3}, 5), Padding::circular, BlurMethod::fft);
-      std::array<Index, 2> const weights{1, s[1]};  // the third filter differs per channel
-      physics::CircularNormal<T> fused(s, weights);
-      layout::SlabCircularNormal<T, Comm> slab(ctx.comm(), s, part, weights), normal_only(ctx.comm(), s, part, weights);
-      // The same on one rank of its own (every row, every spectral column).
-      using One = SlabTensor<T, 4, comm::SingleProcess>;
-      auto const whole_rows = RowPartition::balanced(s[2], 1);
-      layout::SlabCircularNormal<T, comm::SingleProcess> one({}, s, whole_rows, weights);
-      for (std::size_t i = 0; i < ops.size(); ++i) {
-        auto const y = random_tensor<T>(s, 10 + unsigned(i));
-        fused.add(ops[i], y);
-        slab.add(ops[i], SlabTensor<T, 4, Comm>::scatter(ctx.comm(), y, part));
-        one.add(ops[i], One::scatter({}, y, whole_rows));
-        normal_only.add_operator(ops[i]);
-      }
-      CHECK(slab.operator_count() == 3);
-      auto const whole = random_tensor<T>(s, 1);
-      auto const x = SlabTensor<T, 4, Comm>::scatter(ctx.comm(), whole, part);
-      double const tol = distinv::testing::tol<T>();  // absolute (the issue's 1e-5 in float), on values up to ~50
-      auto const want_grad = SlabTensor<T, 4, Comm>::scatter(ctx.comm(), fused.grad(whole), part);
-      auto const want_normal = SlabTensor<T, 4, Comm>::scatter(ctx.comm(), fused.normal(whole), part);
-      auto const want_aty = SlabTensor<T, 4, Comm>::scatter(ctx.comm(), fused.A_adjoint_y(), part);
-      CHECK(max_abs_diff(slab.grad(x), want_grad) <= tol);
-      CHECK(max_abs_diff(slab.normal(x), want_normal) <= tol);
-      CHECK(max_abs_diff(normal_only.normal(x), want_normal) <= tol);
-      CHECK(max_abs_diff(slab.A_adjoint_y(), want_aty) <= tol);
-      // Every line transform and spectral product is the same whatever the rows per rank: the
-      // gradient has the same bits on any number of ranks.
-      CHECK(max_abs_diff(slab.grad(x).gather(), one.grad(One::scatter({}, whole, whole_rows)).local()) == 0);
-      // The shards of S and B are this rank's columns only.
-      Index const shard = slab.fft().local_cols() * s[2];
-      CHECK(Index(slab.spectrum_sum().size()) == s[1] * shard);
-      CHECK(Index(slab.data_term().size()) == 2 * s[0] * s[1] * shard);
-      // The normal operator alone holds S only: B is allocated by the first measurement.
-      CHECK(normal_only.data_term().empty());
-      CHECK(max_abs(normal_only.A_adjoint_y()) == 0);
-      CHECK(max_abs_diff(normal_only.grad(x), want_normal) <= tol);
-      slab.reset();
-      CHECK(slab.data_term().empty());
-      CHECK(max_abs(slab.grad(x)) == 0);
-      CHECK(max_abs(slab.A_adjoint_y()) == 0);
-      // Measurements added again after a reset: the same gradient.
-      for (std::size_t i = 0; i < ops.size(); ++i)
-        slab.add(ops[i], SlabTensor<T, 4, Comm>::scatter(ctx.comm(), random_tensor<T>(s, 10 + unsigned(i)), part));
-      CHECK(max_abs_diff(slab.grad(x), want_grad) <= tol);
+      distinv::testing::check_slab_normal<layout::SlabCircularNormal<T, Comm>>(
+          ctx.comm(), s, RowPartition::balanced(s[2], p),
+          [&](auto const& slab, auto const& x, Tensor4<T> const& whole, auto const& ops, auto const& ys) {
+            // The same on one rank of its own (every row, every spectral column): every line
+            // transform and spectral product is the same whatever the rows per rank, so the
+            // gradient has the same bits on any number of ranks.
+            using One = SlabTensor<T, 4, comm::SingleProcess>;
+            auto const whole_rows = RowPartition::balanced(s[2], 1);
+            layout::SlabCircularNormal<T, comm::SingleProcess> one({}, s, whole_rows, {1, s[1]});
+            for (std::size_t i = 0; i < ops.size(); ++i) one.add(ops[i], One::scatter({}, ys[i], whole_rows));
+            CHECK(max_abs_diff(slab.grad(x).gather(), one.grad(One::scatter({}, whole, whole_rows)).local()) == 0);
+          });
     }
   });
 }
@@ -187,35 +148,34 @@ TEST_CASE("SlabFft and SlabCircularNormal: bad input is the same Error on every 
 TEST_CASE("SlabFft: a transpose moves the other ranks' blocks only, its own block stays where it is") {
   for_each_backend([](auto& ctx) {
     using Comm = typename std::remove_cvref_t<decltype(ctx)>::comm_type;
-    using distinv::testing::Counting;
-    using distinv::testing::Moved;
+    using Counted = distinv::testing::CountingComm<Comm>;
     int const p = ctx.world_size();
-    auto moved = std::make_shared<Moved>();
-    Counting<Comm> const counted(ctx.comm(), moved);
+    Counted const counted(ctx.comm());
     for (auto const& s : shapes_for(p))
       for (bool uneven : {false, true}) {
         CAPTURE(distinv::to_string(s));
         CAPTURE(uneven);
         Index const H = s[2], W = s[3], Wc = W / 2 + 1, planes = s[0] * s[1];
         auto const part = uneven ? uneven_partition(H, p) : RowPartition::balanced(H, p);
-        layout::SlabFft<double, Counting<Comm>> fft(counted, H, W, part);
+        layout::SlabFft<double, Counted> fft(counted, H, W, part);
         layout::SlabFft<double, Comm> plain(ctx.comm(), H, W, part);
         auto const whole = random_tensor<double>(s, 5);
-        auto const x = SlabTensor<double, 4, Counting<Comm>>::scatter(counted, whole, part);
+        auto const x = SlabTensor<double, 4, Counted>::scatter(counted, whole, part);
         auto y = zeros_like(x);
-        *moved = Moved{};
         auto halve = [](Index, kernels::Complex<double>& v) {
           v.re *= 0.5;
           v.im *= 0.5;
         };
+        auto const before = counted.tally();
         fft.filter(x, y, halve);
-        Moved const m = *moved;
+        auto const m = counted.tally() - before;
         // One transpose each way (none on one rank), nothing to itself: there its rows of the
-        // other ranks' columns, back the other ranks' rows of its columns (as pairs of reals).
+        // other ranks' columns, back the other ranks' rows of its columns.
         Index const h = part.count(ctx.rank()), mine = fft.local_cols();
-        CHECK(m.all_to_allv_calls == (p > 1 ? 2 : 0));
-        CHECK(m.to_self == 0);
-        CHECK(m.to_others == (p > 1 ? 2 * planes * (h * (Wc - mine) + mine * (H - h)) : 0));
+        CHECK(m.all_to_allv.calls == (p > 1 ? 2 : 0));
+        CHECK(m.own_bytes == 0);
+        CHECK(m.all_to_allv.bytes ==
+              (p > 1 ? planes * (h * (Wc - mine) + mine * (H - h)) * Index(sizeof(kernels::Complex<double>)) : 0));
         // The same bits as on the backend itself.
         auto const xp = SlabTensor<double, 4, Comm>::scatter(ctx.comm(), whole, part);
         auto yp = zeros_like(xp);

@@ -14,7 +14,6 @@
 #include <vector>
 
 #include "backends.hpp"
-#include "counting_comm.hpp"
 #include "slab_testing.hpp"
 #include "distinv/distributed/processing.hpp"
 #include "distinv/layout/tiled_prior.hpp"
@@ -23,9 +22,7 @@
 #include "distinv/tiling/overlap_tiling.hpp"
 
 using namespace distinv;
-using distinv::testing::Counting;
 using distinv::testing::for_each_backend;
-using distinv::testing::Moved;
 using distinv::testing::same_error;
 using distinv::testing::slab_partitions;
 using layout::RowPartition;
@@ -58,6 +55,47 @@ tiling::TilingOptions tiles(Index patch, Index halo, tiling::Blend blend = tilin
 struct Identity {
   template <class X>
   X operator()(X const& b, double) const { return b; }
+};
+
+/// Forwards every collective of `Comm` and records what it moved (per rank).
+struct Moved {
+  Index all_reduce_calls = 0, largest_all_reduce = 0, largest_all_gatherv = 0, all_to_allv_calls = 0;
+  Index gathered_elements = 0;  ///< received by the first all_to_allv of a call (rows read from others)
+};
+template <class Comm>
+class Counting {
+ public:
+  Counting(Comm comm, std::shared_ptr<Moved> moved) : comm_(std::move(comm)), moved_(std::move(moved)) {}
+  static constexpr std::string_view name() { return Comm::name(); }
+  int rank() const { return comm_.rank(); }
+  int size() const { return comm_.size(); }
+  template <class T>
+  void all_reduce(std::span<T> buf, ReduceOp op) const {
+    ++moved_->all_reduce_calls;
+    moved_->largest_all_reduce = std::max(moved_->largest_all_reduce, Index(buf.size()));
+    comm_.all_reduce(buf, op);
+  }
+  template <class T>
+  void broadcast(std::span<T> buf, int root) const {
+    comm_.broadcast(buf, root);
+  }
+  template <class T>
+  void all_gatherv(std::span<T const> send, std::span<T> recv, std::span<Index const> counts) const {
+    moved_->largest_all_gatherv = std::max(moved_->largest_all_gatherv, Index(recv.size()));
+    comm_.all_gatherv(send, recv, counts);
+  }
+  template <class T>
+  void all_to_allv(std::span<T const> send, std::span<Index const> send_counts, std::span<T> recv,
+                   std::span<Index const> recv_counts) const {
+    if (moved_->all_to_allv_calls++ % 2 == 0) moved_->gathered_elements = Index(recv.size());
+    comm_.all_to_allv(send, send_counts, recv, recv_counts);
+  }
+  void broadcast_bytes(std::vector<std::byte>& bytes, int root) const { comm_.broadcast_bytes(bytes, root); }
+  void barrier() const { comm_.barrier(); }
+
+ private:
+  Comm comm_;
+  std::shared_ptr<Moved> moved_;
 };
 
 }  // namespace
