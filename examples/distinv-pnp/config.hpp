@@ -9,6 +9,7 @@
 #include <toml++/toml.h>
 
 #include <bit>
+#include <cctype>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -72,9 +73,13 @@ inline constexpr double inf = std::numeric_limits<double>::infinity();
 /// `positive` reals exclude 0; every real must be finite.
 template <class Visitor>
 void visit_options(Config& c, Visitor&& v) {
-  v.text("image", c.image, "PNG image to reconstruct (default: a generated test image)", Agree::no);
+  v.text("image", c.image,
+         "image to reconstruct: a PNG, or a .npy float32 array (1, C, H, W), C = 1 or 3, which the sharded layout "
+         "reads by slabs (default: a generated test image)",
+         Agree::no);
   v.integer("size", c.size, 0, max_side,
-            "side of the built-in image (>= 16); a larger --image is shrunk to this longest side (0: keep)");
+            "side of the built-in image (>= 16); a larger PNG --image is shrunk to this longest side (0: keep; "
+            "a .npy is taken as it is)");
   v.integer("operators", c.operators, 1, 1 << 20, "number of Gaussian blurs");
   v.real("noise", c.noise, 0, inf, false, "standard deviation of the Gaussian noise");
   v.integer("iterations", c.iterations, 1, 10'000'000, "number of iterations");
@@ -341,6 +346,29 @@ inline Fingerprint fingerprint(Config const& cfg) {
 /// A fingerprint entry for data (the image's shape and pixels, say).
 inline std::pair<std::string, std::uint64_t> fingerprint_of(std::string name, void const* data, std::size_t n) {
   return {std::move(name), detail::fnv1a(data, n)};
+}
+
+/// A fingerprint entry for the bytes of the file `path`, read a block at a time (memory O(1 MiB),
+/// whatever its size). Throws Error for a missing or unreadable file.
+inline std::pair<std::string, std::uint64_t> fingerprint_of_file(std::string name, std::string const& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  DISTINV_REQUIRE(f != nullptr, "cannot read '", path, "'");
+  std::vector<unsigned char> block(std::size_t(1) << 20);
+  std::uint64_t h = detail::fnv1a(nullptr, 0);
+  std::size_t got = 0;
+  while ((got = std::fread(block.data(), 1, block.size(), f)) > 0) h = detail::fnv1a(block.data(), got, h);
+  bool const bad = std::ferror(f) != 0;
+  std::fclose(f);
+  DISTINV_REQUIRE(!bad, "cannot read '", path, "': read error");
+  return {std::move(name), h};
+}
+
+/// Whether the --image is a .npy array (by its extension, in any case), read by slabs in the
+/// sharded layout; otherwise a PNG.
+inline bool npy_input(Config const& cfg) {
+  std::string ext = std::filesystem::path(cfg.image).extension().string();
+  for (char& ch : ext) ch = char(std::tolower(static_cast<unsigned char>(ch)));
+  return ext == ".npy";
 }
 
 /// Collective: every rank compares its fingerprint with every other's (one all-reduce of the

@@ -5,7 +5,8 @@
 //                                     signal_shape, optim::PnP{denoiser}, TilingConfig{128, 32});
 // A DistributedBundle holds the distributed physics, measurements (each rank only its own),
 // data fidelity, signal and (optionally) the tiled prior. `distribute` turns one stack, data
-// fidelity or denoiser into its distributed counterpart. Both are typed by the tiling
+// fidelity or denoiser into its distributed counterpart (distribute<layout::Slabs>: a stack, data
+// fidelity or denoiser on slabs; make_distrib_bundle<layout::Slabs>: a whole bundle). Both are typed by the tiling
 // strategy (default OverlapTilingStrategy); an application maps a strategy name onto the
 // type once, with tiling::with_strategy (tiling/with_strategy.hpp).
 #include <cstddef>
@@ -191,11 +192,49 @@ auto make_distrib_bundle(Ctx& ctx, FactoryConfig<Stack, Fidelity, List> const& c
   }
 }
 
+/// distribute<layout::Replicated>(stack, ctx): distribute(stack, ctx) (each rank keeps the
+/// operators it owns; A and forward gather the whole measurements).
+template <layout::LayoutPolicy Layout, ReductionPolicy Reduce = reduce::Exact, class Ctx, detail::LinearStack Stack>
+  requires std::is_same_v<Layout, layout::Replicated>
+auto distribute(Stack const& stack, Ctx& ctx, StackOptions options = {}) {
+  return distribute<gather::Concatenated, Reduce>(stack, ctx, options);
+}
+
+/// distribute<layout::Slabs>(stack, ctx, signal_shape[, partition]): the stack on slabs, a
+/// layout::SlabStackedPhysics: every rank holds every operator, acting on the slabs of a signal of
+/// shape `signal_shape` laid out by `partition` (default: the balanced split of its rows). Its
+/// forward(x) gives each rank its slabs of the noisy measurements the replicated
+/// distribute(stack, ctx).forward gives whole (operator i's noise from the context's seed, i and
+/// the call count). Throws the same Error on every rank for no operator, an empty shape, a bad
+/// partition or an operator without a slab path.
+template <layout::LayoutPolicy Layout, class Ctx, detail::LinearStack Stack>
+  requires std::is_same_v<Layout, layout::Slabs>
+auto distribute(Stack const& stack, Ctx& ctx, Shape<4> const& signal_shape,
+                std::optional<layout::RowPartition> partition = std::nullopt) {
+  constexpr char const* what = "distribute<layout::Slabs>";
+  auto const ops = detail::operator_list(stack);
+  return ctx.collectively(what, [&] { return layout::make_slab_physics(ctx, ops, signal_shape, partition, what); });
+}
+
 /// A data fidelity over a distributed stack.
 template <ReductionPolicy Reduce = reduce::Exact, class Ctx, class Fidelity>
   requires std::is_base_of_v<optim::DataFidelity<Fidelity>, Fidelity>
 auto distribute(Fidelity fidelity, Ctx& ctx, DataFidelityOptions options = {}) {
   return DistributedDataFidelity<Ctx, Fidelity, Reduce>(ctx, std::move(fidelity), options);
+}
+
+/// The same in the layout `Layout`: layout::Replicated, the DistributedDataFidelity above;
+/// layout::Slabs, a layout::SlabDataFidelity (over the physics of distribute<layout::Slabs>(stack,
+/// ...) and each rank's slabs of the measurements, a layout::SlabMeasurements).
+template <layout::LayoutPolicy Layout, ReductionPolicy Reduce = reduce::Exact, class Ctx, class Fidelity>
+  requires std::is_base_of_v<optim::DataFidelity<Fidelity>, Fidelity>
+auto distribute(Fidelity fidelity, Ctx& ctx, DataFidelityOptions options = {}) {
+  if constexpr (std::is_same_v<Layout, layout::Replicated>) {
+    return distribute<Reduce>(std::move(fidelity), ctx, options);
+  } else {
+    (void)ctx;
+    return layout::SlabDataFidelity<Fidelity>(std::move(fidelity), options);
+  }
 }
 
 /// A denoiser applied tile by tile over the ranks by a `Strategy` built with `tiling`'s
@@ -206,6 +245,21 @@ template <tiling::StrategyFromOptions Strategy = tiling::OverlapTilingStrategy<4
 auto distribute(Denoiser denoiser, Ctx& ctx, TilingConfig const& tiling) {
   auto const opt = tiling.options(optim::declared_receptive_field(denoiser));
   return DistributedProcessing<Ctx, Denoiser, Strategy>(ctx, std::move(denoiser), opt, tiling.batch_limit());
+}
+
+/// The same in the layout `Layout`: layout::Replicated, the DistributedProcessing above;
+/// layout::Slabs, a layout::SlabProcessing (each rank tiles its own rows, the halos from the
+/// neighbours; the result is DistributedProcessing's).
+template <layout::LayoutPolicy Layout, tiling::StrategyFromOptions Strategy = tiling::OverlapTilingStrategy<4>,
+          class Ctx, class Denoiser>
+  requires(!std::is_base_of_v<optim::DataFidelity<Denoiser>, Denoiser>)
+auto distribute(Denoiser denoiser, Ctx& ctx, TilingConfig const& tiling) {
+  if constexpr (std::is_same_v<Layout, layout::Replicated>) {
+    return distribute<Strategy>(std::move(denoiser), ctx, tiling);
+  } else {
+    auto const opt = tiling.options(optim::declared_receptive_field(denoiser));
+    return layout::SlabProcessing<Ctx, Denoiser, Strategy>(ctx, std::move(denoiser), opt, tiling.batch_limit());
+  }
 }
 
 }  // namespace distinv

@@ -4,7 +4,8 @@
 // gradient) and blurs with reflect / replicate padding (the stack's sum), on balanced partitions
 // of a prime height and on slabs of a single row; over circular blurs each gives the same bits on
 // every partition; the physics' A_dagger and compute_sqnorm equal the replicated ones;
-// bad input is the same Error on every rank.
+// distribute<layout::Slabs> gives the replicated stack's noisy measurements (slab by slab), data
+// fidelity and tiled denoiser's result; bad input is the same Error on every rank.
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,6 +17,7 @@
 #include "distinv/optim/solvers.hpp"
 #include "distinv/physics/blur.hpp"
 #include "distinv/physics/gaussian_blur.hpp"
+#include "distinv/physics/stacked.hpp"
 #include "slab_testing.hpp"
 
 using namespace distinv;
@@ -139,6 +141,72 @@ TEST_CASE("slab solvers: A_dagger and compute_sqnorm on slabs equal the replicat
       }
     }
   });
+}
+
+TEST_CASE("slab solvers: distribute<layout::Slabs> gives the replicated stack's noisy measurements, data fidelity and tiled denoiser") {
+  Shape<4> const shape{1, 3, 37, 29};  // 37: a prime height
+  auto const clean = distinv::testing::random_tensor<T>(shape, 5);
+  auto ops = blurs(physics::Padding::reflect);
+  for (auto& op : ops) op.set_noise(physics::GaussianNoise<T>{T(0.05)});
+  physics::StackedLinearPhysics<physics::Blur<T>> const stack(ops);
+  optim::TVDenoiser<T> const tv{.max_iter = 8};
+  distinv::testing::for_each_backend(
+      [&](auto& ctx) {
+        using Comm = typename std::remove_reference_t<decltype(ctx)>::comm_type;
+        using Slab = layout::SlabTensor<T, 4, Comm>;
+        int const P = ctx.world_size();
+        // The replicated stack's first two forwards (each call draws new noise).
+        auto rep = distribute(stack, ctx);
+        auto const want0 = rep.forward(clean), want1 = rep.forward(clean);
+        CHECK(max_abs_diff(want0[0], want1[0]) > 0.01);
+        auto again = distribute<layout::Replicated>(stack, ctx);
+        CHECK(max_abs_diff(again.forward(clean)[2], want0[2]) == 0);
+        for (auto const& part : distinv::testing::slab_partitions(shape[2], P)) {
+          CAPTURE(part.to_string());
+          auto sharded = distribute<layout::Slabs>(stack, ctx, shape, part);
+          CHECK(sharded.partition() == part);
+          CHECK(sharded.num_operators() == 3);
+          Slab const x = Slab::scatter(ctx.comm(), clean, part);
+          auto const y0 = sharded.forward(x);
+          auto const y1 = sharded.forward(x);
+          REQUIRE(y0.size() == 3);
+          REQUIRE(y1.size() == 3);
+          for (std::size_t i = 0; i < 3; ++i) {
+            CAPTURE(i);
+            CHECK(y0[i].partition() == part);
+            CHECK(max_abs_diff(y0[i].gather(), want0[i]) <= 1e-5);
+            CHECK(max_abs_diff(y1[i].gather(), want1[i]) <= 1e-5);
+          }
+          // The L2 data fidelity on these measurements: the same gradient and value.
+          auto rep_l2 = distribute(optim::L2{}, ctx);
+          auto slab_l2 = distribute<layout::Slabs>(optim::L2{}, ctx);
+          static_assert(std::is_same_v<decltype(slab_l2), layout::SlabDataFidelity<optim::L2>>);
+          DistributedMeasurements<std::remove_reference_t<decltype(ctx)>, Image> const rep_y(ctx, want0);
+          layout::SlabMeasurements<Slab> const slab_y(y0.items());
+          Slab const x1 = Slab::scatter(ctx.comm(), want1[0], part);
+          CHECK(max_abs_diff(slab_l2.grad(x1, slab_y, sharded).gather(), rep_l2.grad(want1[0], rep_y, rep)) <= 1e-5);
+          CHECK(slab_l2.fn(x1, slab_y, sharded) == doctest::Approx(rep_l2.fn(want1[0], rep_y, rep)).epsilon(1e-5));
+          for (bool overlap : {false, true}) {
+            CAPTURE(overlap);
+            TilingConfig const tiling{.patch_size = 12, .receptive_field_size = 6, .overlap = overlap};
+            auto rep_tv = distribute(tv, ctx, tiling);
+            auto slab_tv = distribute<layout::Slabs>(tv, ctx, tiling);
+            static_assert(std::is_same_v<decltype(slab_tv), layout::SlabProcessing<std::remove_reference_t<decltype(ctx)>,
+                                                                                   optim::TVDenoiser<T>>>);
+            CHECK(max_abs_diff(slab_tv(x, 0.05).gather(), rep_tv(clean, 0.05)) == 0);
+            auto same_tv = distribute<layout::Replicated>(tv, ctx, tiling);
+            CHECK(max_abs_diff(same_tv(clean, 0.05), rep_tv(clean, 0.05)) == 0);
+          }
+        }
+        // The default partition is the balanced one; a bad one is the same Error on every rank.
+        CHECK(distribute<layout::Slabs>(stack, ctx, shape).partition() == RowPartition::balanced(shape[2], P));
+        auto msg = distinv::testing::same_error(
+            ctx, [&] { distribute<layout::Slabs>(stack, ctx, shape, RowPartition::balanced(20, P)); });
+        CHECK(msg.find("expected a partition of 37 rows") != std::string::npos);
+        msg = distinv::testing::same_error(ctx, [&] { distribute<layout::Slabs>(stack, ctx, {1, 3, 0, 29}); });
+        CHECK(msg.find("distribute<layout::Slabs>: expected a non-empty signal shape") != std::string::npos);
+      },
+      distinv::testing::all_thread_counts, ContextOptions{.seed = 1234, .warn_idle = false});
 }
 
 TEST_CASE("slab solvers: bad input is the same Error on every rank") {

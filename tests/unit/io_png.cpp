@@ -1,5 +1,5 @@
 // PNG input/output of io/png.hpp: round trips, 16-bit / palette / grey+alpha inputs written
-// here through libpng directly, and the errors (missing, not a PNG, truncated, corrupt,
+// here through libpng directly (png_shape: the shape read_png returns, from the header), and the errors (missing, not a PNG, truncated, corrupt,
 // unwritable), with no file left behind after a failed write. Built only when libpng is there.
 #include "distinv/config.hpp"
 #if DISTINV_HAS_PNG
@@ -111,6 +111,7 @@ TEST_CASE_TEMPLATE("png: 16-bit RGB and grey+alpha inputs keep full precision, a
                         nullptr));
   Tensor4<T> const a = io::read_png<T>(p16);
   REQUIRE(shape_of(a) == Shape<4>{1, 3, H, W});
+  CHECK(io::png_shape(p16) == shape_of(a));  // from the header alone
   double const tol = std::is_same_v<T, float> ? 1e-7 : 1e-15;
   for (Index y = 0; y < Index(H); ++y)
     for (Index x = 0; x < Index(W); ++x)
@@ -129,6 +130,7 @@ TEST_CASE_TEMPLATE("png: 16-bit RGB and grey+alpha inputs keep full precision, a
                         0, nullptr));
   Tensor4<T> const b = io::read_png<T>(pga);
   REQUIRE(shape_of(b) == Shape<4>{1, 1, H, W});
+  CHECK(io::png_shape(pga) == shape_of(b));
   for (Index k = 0; k < Index(W * H); ++k)
     CHECK(double(b(0, 0, k / W, k % W)) == doctest::Approx((40.0 * double(k) + 5) / 255).epsilon(tol));
 }
@@ -146,6 +148,7 @@ TEST_CASE_TEMPLATE("png: palette (with tRNS) and 1-bit grey inputs are expanded"
                         nullptr));
   Tensor4<T> const a = io::read_png<T>(pp);
   REQUIRE(shape_of(a) == Shape<4>{1, 3, H, W});
+  CHECK(io::png_shape(pp) == shape_of(a));
   for (png_uint_32 k = 0; k < W * H; ++k) {
     png_color const& col = palette[idx[k]];
     CHECK(double(a(0, 0, k / W, k % W)) == doctest::Approx(col.red / 255.0));
@@ -163,6 +166,7 @@ TEST_CASE_TEMPLATE("png: palette (with tRNS) and 1-bit grey inputs are expanded"
                         &tcol));
   Tensor4<T> const b = io::read_png<T>(pb);
   REQUIRE(shape_of(b) == Shape<4>{1, 1, 2, 10});
+  CHECK(io::png_shape(pb) == shape_of(b));
   char const* expect[2] = {"1010110000", "0101001111"};
   for (int y = 0; y < 2; ++y)
     for (int x = 0; x < 10; ++x) CHECK(double(b(0, 0, y, x)) == (expect[y][x] == '1' ? 1.0 : 0.0));
@@ -174,10 +178,16 @@ TEST_CASE("png: read errors name the file and the problem") {
   CHECK_THROWS_WITH_AS(io::read_png<float>(missing),
                        ("distinv: read_png: cannot read '" + missing.string() + "': no such file").c_str(), Error);
   CHECK_THROWS_AS(io::read_png<float>(dir.path()), Error);  // a folder
+  CHECK_THROWS_WITH_AS(io::png_shape(missing),
+                       ("distinv: read_png: cannot read '" + missing.string() + "': no such file").c_str(), Error);
 
   auto const text = dir / "text.png";
   { std::ofstream(text) << "hello, I am not a picture\n"; }
   CHECK_THROWS_WITH_AS(io::read_png<float>(text),
+                       ("distinv: read_png: '" + text.string() +
+                        "' is not a PNG file (expected the 8-byte PNG signature)").c_str(),
+                       Error);
+  CHECK_THROWS_WITH_AS(io::png_shape(text),
                        ("distinv: read_png: '" + text.string() +
                         "' is not a PNG file (expected the 8-byte PNG signature)").c_str(),
                        Error);
@@ -188,6 +198,7 @@ TEST_CASE("png: read errors name the file and the problem") {
   io::write_png(good, img);
   auto const bytes = file_bytes(good);
   REQUIRE(bytes.size() > 60);
+  CHECK(io::png_shape(good) == shape_of(img));
 
   for (std::size_t cut : {std::size_t(12), std::size_t(40), bytes.size() / 2, bytes.size() - 13}) {
     auto const part = dir / ("cut" + std::to_string(cut) + ".png");
@@ -201,6 +212,8 @@ TEST_CASE("png: read errors name the file and the problem") {
       CHECK(msg.find(part.string()) != std::string::npos);
       CHECK(msg.find("corrupt") != std::string::npos);
     }
+    if (cut < 33) CHECK_THROWS_WITH_AS(io::png_shape(part), doctest::Contains("expected its IHDR chunk first"), Error);
+    else CHECK(io::png_shape(part) == shape_of(img));  // (the header alone is whole)
   }
   // A flipped byte inside the image data fails its CRC.
   auto bad = bytes;

@@ -20,6 +20,7 @@
 #include "distinv/distributed/detail/exact_sum.hpp"
 #include "distinv/distributed/gather.hpp"
 #include "distinv/distributed/reduction.hpp"
+#include "distinv/layout/partition.hpp"
 #include "distinv/linalg/cg.hpp"
 #include "distinv/linalg/power_method.hpp"
 #include "distinv/physics/concepts.hpp"
@@ -343,13 +344,21 @@ class DistributedStackedLinearPhysics : public DistributedStackedPhysics<Ctx, Op
   }
 };
 
+namespace detail {
+/// A stack of linear operators (physics::StackedLinearPhysics, or a vector of operators).
+template <class Stack>
+concept LinearStack = requires(Stack const& s) {
+  s.size();
+  requires physics::LinearPhysics<std::remove_cvref_t<decltype(s[0])>>;
+};
+}  // namespace detail
+
 /// Turns a non-distributed stack into a distributed one: each rank keeps copies of the
 /// operators it owns (the others are never copied).
-template <GatherPolicy Gather = gather::Concatenated, ReductionPolicy Reduce = reduce::Exact, class Ctx, class Stack>
-  requires requires(Stack const& s) {
-    s.size();
-    requires physics::LinearPhysics<std::remove_cvref_t<decltype(s[0])>>;
-  }
+/// (The layouts, distribute<layout::Replicated> and distribute<layout::Slabs>: factory.hpp.)
+template <GatherPolicy Gather = gather::Concatenated, ReductionPolicy Reduce = reduce::Exact, class Ctx,
+          detail::LinearStack Stack>
+  requires(!layout::LayoutPolicy<Gather>)
 auto distribute(Stack const& stack, Ctx& ctx, StackOptions options = {}) {
   using Op = std::remove_cvref_t<decltype(stack[0])>;
   return DistributedStackedLinearPhysics<Ctx, Op, Gather, Reduce>(

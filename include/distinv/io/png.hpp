@@ -1,7 +1,8 @@
 #pragma once
 // io/png.hpp: PNG images as Tensor4<T> (1, C, H, W) with values in [0, 1]; C = 1 (grey) or 3
 // (RGB). Reading expands palette, low bit depths, 16 bits and drops alpha, within PngLimits
-// (checked against the header before any pixel buffer exists); writing clamps to [0, 1],
+// (checked against the header before any pixel buffer exists; png_shape reads the header alone);
+// writing clamps to [0, 1],
 // quantises to 8 bits, streams row by row (detail::PngRowWriter, also what the slab writer of
 // layout/slab_png.hpp uses) and is atomic (io/files.hpp). Needs libpng: link distinv::png.
 // libpng reports errors by longjmp; every setjmp frame here holds only trivial locals and the
@@ -12,6 +13,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <span>
@@ -313,6 +315,36 @@ Tensor4<T> read_png(std::filesystem::path const& path, PngLimits limits = {}) {
                   " bytes, more than the limit of ", limits.max_bytes, " bytes");
   std::vector<unsigned char> const bytes = read_file_bytes(path, "read_png");
   return decode_png<T>(bytes, path.string(), limits);
+}
+
+/// The shape (1, C, H, W) read_png returns for the PNG file `path`, from its signature and IHDR
+/// chunk alone (the first 33 bytes; nothing decoded): C = 3 for RGB, RGBA and palette images, 1
+/// for grey. Throws Error naming the file for a missing file, a file that is not a PNG, or a
+/// header that is truncated or out of the format's range. (read_png may still refuse the file.)
+inline Shape<4> png_shape(std::filesystem::path const& path) {
+  std::string const name = path.string();
+  std::size_t const size = readable_file_size(path, "read_png");
+  unsigned char head[33] = {};
+  std::size_t got = 0;
+  if (std::FILE* f = std::fopen(name.c_str(), "rb")) {
+    got = std::fread(head, 1, sizeof head, f);
+    std::fclose(f);
+  }
+  DISTINV_REQUIRE(got >= 8 && png_sig_cmp(head, 0, 8) == 0, "read_png: '", name,
+                  "' is not a PNG file (expected the 8-byte PNG signature)");
+  auto be32 = [&](int at) {
+    return (std::uint32_t(head[at]) << 24) | (std::uint32_t(head[at + 1]) << 16) | (std::uint32_t(head[at + 2]) << 8) |
+           std::uint32_t(head[at + 3]);
+  };
+  DISTINV_REQUIRE(got == sizeof head && size >= sizeof head && be32(8) == 13 && std::memcmp(head + 12, "IHDR", 4) == 0,
+                  "read_png: '", name, "' is corrupt: expected its IHDR chunk first (truncated file?)");
+  std::uint32_t const width = be32(16), height = be32(20);
+  int const color = head[25];
+  DISTINV_REQUIRE(width >= 1 && height >= 1 && width <= 0x7fffffffu && height <= 0x7fffffffu, "read_png: '", name,
+                  "' is corrupt: an image of ", width, " x ", height, " pixels");
+  DISTINV_REQUIRE(color == 0 || color == 2 || color == 3 || color == 4 || color == 6, "read_png: '", name,
+                  "' is corrupt: unknown colour type ", color);
+  return {1, (color & 2) ? 3 : 1, Index(height), Index(width)};
 }
 
 /// Writes a (1, C, H, W) tensor, C = 1 (grey) or 3 (RGB), as an 8-bit PNG: values are clamped

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <random>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -106,9 +107,11 @@ struct OnPartition {
 
 }  // namespace detail
 
-/// The physics of a SlabBundle: K operators of type Op (physics/: Blur, Downsampling, Inpainting,
-/// Denoising) on slabs, every rank holding all of them (a ShardedStack of layout::Sharded<Op, Comm>),
-/// for a signal of one shape laid out by one RowPartition. Sums over operators are formed on each
+/// The physics of a SlabBundle (and of distribute<layout::Slabs>(stack, ctx, shape)): K operators
+/// of type Op (physics/: Blur, Downsampling, Inpainting, Denoising) on slabs, every rank holding all
+/// of them (a ShardedStack of layout::Sharded<Op, Comm>), for a signal of one shape laid out by one
+/// RowPartition. forward draws operator i's noise as DistributedStackedPhysics does (a generator
+/// seeded by (seed, i, call count)): the replicated stack's measurements. Sums over operators are formed on each
 /// rank in operator order; no all-reduce of an image. Where every operator is a circular blur,
 /// A_adjoint_A is the fused normal operator (a SlabCircularNormal built at the first call: one
 /// distributed FFT pair per call) and A_adjoint goes through the same transform: both then give the
@@ -123,12 +126,15 @@ class SlabStackedPhysics {
   using list_type = TensorList<tensor_type>;                 ///< one measurement per operator
 
   /// The operators `ops` on slabs linked by `comm`, for signals of shape `signal_shape` laid out
-  /// by `part`. Throws Error for no operator, a bad partition, or an operator without slab path.
-  SlabStackedPhysics(std::vector<Op> const& ops, Comm comm, Shape<4> const& signal_shape, RowPartition part)
+  /// by `part`; forward's noise from `seed` (the context's seed, as the replicated stack's).
+  /// Throws Error for no operator, a bad partition, or an operator without slab path.
+  SlabStackedPhysics(std::vector<Op> const& ops, Comm comm, Shape<4> const& signal_shape, RowPartition part,
+                     std::uint64_t seed = 0)
       : stack_(shard_all(ops, comm, part)),
         shape_(signal_shape),
         part_(std::move(part)),
-        fused_(detail::fusable(stack_.operators())) {
+        fused_(detail::fusable(stack_.operators())),
+        seed_(seed) {
     DISTINV_REQUIRE(part_.rows() == shape_[2] && part_.ranks() == comm.size(), "SlabStackedPhysics: expected a ",
                     "partition of ", shape_[2], " rows over ", comm.size(), " ranks, got ", part_.to_string());
   }
@@ -146,6 +152,19 @@ class SlabStackedPhysics {
 
   /// [A_1 x; ...; A_K x], each laid out by its operator's rule (its output_partition).
   list_type A(tensor_type const& x) const { return list_type(stack_.A(x)); }
+  /// [A_1 x + n_1; ...; A_K x + n_K], operator i's noise drawn slab by slab from a generator seeded
+  /// by (seed, i, call count), as DistributedStackedPhysics::forward draws it: the same measurements
+  /// as the replicated stack's forward, on any number of ranks and any partition.
+  list_type forward(tensor_type const& x) {
+    std::uint64_t const call = forward_calls_++;
+    auto const& ops = stack_.operators();
+    list_type y;
+    for (std::size_t i = 0; i < ops.size(); ++i) {
+      std::mt19937_64 gen(distinv::detail::operator_seed(seed_, Index(i), call));
+      y.push_back(ops[i].forward(x, gen));
+    }
+    return y;
+  }
   /// True where A_adjoint_A and A_adjoint take the fused path (every operator a circular blur).
   bool fused() const noexcept { return fused_; }
 
@@ -204,6 +223,7 @@ class SlabStackedPhysics {
   Shape<4> shape_;
   RowPartition part_;
   bool fused_ = false;
+  std::uint64_t seed_ = 0, forward_calls_ = 0;
   mutable std::shared_ptr<typename detail::slab_fused_normal<operator_type>::type const> normal_;  ///< built at first use
   std::uint64_t id_ = distinv::detail::next_object_id();
 };
@@ -391,6 +411,22 @@ struct SlabBundle {
   std::unique_ptr<prior_type> prior;  ///< null for a bundle without prior
 };
 
+/// The physics on slabs of `ops` for a signal of shape `signal_shape` laid out by `part` (default:
+/// balanced), forward's noise from the context's seed; throws Error (`what` names the caller) for no
+/// operator, an empty shape, a bad partition, or an operator without a slab path. No communication:
+/// callers run it in ctx.collectively.
+template <class Ctx, class Op>
+SlabStackedPhysics<Op, typename Ctx::comm_type> make_slab_physics(Ctx& ctx, std::vector<Op> const& ops,
+                                                                  Shape<4> const& signal_shape,
+                                                                  std::optional<RowPartition> const& part,
+                                                                  char const* what) {
+  DISTINV_REQUIRE(!ops.empty(), what, ": expected at least one operator, got 0");
+  for (auto d : signal_shape) DISTINV_REQUIRE(d > 0, what, ": expected a non-empty signal shape, got ", to_string(signal_shape));
+  RowPartition rows = part ? *part : RowPartition::balanced(signal_shape[2], ctx.world_size());
+  return SlabStackedPhysics<Op, typename Ctx::comm_type>(ops, ctx.comm(), signal_shape, std::move(rows),
+                                                         ctx.options().seed);
+}
+
 /// Builds a SlabBundle (make_distrib_bundle<layout::Slabs> calls it): the operators `ops` on slabs,
 /// each rank's slabs `y` of their measurements, the distance `fidelity`, a zero signal of shape
 /// `signal_shape` laid out by `part` (default: balanced), and the prior tiled by a Strategy built
@@ -408,12 +444,10 @@ auto make_slab_bundle(Ctx& ctx, std::vector<Op> const& ops, TensorList<SlabTenso
   using tensor_type = typename Bundle::tensor_type;
   constexpr char const* what = "make_distrib_bundle<layout::Slabs>";
   auto physics = ctx.collectively(what, [&] {
-    DISTINV_REQUIRE(!ops.empty(), what, ": expected at least one operator, got 0");
-    DISTINV_REQUIRE(y.size() == ops.size(), what, ": expected ", ops.size(), " measurements (one per operator), got ",
-                    y.size());
-    for (auto d : signal_shape) DISTINV_REQUIRE(d > 0, what, ": expected a non-empty signal shape, got ", to_string(signal_shape));
-    RowPartition const rows = part ? *part : RowPartition::balanced(signal_shape[2], ctx.world_size());
-    typename Bundle::physics_type p(ops, ctx.comm(), signal_shape, rows);
+    DISTINV_REQUIRE(ops.empty() || y.size() == ops.size(), what, ": expected ", ops.size(),
+                    " measurements (one per operator), got ", y.size());
+    typename Bundle::physics_type p = make_slab_physics(ctx, ops, signal_shape, part, what);
+    RowPartition const& rows = p.partition();
     for (std::size_t i = 0; i < ops.size(); ++i) {
       auto const& op = p.stack().operators()[i];
       Shape<4> const out = op.output_shape(signal_shape);
