@@ -31,6 +31,7 @@ struct CommCount {
 struct CommTally {
   CommCount all_reduce, broadcast, all_gatherv, all_to_allv, barrier;
   double seconds = 0;  ///< wall time inside collectives
+  std::int64_t own_bytes = 0;  ///< all_to_allv: bytes of the blocks a rank sent itself (not in bytes())
 
   std::int64_t calls() const {
     return all_reduce.calls + broadcast.calls + all_gatherv.calls + all_to_allv.calls + barrier.calls;
@@ -41,7 +42,8 @@ struct CommTally {
   /// What was counted since `before`.
   CommTally operator-(CommTally const& before) const {
     return {all_reduce - before.all_reduce, broadcast - before.broadcast, all_gatherv - before.all_gatherv,
-            all_to_allv - before.all_to_allv, barrier - before.barrier, seconds - before.seconds};
+            all_to_allv - before.all_to_allv, barrier - before.barrier, seconds - before.seconds,
+            own_bytes - before.own_bytes};
   }
 };
 
@@ -76,6 +78,7 @@ class CountingComm {
   void all_to_allv(std::span<T const> send, std::span<Index const> send_counts, std::span<T> recv,
                    std::span<Index const> recv_counts) const {
     std::size_t const own = send_counts.empty() ? 0 : std::size_t(send_counts[std::size_t(rank())]) * sizeof(T);
+    tally_->own_bytes += std::int64_t(own);
     counted(&CommTally::all_to_allv, send.size_bytes() - own,
             [&] { comm_.all_to_allv(send, send_counts, recv, recv_counts); });
   }

@@ -7,6 +7,7 @@
 #include "distinv/layout/slab_fft.hpp"
 
 #include "backends.hpp"
+#include "counting_comm.hpp"
 #include "distinv/config.hpp"
 #include "distinv/fft/fftw.hpp"
 #include "distinv/layout/slab_circular_normal.hpp"
@@ -142,6 +143,47 @@ TEST_CASE("SlabFft and SlabCircularNormal: bad input is the same Error on every 
     // After every refusal the ranks are still in step: a collective completes.
     slab.add(circ, x);
     CHECK(max_abs(slab.grad(x)) == 0);
+  });
+}
+TEST_CASE("SlabFft: a transpose moves the other ranks' blocks only, its own block stays where it is") {
+  for_each_backend([](auto& ctx) {
+    using Comm = typename std::remove_cvref_t<decltype(ctx)>::comm_type;
+    using Counted = distinv::testing::CountingComm<Comm>;
+    int const p = ctx.world_size();
+    Counted const counted(ctx.comm());
+    for (auto const& s : shapes_for(p))
+      for (bool uneven : {false, true}) {
+        CAPTURE(distinv::to_string(s));
+        CAPTURE(uneven);
+        Index const H = s[2], W = s[3], Wc = W / 2 + 1, planes = s[0] * s[1];
+        auto const part = uneven ? uneven_partition(H, p) : RowPartition::balanced(H, p);
+        layout::SlabFft<double, Counted> fft(counted, H, W, part);
+        layout::SlabFft<double, Comm> plain(ctx.comm(), H, W, part);
+        auto const whole = random_tensor<double>(s, 5);
+        auto const x = SlabTensor<double, 4, Counted>::scatter(counted, whole, part);
+        auto y = zeros_like(x);
+        auto halve = [](Index, kernels::Complex<double>& v) {
+          v.re *= 0.5;
+          v.im *= 0.5;
+        };
+        auto const before = counted.tally();
+        fft.filter(x, y, halve);
+        auto const m = counted.tally() - before;
+        // One transpose each way (none on one rank), nothing to itself: there its rows of the
+        // other ranks' columns, back the other ranks' rows of its columns.
+        Index const h = part.count(ctx.rank()), mine = fft.local_cols();
+        CHECK(m.all_to_allv.calls == (p > 1 ? 2 : 0));
+        CHECK(m.own_bytes == 0);
+        CHECK(m.all_to_allv.bytes ==
+              (p > 1 ? planes * (h * (Wc - mine) + mine * (H - h)) * Index(sizeof(kernels::Complex<double>)) : 0));
+        // The same bits as on the backend itself.
+        auto const xp = SlabTensor<double, 4, Comm>::scatter(ctx.comm(), whole, part);
+        auto yp = zeros_like(xp);
+        plain.filter(xp, yp, halve);
+        CHECK(max_abs_diff(y.gather(), yp.gather()) == 0);
+        Tensor4<double> const want = whole * (0.5 * double(H * W));
+        CHECK(max_abs_diff(y.gather(), want) <= 1e-12 * double(H * W));
+      }
   });
 }
 #endif  // DISTINV_HAS_FFTW

@@ -1,7 +1,8 @@
 #pragma once
 // layout/slab_fft.hpp: SlabFft<T, Comm, Fft>, the unnormalised 2-D real FFT of every (B, C)
 // plane of a SlabTensor, over any CommBackend: 1-D r2c transforms of the rank's rows (along W),
-// one all_to_allv transpose, 1-D complex transforms of the rank's spectral columns (along H);
+// one all_to_allv transpose (of the blocks for the other ranks: a rank's own block is written
+// where its columns read it), 1-D complex transforms of the rank's spectral columns (along H);
 // the inverse retraces it. The half spectrum (H x (W/2 + 1) per plane) is sharded by columns:
 // rank r holds columns [col_lo(r), col_hi(r)) (balanced; none when W/2 + 1 < P) of every row,
 // column by column: spectrum index e = plane * plane_spectrum() + (col - col_lo) * H + row.
@@ -102,26 +103,28 @@ class SlabFft {
     check(in, "SlabFft::filter");
     in.require_same_layout(out, "SlabFft::filter (output)");
     Index const planes = in.planes();
-    auto row_side = transform_rows(in);
-    auto col_side = to_columns(row_side, planes);
+    Sides sides = transform_rows(in);
+    to_columns(sides, planes);
     each_column(planes, [&](Index base, complex_type* line) {
-      gather_column(col_side, planes, base, line);
+      gather_column(sides.col, planes, base, line);
       lines_->forward(line);
       for (Index i = 0; i < rows_; ++i) f(base + i, line[i]);
       lines_->backward(line);
-      scatter_column(line, planes, base, col_side);
+      scatter_column(line, planes, base, sides.col);
     });
-    synthesise_rows(to_rows(col_side, planes, std::move(row_side)), out);
+    to_rows(sides, planes);
+    synthesise_rows(sides, out);
   }
   /// f(e, complex_type const& v) for every coefficient of this rank's shard of F in. A collective.
   template <class F>
   void analyse(tensor_type const& in, F const& f) const {
     check(in, "SlabFft::analyse");
     Index const planes = in.planes();
-    auto row_side = transform_rows(in);
-    auto const col_side = to_columns(row_side, planes);
+    Sides sides = transform_rows(in);
+    to_columns(sides, planes);
+    sides.row = spectrum_type();  // no way back: the row side is free
     each_column(planes, [&](Index base, complex_type* line) {
-      gather_column(col_side, planes, base, line);
+      gather_column(sides.col, planes, base, line);
       lines_->forward(line);
       for (Index i = 0; i < rows_; ++i) f(base + i, std::as_const(line[i]));
     });
@@ -131,13 +134,14 @@ class SlabFft {
   void synthesise(G const& g, tensor_type& out) const {
     check(out, "SlabFft::synthesise");
     Index const planes = out.planes();
-    spectrum_type col_side(std::size_t(planes * plane_spectrum()));
+    Sides sides = make_sides(planes);
     each_column(planes, [&](Index base, complex_type* line) {
       for (Index i = 0; i < rows_; ++i) line[i] = g(base + i);
       lines_->backward(line);
-      scatter_column(line, planes, base, col_side);
+      scatter_column(line, planes, base, sides.col);
     });
-    synthesise_rows(to_rows(col_side, planes), out);
+    to_rows(sides, planes);
+    synthesise_rows(sides, out);
   }
 
   /// This rank's shard of F x: planes * plane_spectrum() coefficients. A collective.
@@ -173,12 +177,31 @@ class SlabFft {
                     x.partition().to_string());
   }
 
-  // The row side holds, for every rank q, the block of its spectral columns of this rank's rows:
-  // (plane, col - col_lo(q), local row), at planes * local_rows * col_lo(q). The column side
-  // holds, for every rank q, q's rows of this rank's columns: (plane, local col, row - lo(q)), at
-  // planes * local_cols * lo(q). The transpose moves block q of one side to rank q's other side.
-  Index row_block_at(int q, Index planes) const { return planes * local_rows() * col_lo(q); }
-  Index col_block_at(int q, Index planes) const { return planes * local_cols() * part_.lo(q); }
+  // Block (q, r): rank q's spectral columns of rank r's rows, laid out (plane, col - col_lo(q),
+  // row - lo(r)). The row side of rank r holds the blocks (q, r) of the other ranks q in rank
+  // order; its column side holds the blocks (r, q) of the other ranks q in rank order, then its
+  // own block (r, r), which transform_rows writes and synthesise_rows reads where it lies. The
+  // transpose moves block (q, r) from rank r's row side to rank q's column side and back: only
+  // the other ranks' blocks travel (all_to_allv with no count for the rank itself).
+  struct Sides {
+    spectrum_type row, col;
+  };
+  Sides make_sides(Index planes) const {
+    return {spectrum_type(std::size_t(planes * local_rows() * (spectrum_cols() - local_cols()))),
+            spectrum_type(std::size_t(planes * plane_spectrum()))};
+  }
+  /// Where block (q, me) of the row side starts (q != me), and q's rows in the column side.
+  Index row_block_at(int q, Index planes) const {
+    return planes * local_rows() * (col_lo(q) - (q > me() ? local_cols() : 0));
+  }
+  Index col_block_at(int q, Index planes) const {
+    if (q == me()) return planes * local_cols() * (rows_ - local_rows());
+    return planes * local_cols() * (part_.lo(q) - (q > me() ? local_rows() : 0));
+  }
+  /// Block (q, me): in the row side, or this rank's own in the column side.
+  complex_type* block_of(Sides& sides, int q, Index planes) const {
+    return q == me() ? sides.col.data() + col_block_at(q, planes) : sides.row.data() + row_block_at(q, planes);
+  }
 
   /// f(plane, first local row, rows) for blocks of up to row_block rows of every plane, in
   /// parallel; scratch: row_block lines of reals and of half-spectrum coefficients per task.
@@ -195,11 +218,11 @@ class SlabFft {
     });
   }
 
-  /// r2c of every local row, packed for the transpose (the row side).
-  spectrum_type transform_rows(tensor_type const& x) const {
+  /// r2c of every local row, packed for the transpose (the row side and the own block).
+  Sides transform_rows(tensor_type const& x) const {
     Index const planes = x.planes(), h = local_rows(), wr = padded(cols_, sizeof(T)),
                 wc = padded(spectrum_cols(), sizeof(complex_type));
-    spectrum_type row_side(std::size_t(planes * h * spectrum_cols()));
+    Sides sides = make_sides(planes);
     each_row_block(planes, [&](Index pl, Index r0, Index n, T* re, complex_type* sp) {
       for (Index i = 0; i < n; ++i) {
         T const* src = x.local().data() + (pl * h + r0 + i) * cols_;
@@ -211,24 +234,24 @@ class SlabFft {
       }
       for (int q = 0; q < comm_.size(); ++q) {
         Index const c0 = col_lo(q), nq = col_hi(q) - c0;
-        complex_type* block = row_side.data() + row_block_at(q, planes);
+        complex_type* block = block_of(sides, q, planes);
         for (Index c = c0; c < c0 + nq; ++c) {
           complex_type* dst = block + (pl * nq + c - c0) * h + r0;
           for (Index i = 0; i < n; ++i) dst[i] = sp[i * wc + c];
         }
       }
     });
-    return row_side;
+    return sides;
   }
 
-  /// c2r of every local row from the row side into `out`.
-  void synthesise_rows(spectrum_type const& row_side, tensor_type& out) const {
+  /// c2r of every local row from the row side and the own block into `out`.
+  void synthesise_rows(Sides& sides, tensor_type& out) const {
     Index const planes = out.planes(), h = local_rows(), wr = padded(cols_, sizeof(T)),
                 wc = padded(spectrum_cols(), sizeof(complex_type));
     each_row_block(planes, [&](Index pl, Index r0, Index n, T* re, complex_type* sp) {
       for (int q = 0; q < comm_.size(); ++q) {
         Index const c0 = col_lo(q), nq = col_hi(q) - c0;
-        complex_type const* block = row_side.data() + row_block_at(q, planes);
+        complex_type const* block = block_of(sides, q, planes);
         for (Index c = c0; c < c0 + nq; ++c) {
           complex_type const* src = block + (pl * nq + c - c0) * h + r0;
           for (Index i = 0; i < n; ++i) sp[i * wc + c] = src[i];
@@ -268,35 +291,33 @@ class SlabFft {
       std::copy_n(line + part_.lo(q), part_.count(q), col_side.data() + col_block_at(q, planes) + k * part_.count(q));
   }
 
-  /// The transpose: block q of the row side to rank q, whose column side receives it. On one
-  /// rank both sides have the same layout: the row side is moved, not copied.
-  spectrum_type to_columns(spectrum_type& row_side, Index planes) const {
-    if (comm_.size() == 1) return std::move(row_side);
-    spectrum_type col_side(std::size_t(planes * plane_spectrum()));
-    exchange(row_side, [&](int q) { return planes * local_rows() * (col_hi(q) - col_lo(q)); }, col_side,
+  /// The transpose: the row side's blocks to the other ranks' column sides (see Sides).
+  void to_columns(Sides& sides, Index planes) const {
+    exchange(sides.row, [&](int q) { return planes * local_rows() * (col_hi(q) - col_lo(q)); }, sides.col,
              [&](int q) { return planes * local_cols() * part_.count(q); });
-    return col_side;
   }
-  /// Its inverse: block q of the column side back to rank q's row side (into `spare` when it
-  /// has the size, e.g. the row side of the forward pass).
-  spectrum_type to_rows(spectrum_type& col_side, Index planes, spectrum_type spare = {}) const {
-    if (comm_.size() == 1) return std::move(col_side);
-    if (Index(spare.size()) != planes * local_rows() * spectrum_cols())
-      spare = spectrum_type(std::size_t(planes * local_rows() * spectrum_cols()));
-    exchange(col_side, [&](int q) { return planes * local_cols() * part_.count(q); }, spare,
+  /// Its inverse: the column side's blocks of the other ranks back to their row sides.
+  void to_rows(Sides& sides, Index planes) const {
+    exchange(sides.col, [&](int q) { return planes * local_cols() * part_.count(q); }, sides.row,
              [&](int q) { return planes * local_rows() * (col_hi(q) - col_lo(q)); });
-    return spare;
   }
+  /// all_to_allv of the other ranks' blocks, send and recv starting with them (rank order); no
+  /// count for this rank, whose own block stays in the column side. Nothing to do on one rank.
   template <class SendCount, class RecvCount>
   void exchange(spectrum_type const& send, SendCount send_count, spectrum_type& recv, RecvCount recv_count) const {
     int const p = comm_.size();
+    if (p == 1) return;
     std::vector<Index> sc(static_cast<std::size_t>(p)), rc(static_cast<std::size_t>(p));
+    Index sent = 0, received = 0;
     for (int q = 0; q < p; ++q) {  // complex coefficients travel as pairs of reals
+      if (q == me()) continue;
       sc[std::size_t(q)] = 2 * send_count(q);
       rc[std::size_t(q)] = 2 * recv_count(q);
+      sent += sc[std::size_t(q)];
+      received += rc[std::size_t(q)];
     }
-    comm_.all_to_allv(std::span<T const>(reinterpret_cast<T const*>(send.data()), 2 * send.size()),
-                      std::span<Index const>(sc), std::span<T>(reinterpret_cast<T*>(recv.data()), 2 * recv.size()),
+    comm_.all_to_allv(std::span<T const>(reinterpret_cast<T const*>(send.data()), std::size_t(sent)),
+                      std::span<Index const>(sc), std::span<T>(reinterpret_cast<T*>(recv.data()), std::size_t(received)),
                       std::span<Index const>(rc));
   }
 
