@@ -189,7 +189,8 @@ class SlabProcessing
   /// not used after that).
   template <class T>
   SlabTensor<T, rank, comm_type> process(SlabTensor<T, rank, comm_type> const& x,
-                                         std::optional<SlabTensor<T, rank, comm_type>>* owned, double sigma) {
+                                         std::type_identity_t<std::optional<SlabTensor<T, rank, comm_type>>>* owned,
+                                         double sigma) {
     using Slab = SlabTensor<T, rank, comm_type>;
     constexpr char const* what = "slab processing";
     agree_on_layout(x);
