@@ -168,7 +168,7 @@ void write_report(pnp::OutputFolder& out, Config const& cfg, Report const& r, Re
   json.write(out.file("metrics.json"));
   out.commit();
   if (!cfg.quiet)
-    std::printf("  result: PSNR %.2f dB (+%.2f dB over measurement 1), %.3f s per iteration; wrote %s\n", r.psnr_result,
+    std::printf("  result: PSNR %.2f dB (%+.2f dB over measurement 1), %.3f s per iteration; wrote %s\n", r.psnr_result,
                 r.psnr_result - r.psnr_measurement, total / std::max<std::size_t>(1, res.history.size()),
                 (out.folder() / "{result.png, result.npy, montage.png, convergence.svg, metrics.json}").string().c_str());
 }
