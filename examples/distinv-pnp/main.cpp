@@ -35,8 +35,9 @@
 #include "distinv/physics/blur.hpp"
 #include "distinv/physics/gaussian_blur.hpp"
 #include "distinv/physics/stacked.hpp"
-#ifdef DISTINV_DEMO_TORCH  // defined by CMake when distinv::torch (LibTorch) is built
-#include "distinv/torch.hpp"
+#ifdef DISTINV_DEMO_TORCH  // defined by CMake when distinv::torch (LibTorch) is built: its plugin
+#include "distinv/torch/threads.hpp"
+#include "torch_plugin.hpp"
 #endif
 #include "budget.hpp"
 #include "config.hpp"
@@ -340,10 +341,10 @@ void reconstruct(Ctx& ctx, Config const& cfg, Image const& clean, distinv::Shape
     if (cfg.denoiser == "torch") {
 #ifdef DISTINV_DEMO_TORCH
       // each rank loads its own module, with its share of the cores
-      distinv::libtorch::TorchDenoiserOptions opt{.receptive_field = cfg.receptive_field,
-                                                  .intra_op_threads = distinv::libtorch::threads_per_rank(ctx)};
+      pnp::TorchPluginOptions opt{.receptive_field = cfg.receptive_field,
+                                  .intra_op_threads = distinv::libtorch::threads_per_rank(ctx)};
       if (!cfg.model_sigma_arg.empty()) opt.sigma_arg = distinv::libtorch::parse_sigma_arg(cfg.model_sigma_arg);
-      run.template operator()<Strategy>(distinv::optim::PnP{distinv::libtorch::load_denoiser<T>(ctx, cfg.model, opt)});
+      run.template operator()<Strategy>(distinv::optim::PnP{pnp::load_torch_denoiser(ctx, cfg.model, opt)});
 #endif
     } else if (cfg.denoiser == "wavelet") {
       run.template operator()<Strategy>(distinv::optim::PnP{distinv::optim::WaveletDenoiser<T>{}});
