@@ -1,7 +1,8 @@
 # Checks of the installation that consumer_of_installed_package made in PREFIX (its fixture
 # distinv_installed), one per CTest, chosen by CHECK; scratch files go to WORK_DIR.
-#   readme_cmake_snippet  the README's ```cmake block (under "## Using the library") as it is, with
-#                         app.cpp = APP_SOURCE, configured and built against PREFIX
+#   readme_cmake_snippet  the README's ```cmake block (under "## Using the library") as it is, its
+#                         app.cpp the ```cpp block below it (the quick start) put in main():
+#                         configured and built against PREFIX, and run
 #   unknown_component     find_package(distinv REQUIRED COMPONENTS fftw) fails naming 'fftw' and the
 #                         known components
 #   distinv_pnp           PREFIX/bin/distinv-pnp: ldd finds every library (and no LibTorch);
@@ -23,22 +24,43 @@ function(expect_match text regex what)
     message(FATAL_ERROR "${what}: expected output matching '${regex}', got:\n${text}")
   endif()
 endfunction()
+# fenced_block(<text> <language> <variable>): the first ```<language> block of <text>.
+function(fenced_block readme language out)
+  string(FIND "${readme}" "```${language}\n" begin)
+  if(begin LESS 0)
+    message(FATAL_ERROR "no ```${language} block under '## Using the library' in the README")
+  endif()
+  string(LENGTH "```${language}\n" skip)
+  math(EXPR begin "${begin} + ${skip}")
+  string(SUBSTRING "${readme}" ${begin} -1 rest)
+  string(FIND "${rest}" "```" end)
+  string(SUBSTRING "${rest}" 0 ${end} text)
+  set(${out} "${text}" PARENT_SCOPE)
+endfunction()
 set(configure ${CMAKE_COMMAND} -G ${GENERATOR} -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH=${PREFIX})
 
 if(CHECK STREQUAL "readme_cmake_snippet")
+  # the README from "## Using the library" on
   file(READ ${README} readme)
   string(FIND "${readme}" "\n## Using the library" at)
-  string(SUBSTRING "${readme}" ${at} -1 readme)
-  if(at LESS 0 OR NOT readme MATCHES "```cmake\n(.*)")
-    message(FATAL_ERROR "no ```cmake block under '## Using the library' in ${README}")
+  if(at LESS 0)
+    message(FATAL_ERROR "no '## Using the library' in ${README}")
   endif()
-  string(FIND "${CMAKE_MATCH_1}" "```" end)
-  string(SUBSTRING "${CMAKE_MATCH_1}" 0 ${end} snippet)
+  string(SUBSTRING "${readme}" ${at} -1 readme)
+  fenced_block("${readme}" cmake snippet)
   file(WRITE ${WORK_DIR}/src/CMakeLists.txt "${snippet}")
-  configure_file(${APP_SOURCE} ${WORK_DIR}/src/app.cpp COPYONLY)
+  # app.cpp: the README's quick start in C++ (its #include and using lines first, the rest in
+  # main() with `clean`, the built-in test image)
+  fenced_block("${readme}" cpp quick_start)
+  string(REGEX MATCH "^((#include|using )[^\n]*\n)*" head "${quick_start}")
+  string(LENGTH "${head}" n)
+  string(SUBSTRING "${quick_start}" ${n} -1 body)
+  file(WRITE ${WORK_DIR}/src/app.cpp
+       "${head}int main() {\nauto const clean = distinv::io::test_image<float>(64, 64, 3);\n${body}}\n")
   run(0 out ${configure} -S ${WORK_DIR}/src -B ${WORK_DIR}/build)
   run(0 out ${CMAKE_COMMAND} --build ${WORK_DIR}/build)
-  message(STATUS "built the README's snippet:\n${snippet}")
+  run(0 out ${WORK_DIR}/build/app)
+  message(STATUS "built and ran the README's snippets:\n${snippet}\n${head}${body}")
 
 elseif(CHECK STREQUAL "unknown_component")
   file(WRITE ${WORK_DIR}/src/CMakeLists.txt
