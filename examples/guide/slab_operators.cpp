@@ -56,9 +56,10 @@ auto both_layouts(Ctx& ctx, Stack const& stack, Shape<4> const& shape, char cons
   for (std::size_t k = 0; k < y_slabs.size(); ++k) lhs += dot(y_slabs[k], v[k]);  // Σ_k <A_k x, v_k>
   double const rhs = dot(x, at_slabs);                                           // <x, Σ_k A_kᵀ v_k>
   //! [dot_test]
-  std::printf("%s on %d rank(s): |A slabs - A replicated| = %.1e, |Aᵀ slabs - Aᵀ replicated| = %.1e (relative), "
-              "dot test %.7g = %.7g\n",
-              name, ctx.world_size(), err / scale, err_adjoint, lhs, rhs);
+  if (ctx.rank() == 0)
+    std::printf("%s on %d rank(s): |A slabs - A replicated| = %.1e, |Aᵀ slabs - Aᵀ replicated| = %.1e (relative), "
+                "dot test %.7g = %.7g\n",
+                name, ctx.world_size(), err / scale, err_adjoint, lhs, rhs);
   guide::check(err <= 1e-5 * scale, "slab_operators: A on slabs = A replicated");
   guide::check(err_adjoint <= 1e-5, "slab_operators: Aᵀ on slabs = Aᵀ replicated");
   guide::check(std::abs(lhs - rhs) <= 1e-5 * std::abs(lhs), "slab_operators: the dot test on slabs");

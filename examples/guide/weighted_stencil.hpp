@@ -107,12 +107,7 @@ class WeightedStencil : public physics::WithNoise<WeightedStencil, float> {
   }
   /// The block of a whole image of shape s: its H outputs read the rows [-1, H + 1).
   physics::RowBlock whole(Shape<4> const& s) const {
-    output_shape(s);
-    physics::RowBlock b;
-    static_cast<physics::RowSpan&>(b) = physics::RowSpan::of(row_footprint(), 0, s[2]);
-    b.block = {s[0], s[1], s[2] + 2, s[3]};
-    b.out = s;
-    return b;
+    return physics::RowBlock::whole(row_footprint(), s, output_shape(s));
   }
   static tensor_type padded(tensor_type const& x) {
     Shape<4> const s = shape_of(x);

@@ -4,11 +4,18 @@
 # with exactly one error, the static_assert naming what is missing and the guide page, in under
 # 2 KB of compiler output; ENTRY 0 (the replicated layout) must compile.
 # Variables: CXX (the compiler), SOURCE_DIR (the project root), INCLUDES_FILE (include dirs).
-file(READ ${INCLUDES_FILE} includes)
-string(STRIP "${includes}" includes)
+# INCLUDES_FILE: "dirs|the compiler's implicit dirs" (those are left out: -isystem /usr/include
+# would break the standard library's #include_next).
+cmake_minimum_required(VERSION 3.20)
+file(READ ${INCLUDES_FILE} text)
+string(STRIP "${text}" text)
+string(FIND "${text}" "|" bar)
+string(SUBSTRING "${text}" 0 ${bar} includes)
+math(EXPR after "${bar} + 1")
+string(SUBSTRING "${text}" ${after} -1 implicit)
 set(flags -std=c++20 -fsyntax-only)
 foreach(dir IN LISTS includes)
-  if(dir STREQUAL "")
+  if(dir STREQUAL "" OR dir IN_LIST implicit)
     continue()
   endif()
   file(RELATIVE_PATH rel ${SOURCE_DIR} ${dir})

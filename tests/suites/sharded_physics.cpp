@@ -383,13 +383,7 @@ struct Smooth3 : physics::WithNoise<Smooth3, double> {
   tensor_type A_adjoint_A(tensor_type const& x) const { return A_adjoint(A(x)); }
   tensor_type A_A_adjoint(tensor_type const& y) const { return A(A_adjoint(y)); }
 
-  physics::RowBlock whole(Shape<4> const& s) const {
-    physics::RowBlock b;
-    static_cast<physics::RowSpan&>(b) = physics::RowSpan::of(row_footprint(), 0, s[2]);
-    b.block = {s[0], s[1], s[2] + 2, s[3]};
-    b.out = s;
-    return b;
-  }
+  physics::RowBlock whole(Shape<4> const& s) const { return physics::RowBlock::whole(row_footprint(), s, s); }
   static tensor_type padded(tensor_type const& x) {
     Shape<4> const s = shape_of(x);
     tensor_type b(Shape<4>{s[0], s[1], s[2] + 2, s[3]});

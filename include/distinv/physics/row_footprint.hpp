@@ -52,6 +52,17 @@ struct RowSpan {
 struct RowBlock : RowSpan {
   Shape<4> block{};  ///< the shape of the gathered input rows
   Shape<4> out{};    ///< the shape of the output rows
+
+  /// The block of a whole image: every output row (shape `out`) of an input of shape `in`, read
+  /// from the input with `f.above` rows before it and the rows after it that `f` reads, so that an
+  /// operator's whole-image A can run its A_rows on the input padded by those rows.
+  static RowBlock whole(RowFootprint const& f, Shape<4> const& in, Shape<4> const& out) noexcept {
+    RowBlock b;
+    static_cast<RowSpan&>(b) = RowSpan::of(f, 0, out[2]);
+    b.block = {in[0], in[1], b.in_hi - b.in_lo, in[3]};
+    b.out = out;
+    return b;
+  }
 };
 
 /// A local operator that the slab layout runs on any row partition: row_footprint() declares
