@@ -1,6 +1,6 @@
 // linear_operator: the guide page "Your own linear operator". A parallel-beam projection of
-// the user's own (the sums of an image along its columns or along its rows, times a detector
-// gain: a two-angle Radon transform), its forward, adjoint and normal operators, the dot test,
+// the user's own (projection.hpp: the sums of an image along its columns or along its rows, times
+// a detector gain: a two-angle Radon transform), its forward, adjoint and normal operators, the dot test,
 // and a stack of such projections spread over the ranks. Checks the dot test and that the
 // distributed stack equals the same stack on one process.
 #include <cmath>
@@ -12,55 +12,11 @@
 #include "distinv/physics/noise.hpp"
 #include "distinv/physics/stacked.hpp"
 #include "guide.hpp"
+#include "projection.hpp"
 
 using namespace distinv;
+using guide_ops::Projection;  // examples/guide/projection.hpp
 
-//! [operator]
-/// y = gain · (sums of x along axis 0: one value per column; along axis 1: one per row).
-/// (B, C, H, W) -> (B, C, 1, W) or (B, C, H, 1). WithNoise gives it set_noise and forward.
-class Projection : public physics::WithNoise<Projection, float> {
- public:
-  using scalar_type = float;
-  using tensor_type = Tensor4<float>;
-
-  Projection(int axis, float gain, Index rows, Index cols) : axis_(axis), gain_(gain), rows_(rows), cols_(cols) {
-    DISTINV_REQUIRE(axis == 0 || axis == 1, "Projection: expected axis 0 or 1, got ", axis);
-  }
-  Shape<4> output_shape(Shape<4> const& in) const {
-    DISTINV_REQUIRE(in[2] == rows_ && in[3] == cols_, "Projection: expected ", rows_, " x ", cols_, " images, got ",
-                    to_string(in));
-    return {in[0], in[1], axis_ == 0 ? 1 : rows_, axis_ == 0 ? cols_ : 1};
-  }
-  tensor_type A(tensor_type const& x) const {
-    tensor_type y(output_shape(shape_of(x)));
-    y.setZero();
-    for_each_pixel(shape_of(x), [&](Index pixel, Index detector) { y.data()[detector] += gain_ * x.data()[pixel]; });
-    return y;
-  }
-  tensor_type A_adjoint(tensor_type const& y) const {  // spreads each detector value back along its line
-    tensor_type x(Shape<4>{y.dimension(0), y.dimension(1), rows_, cols_});
-    for_each_pixel(shape_of(x), [&](Index pixel, Index detector) { x.data()[pixel] = gain_ * y.data()[detector]; });
-    return x;
-  }
-  tensor_type A_vjp(tensor_type const&, tensor_type const& v) const { return A_adjoint(v); }
-  tensor_type A_adjoint_A(tensor_type const& x) const { return A_adjoint(A(x)); }
-  tensor_type A_A_adjoint(tensor_type const& y) const { return A(A_adjoint(y)); }
-
- private:
-  /// f(pixel, detector): every pixel with the detector value its line adds into.
-  template <class F>
-  void for_each_pixel(Shape<4> const& s, F&& f) const {
-    Index const out = axis_ == 0 ? cols_ : rows_;
-    for (Index p = 0; p < s[0] * s[1]; ++p)
-      for (Index i = 0; i < rows_; ++i)
-        for (Index j = 0; j < cols_; ++j) f((p * rows_ + i) * cols_ + j, p * out + (axis_ == 0 ? j : i));
-  }
-  int axis_;
-  float gain_;
-  Index rows_, cols_;
-};
-static_assert(physics::LinearPhysics<Projection>);  // a concept failure here names what is missing
-//! [operator]
 
 Tensor4<float> random(Shape<4> const& s, unsigned seed) {
   Tensor4<float> t(s);

@@ -201,6 +201,8 @@ auto make_distrib_bundle(Ctx& ctx, FactoryConfig<Stack, Fidelity, List> const& c
     return make_distrib_bundle<gather::Concatenated, Strategy, Reduce>(ctx, config, signal_shape, std::move(prior),
                                                                         tiling);
   } else {
+    layout::require_slab_path<typename decltype(detail::operator_list(config.physics))::value_type,
+                              typename Ctx::comm_type>();
     return detail::make_slab_bundle_of<Strategy, Reduce>(ctx, config, config.measurements, signal_shape,
                                                          std::move(prior), tiling, std::move(partition));
   }
@@ -218,6 +220,8 @@ auto make_distrib_bundle(Ctx& ctx, FactoryConfig<Stack, Fidelity, List>&& config
     return make_distrib_bundle<Layout, Strategy, Reduce>(ctx, std::as_const(config), signal_shape, std::move(prior),
                                                          tiling, std::move(partition));
   } else {
+    layout::require_slab_path<typename decltype(detail::operator_list(config.physics))::value_type,
+                              typename Ctx::comm_type>();
     List y = std::move(config.measurements);
     return detail::make_slab_bundle_of<Strategy, Reduce>(ctx, config, std::move(y), signal_shape, std::move(prior),
                                                          tiling, std::move(partition));
@@ -237,14 +241,15 @@ auto distribute(Stack const& stack, Ctx& ctx, StackOptions options = {}) {
 /// shape `signal_shape` laid out by `partition` (default: the balanced split of its rows). Its
 /// forward(x) gives each rank its slabs of the noisy measurements the replicated
 /// distribute(stack, ctx).forward gives whole (operator i's noise from the context's seed, i and
-/// the call count). Throws the same Error on every rank for no operator, an empty shape, a bad
-/// partition or an operator without a slab path.
+/// the call count). Throws the same Error on every rank for no operator, an empty shape or a bad
+/// partition; an operator without a slab path does not compile (layout::require_slab_path).
 template <layout::LayoutPolicy Layout, class Ctx, detail::LinearStack Stack>
   requires std::is_same_v<Layout, layout::Slabs>
 auto distribute(Stack const& stack, Ctx& ctx, Shape<4> const& signal_shape,
                 std::optional<layout::RowPartition> partition = std::nullopt) {
   constexpr char const* what = "distribute<layout::Slabs>";
   auto const ops = detail::operator_list(stack);
+  layout::require_slab_path<typename decltype(ops)::value_type, typename Ctx::comm_type>();
   return ctx.collectively(what, [&] { return layout::make_slab_physics(ctx, ops, signal_shape, partition, what); });
 }
 

@@ -317,3 +317,211 @@ TEST_CASE("slab operators: bad input is the same Error on every rank, and the ra
     CHECK(max_abs_diff(stack.A_adjoint(y, part), blur.A_adjoint(y[0]) * 2.0f) <= 1e-6);
   });
 }
+
+namespace {
+
+/// A local operator of a user's own (a 1-2-1 vertical smoothing times a per-pixel weight, rows
+/// through reflect padding): it declares its footprint and its block kernel, and keeps the
+/// weight rows of one span (physics::PixelRows). Whole images run the kernel on padded rows.
+struct Smooth3 : physics::WithNoise<Smooth3, double> {
+  using scalar_type = double;
+  using tensor_type = Tensor4<double>;
+  Tensor4<double> w;  ///< (1, 1, rows held, W)
+  Index first = 0, H = 0;
+
+  Shape<4> output_shape(Shape<4> const& in) const {
+    DISTINV_REQUIRE(in[2] == H && in[3] == w.dimension(3), "Smooth3: expected ", H, " rows");
+    return in;
+  }
+  physics::RowFootprint row_footprint() const { return {1, 1, 1, Padding::reflect}; }
+  tensor_type A_rows(tensor_type const& block, physics::RowBlock const& b) const {
+    tensor_type y(b.out);
+    Index const W = b.out[3], n = b.out[2], nb = b.block[2];
+    for (Index p = 0; p < b.out[0] * b.out[1]; ++p)
+      for (Index i = 0; i < n; ++i)
+        for (Index j = 0; j < W; ++j) {
+          Index const r = b.out_lo + i - b.in_lo;
+          double const s = block.data()[(p * nb + r - 1) * W + j] + 2 * block.data()[(p * nb + r) * W + j] +
+                           block.data()[(p * nb + r + 1) * W + j];
+          y.data()[(p * n + i) * W + j] = w.data()[(b.out_lo + i - first) * W + j] * s;
+        }
+    return y;
+  }
+  tensor_type A_adjoint_rows(tensor_type const& y, physics::RowBlock const& b) const {
+    tensor_type x = zeros<double>(b.block);
+    Index const W = b.out[3], n = b.out[2], nb = b.block[2];
+    for (Index p = 0; p < b.out[0] * b.out[1]; ++p)
+      for (Index i = 0; i < n; ++i)
+        for (Index j = 0; j < W; ++j) {
+          Index const r = b.out_lo + i - b.in_lo;
+          double const t = w.data()[(b.out_lo + i - first) * W + j] * y.data()[(p * n + i) * W + j];
+          x.data()[(p * nb + r - 1) * W + j] += t;
+          x.data()[(p * nb + r) * W + j] += 2 * t;
+          x.data()[(p * nb + r + 1) * W + j] += t;
+        }
+    return x;
+  }
+  Smooth3 on_rows(physics::RowSpan const& s) const {
+    Smooth3 out{{}, Tensor4<double>(1, 1, s.out_hi - s.out_lo, w.dimension(3)), s.out_lo, H};
+    std::copy_n(w.data() + (s.out_lo - first) * w.dimension(3), out.w.size(), out.w.data());
+    return out;
+  }
+  /// The whole image with one reflected row above and below.
+  tensor_type A(tensor_type const& x) const { return A_rows(padded(x), whole(shape_of(x))); }
+  tensor_type A_adjoint(tensor_type const& y) const {  // the padded block folded back (reflect's adjoint)
+    Shape<4> const s = shape_of(y);
+    tensor_type const b = A_adjoint_rows(y, whole(s));
+    tensor_type x = zeros<double>(s);
+    for (Index p = 0; p < s[0] * s[1]; ++p)
+      for (Index r = 0; r < s[2] + 2; ++r)
+        for (Index j = 0; j < s[3]; ++j)
+          x.data()[(p * s[2] + kernels::pad_index(Padding::reflect, r - 1, s[2])) * s[3] + j] +=
+              b.data()[(p * (s[2] + 2) + r) * s[3] + j];
+    return x;
+  }
+  tensor_type A_vjp(tensor_type const&, tensor_type const& v) const { return A_adjoint(v); }
+  tensor_type A_adjoint_A(tensor_type const& x) const { return A_adjoint(A(x)); }
+  tensor_type A_A_adjoint(tensor_type const& y) const { return A(A_adjoint(y)); }
+
+  physics::RowBlock whole(Shape<4> const& s) const { return physics::RowBlock::whole(row_footprint(), s, s); }
+  static tensor_type padded(tensor_type const& x) {
+    Shape<4> const s = shape_of(x);
+    tensor_type b(Shape<4>{s[0], s[1], s[2] + 2, s[3]});
+    for (Index p = 0; p < s[0] * s[1]; ++p)
+      for (Index r = 0; r < s[2] + 2; ++r)
+        std::copy_n(x.data() + (p * s[2] + kernels::pad_index(Padding::reflect, r - 1, s[2])) * s[3], s[3],
+                    b.data() + (p * (s[2] + 2) + r) * s[3]);
+    return b;
+  }
+};
+static_assert(physics::PixelRows<Smooth3>);
+
+/// A non-local operator of a user's own on slabs, from public blocks only: y = (column sums of x)
+/// as a (B, C, W, 1) detector, summed over the ranks (sum_over_ranks), the adjoint spreading the
+/// gathered detector back; an operator with neither path is refused at compile time.
+struct ColumnSums {
+  using scalar_type = double;
+  using tensor_type = Tensor4<double>;
+  Index H = 0, W = 0;
+  Shape<4> output_shape(Shape<4> const& in) const { return {in[0], in[1], W, 1}; }
+  Shape<4> input_shape(Shape<4> const& out) const { return {out[0], out[1], H, W}; }
+  template <class Comm>
+  SlabTensor<double, 4, Comm> A(SlabTensor<double, 4, Comm> const& x, RowPartition const& out) const {
+    Tensor4<double> partial = zeros<double>(output_shape(x.shape()));
+    for (Index p = 0; p < x.planes(); ++p)
+      for (Index i = 0; i < x.local_rows(); ++i)
+        for (Index j = 0; j < W; ++j) partial.data()[p * W + j] += x.local().data()[(p * x.local_rows() + i) * W + j];
+    return layout::sum_over_ranks(x.comm(), partial, out);
+  }
+  template <class Comm>
+  SlabTensor<double, 4, Comm> A_adjoint(SlabTensor<double, 4, Comm> const& y, RowPartition const& in) const {
+    Tensor4<double> const yw = y.gather();
+    SlabTensor<double, 4, Comm> x(y.comm(), input_shape(y.shape()), in);
+    for (Index p = 0; p < x.planes(); ++p)
+      for (Index i = 0; i < x.local_rows(); ++i)
+        for (Index j = 0; j < W; ++j) x.local().data()[(p * x.local_rows() + i) * W + j] = yw.data()[p * W + j];
+    return x;
+  }
+};
+static_assert(layout::has_slab_path_v<ColumnSums, comm::SingleProcess>);
+static_assert(!layout::has_slab_path_v<physics::StackedLinearPhysics<physics::Blur<float>>, comm::SingleProcess>);
+
+}  // namespace
+
+TEST_CASE("slab operators: a user's stencil with a row footprint and per-pixel rows equals the whole-image operator") {
+  for_each_backend([](auto& ctx) {
+    using Comm = typename std::remove_cvref_t<decltype(ctx)>::comm_type;
+    int const p = ctx.world_size();
+    for (Index H : heights(p)) {
+      if (H < 2) continue;  // reflect needs two rows
+      Shape<4> const s{1, 2, H, 5};
+      Smooth3 const rep{{}, random_whole<double>({1, 1, H, 5}, unsigned(H), 0.5), 0, H};
+      CAPTURE(H);
+      for (auto const& part : slab_partitions(H, p)) {
+        CAPTURE(part.to_string());
+        // any partition, the weight whole on every rank
+        check_equals_replicated<double>(rep, layout::shard(rep, ctx.comm()), ctx.comm(), s, part, 29);
+        // bound to the partition: each rank keeps its weight rows only
+        layout::Sharded<Smooth3, Comm> const bound(rep, ctx.comm(), part);
+        CHECK(bound.op().w.dimension(2) == part.count(ctx.rank()));
+        CHECK(bound.bound_partition() == part);
+        check_equals_replicated<double>(rep, bound, ctx.comm(), s, part, 31);
+      }
+    }
+  });
+}
+
+TEST_CASE("slab operators: the public blocks (relayout, sum_over_ranks) and a user's SlabOperator") {
+  for_each_backend([](auto& ctx) {
+    using Comm = typename std::remove_cvref_t<decltype(ctx)>::comm_type;
+    using Slab = SlabTensor<double, 4, Comm>;
+    int const p = ctx.world_size();
+    Index const H = 2 * p + 1, W = 6;
+    Tensor4<double> const xw = random_whole<double>({2, 1, H, W}, 41);
+    auto const parts = slab_partitions(H, p);
+    for (auto const& a : parts)
+      for (auto const& b : parts) {  // relayout moves rows and changes no value
+        auto const x = Slab::scatter(ctx.comm(), xw, a);
+        auto const y = layout::relayout(x, b);
+        CHECK(y.partition() == b);
+        CHECK(max_abs_diff(y.gather(), xw) == 0);
+      }
+    // sum_over_ranks: Σ_r (r + 1) · xw on every backend, the terms added in rank order
+    auto const sum = layout::sum_over_ranks(ctx.comm(), Tensor4<double>(xw * double(ctx.rank() + 1)), parts.back());
+    Tensor4<double> want = xw * 1.0;
+    for (int r = 1; r < p; ++r) want = want + xw * double(r + 1);
+    CHECK(max_abs_diff(sum.gather(), want) == 0);
+    // a user's SlabOperator: the dot test and the replicated column sums
+    Index const Hx = 7;
+    if (W >= p && Hx >= p) {
+      ColumnSums const cs{Hx, W};
+      Tensor4<double> const x = random_whole<double>({1, 2, Hx, W}, 43);
+      auto const sh = layout::shard(cs, ctx.comm());
+      auto const xs = Slab::scatter(ctx.comm(), x, RowPartition::balanced(Hx, p));
+      auto const y = sh.A(xs);
+      CHECK(y.partition() == RowPartition::balanced(W, p));
+      Tensor4<double> const yw = y.gather();
+      for (Index pl = 0; pl < 2; ++pl)
+        for (Index j = 0; j < W; ++j) {
+          double s = 0;
+          for (Index i = 0; i < Hx; ++i) s += x.data()[(pl * Hx + i) * W + j];
+          CHECK(yw.data()[pl * W + j] == doctest::Approx(s).epsilon(1e-12));
+        }
+      auto const v = Slab::scatter(ctx.comm(), random_whole<double>({1, 2, W, 1}, 44), y.partition());
+      CHECK(dot(y, v) == doctest::Approx(dot(xs, sh.A_adjoint(v))).epsilon(1e-12));
+      CHECK(max_abs_diff(sh.A_adjoint_A(xs), sh.A_adjoint(sh.A(xs))) == 0);
+      // the result of a user's operator is checked against the layout asked for
+      same_error(ctx, [&] { (void)sh.A(xs, RowPartition::balanced(W + 1, p)); });
+    }
+  });
+}
+
+TEST_CASE("slab operators: row-by-row operators take any output layout; a bound operator or a bad shape refuses alike") {
+  for_each_backend([](auto& ctx) {
+    using Comm = typename std::remove_cvref_t<decltype(ctx)>::comm_type;
+    int const p = ctx.world_size();
+    Index const H = 2 * p + 1;
+    Tensor4<float> const xw = random_whole<float>({1, 2, H, 4}, 51);
+    auto const parts = slab_partitions(H, p);
+    auto const id = layout::shard(physics::Denoising<float>{}, ctx.comm());
+    auto const x = SlabTensor<float, 4, Comm>::scatter(ctx.comm(), xw, parts[0]);
+    for (auto const& q : parts) {  // the identity into another layout: the row exchange
+      auto const y = id.A(x, q);
+      CHECK(y.partition() == q);
+      CHECK(max_abs_diff(y.gather(), xw) == 0);
+      CHECK(max_abs_diff(id.A_adjoint(y, parts[0]).gather(), xw) == 0);
+    }
+    // an Inpainting bound to one layout holds its rows of the mask only, and refuses another layout
+    Tensor4<float> const mask = random_whole<float>({1, 1, H, 4}, 52, 0);
+    layout::Sharded<physics::Inpainting<float>, Comm> const inpaint(physics::Inpainting<float>(mask), ctx.comm(),
+                                                                    parts.back());
+    CHECK(inpaint.op().mask().dimension(2) == parts.back().count(ctx.rank()));
+    if (p > 1) same_error(ctx, [&] { (void)inpaint.A(x); });
+    // a Smooth3 whose weight covers fewer rows than the signal: its output_shape refuses
+    Smooth3 const short_rows{{}, random_whole<double>({1, 1, H, 4}, 53, 0.5), 0, H + 1};
+    auto const sm = layout::shard(short_rows, ctx.comm());
+    same_error(ctx, [&] {
+      (void)sm.A(SlabTensor<double, 4, Comm>::scatter(ctx.comm(), random_whole<double>({1, 1, H, 4}, 54), parts[0]));
+    });
+  });
+}

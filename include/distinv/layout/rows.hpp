@@ -8,7 +8,9 @@
 // came from, on their owners. Each is one all_to_allv (a rank's own rows are copied, not sent).
 // halo_rows lists the rows of a slab extended by a boundary rule (core/kernels/padding.hpp):
 // circular wraps between the last and the first rank, reflect / replicate mirror at the outer
-// edges, zeros (and valid) read nothing outside the signal. Core + layout only.
+// edges, zeros (and valid) read nothing outside the signal. relayout redistributes a slab tensor
+// over another partition; sum_over_ranks adds every rank's partial whole tensor into slabs (a
+// reduce-scatter in rank order). The public blocks of operators on slabs. Core + layout only.
 #include <span>
 #include <string>
 #include <utility>
@@ -198,5 +200,55 @@ class RowExchange {
   std::vector<std::vector<Index>> send_rows_;   ///< per rank: my local rows it asked for
   std::vector<std::vector<Index>> recv_slots_;  ///< per rank: the positions of my list it holds
 };
+
+/// x laid out as `part` (the same rows of the same signal, redistributed): a RowExchange of this
+/// rank's rows of `part`, built and used once. A collective; no communication when `part` is x's.
+template <class T, int R, CommBackend Comm>
+SlabTensor<T, R, Comm> relayout(SlabTensor<T, R, Comm> const& x, RowPartition const& part) {
+  if (part == x.partition()) return x;
+  Index const n = x.partition().rows();
+  DISTINV_REQUIRE(part.rows() == n && part.ranks() == x.comm().size(), "relayout: expected a partition of ", n,
+                  " rows over ", x.comm().size(), " ranks, got ", part.to_string());
+  int const r = x.comm().rank();
+  std::vector<Index> rows;
+  for (Index g = part.lo(r); g < part.hi(r); ++g) rows.push_back(g);
+  SlabTensor<T, R, Comm> y(x.comm(), x.shape(), part);
+  y.local() = RowExchange<Comm>(x.comm(), x.partition(), std::move(rows)).gather(x);
+  return y;
+}
+
+/// Σ over the ranks of each rank's `partial` (a whole tensor of shape s, every rank its own part of
+/// a sum: a projection's partial line sums, a coil's share of an image), laid out as `part`: each
+/// rank receives the others' rows of its slab (one all_to_allv) and adds the P terms in rank
+/// order, so the result has the same bits on every backend. Its adjoint is SlabTensor::gather
+/// (the whole tensor on every rank). A collective.
+template <class T, int R, CommBackend Comm>
+SlabTensor<T, R, Comm> sum_over_ranks(Comm const& comm, Tensor<T, R> const& partial, RowPartition const& part) {
+  constexpr int row_dim = SlabTensor<T, R, Comm>::row_dim;
+  Shape<R> const s = distinv::shape_of(partial);
+  DISTINV_REQUIRE(part.rows() == s[row_dim] && part.ranks() == comm.size(), "sum_over_ranks: expected a partition of ",
+                  s[row_dim], " rows over ", comm.size(), " ranks, got ", part.to_string());
+  auto out = SlabTensor<T, R, Comm>::zeros(comm, s, part);
+  Index const planes = out.planes(), rs = out.row_size(), n = s[row_dim];
+  int const p = comm.size(), me = comm.rank();
+  std::vector<Index> send_counts(static_cast<std::size_t>(p)), recv_counts(static_cast<std::size_t>(p));
+  std::vector<T> send;
+  send.reserve(std::size_t(partial.size()));
+  for (int q = 0; q < p; ++q) {  // rank q's rows of every plane, planes in order
+    for (Index pl = 0; pl < planes; ++pl) {
+      T const* src = partial.data() + (pl * n + part.lo(q)) * rs;
+      send.insert(send.end(), src, src + part.count(q) * rs);
+    }
+    send_counts[std::size_t(q)] = planes * part.count(q) * rs;
+    recv_counts[std::size_t(q)] = planes * part.count(me) * rs;
+  }
+  std::vector<T> recv(std::size_t(p * planes * part.count(me) * rs));
+  comm.all_to_allv(std::span<T const>(send), std::span<Index const>(send_counts), std::span<T>(recv),
+                   std::span<Index const>(recv_counts));
+  Index const block = planes * part.count(me) * rs;
+  for (int q = 0; q < p; ++q)
+    for (Index i = 0; i < block; ++i) out.local().data()[i] += recv[std::size_t(q * block + i)];
+  return out;
+}
 
 }  // namespace distinv::layout

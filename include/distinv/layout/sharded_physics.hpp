@@ -1,363 +1,258 @@
 #pragma once
-// layout/sharded_physics.hpp: layout::Sharded<Op, Comm> (shard(op, comm)), the operators of
-// physics/ as LinearPhysics on SlabTensor<T, 4, Comm>: Blur (direct path, 5 paddings; fft refused),
-// Downsampling, Inpainting (mask on slabs), Denoising. Thin adapters over the replicated kernels:
-// a convolution gathers the rows its outputs read (the halo through the row padding, from any
-// rank), convolves them row-valid (Blur::convolve); its adjoint convolves back and scatter_adds,
-// exactly. Output layouts: ShardedBase::output_partition; forward draws the replicated noise
-// slab by slab (layout/slab_noise.hpp). Core + physics + layout.
+// layout/sharded_physics.hpp: layout::Sharded<Op, Comm> (shard(op, comm)), an operator as a
+// LinearPhysics on SlabTensor<T, 4, Comm>, for any operator with a slab path: a SlabOperator
+// (layout/slab_operator.hpp: its own A / A_adjoint on slabs) runs through SlabOperatorAdapter; a
+// local operator that declares its row footprint (physics::RowLocalPhysics: Blur, Downsampling,
+// Inpainting, Denoising, or the user's own stencil) through RowLocalAdapter, which gathers the
+// rows a rank's outputs read (halo via RowExchange) and runs the operator's own block kernel,
+// the adjoint scattering the block back (scatter_add, exact). An operator with neither is one
+// static_assert pointing to the guide page. Core + physics + layout.
 #include <map>
 #include <optional>
-#include <random>
+#include <type_traits>
 #include <utility>
-#include <variant>
 #include <vector>
 
 #include "distinv/core/concepts.hpp"
 #include "distinv/core/error.hpp"
-#include "distinv/core/kernels/conv2d.hpp"
+#include "distinv/core/kernels/padding.hpp"
 #include "distinv/core/tensor.hpp"
 #include "distinv/layout/partition.hpp"
 #include "distinv/layout/rows.hpp"
-#include "distinv/layout/slab_noise.hpp"
+#include "distinv/layout/slab_operator.hpp"
 #include "distinv/layout/slab_tensor.hpp"
 #include "distinv/physics/blur.hpp"
 #include "distinv/physics/denoising.hpp"
 #include "distinv/physics/downsampling.hpp"
 #include "distinv/physics/inpainting.hpp"
 #include "distinv/physics/noise.hpp"
+#include "distinv/physics/row_footprint.hpp"
 
 namespace distinv::layout {
 
-/// Op on signals in the slab layout; specialised below for each operator of physics/.
-template <class Op, CommBackend Comm>
-class Sharded;
+/// Tag of RowLocalAdapter's constructor from an operator that already holds only this rank's rows
+/// of its per-pixel data (built from its slab of a mask, weight image or coil maps).
+struct RowsHeld {};
+/// The RowsHeld tag.
+inline constexpr RowsHeld rows_held{};
 
-namespace detail {
+/// A local operator (physics::RowLocalPhysics) on slabs: for outputs laid out as `out`, rank r
+/// gathers the input rows its outputs read (RowSpan::of(footprint, out.lo(r), out.hi(r)), through
+/// the padding, from any rank: one RowExchange per pair of layouts, built once and kept) and runs
+/// the operator's A_rows on that block; the adjoint runs A_adjoint_rows and adds the block back into
+/// the rows' owners (RowExchange::scatter_add), exactly. A row-by-row operator on one layout
+/// exchanges nothing. Made with a partition, an operator with per-pixel data (physics::PixelRows)
+/// keeps only its rows of it (on_rows) and then takes signals laid out that way only.
+template <physics::RowLocalPhysics Op, CommBackend Comm>
+class RowLocalAdapter : public SlabAdapterBase<RowLocalAdapter<Op, Comm>, Op, Comm> {
+  using base = SlabAdapterBase<RowLocalAdapter, Op, Comm>;
+  friend base;
+  using slab_t = typename base::tensor_type;
 
-/// What every sharded operator shares: the operator and the backend, the layouts of outputs and
-/// inputs, the LinearPhysics members from Derived's apply(x, out) / apply_adjoint(y, in), and
-/// forward. Derived may replace output_shape / input_shape (the default asks the operator).
-template <class Derived, class Op, class Comm>
-class ShardedBase {
  public:
-  using operator_type = Op;
-  using scalar_type = typename Op::scalar_type;
-  using tensor_type = SlabTensor<scalar_type, 4, Comm>;
-
-  Op const& op() const noexcept { return op_; }
-  Comm const& comm() const noexcept { return comm_; }
-  Shape<4> output_shape(Shape<4> const& in) const { return op_.output_shape(in); }
-  Shape<4> input_shape(Shape<4> const& out) const { return op_.input_shape(out); }
-
-  /// The layout of A(x) for x of shape `in` laid out as `part`: `part` when A keeps the rows,
-  /// else the balanced partition of the output's rows (valid Blur, Downsampling: at least one
-  /// output row per rank). A(x, part) and A_adjoint(y, part) take any other partition.
-  RowPartition output_partition(Shape<4> const& in, RowPartition const& part) const {
-    return same_or_balanced(self().output_shape(in)[2], part);
-  }
-  /// The layout of Aᵀ(y) for y of shape `out` laid out as `part` (the same rule backwards).
-  RowPartition input_partition(Shape<4> const& out, RowPartition const& part) const {
-    return same_or_balanced(self().input_shape(out)[2], part);
+  /// `op` on slabs linked by `comm`, for signals laid out by any partition (per-pixel data whole).
+  /// Throws Error if the operator has no footprint (e.g. a Blur of BlurMethod::fft).
+  RowLocalAdapter(Op op, Comm comm) : base(std::move(op), std::move(comm)), footprint_(this->op().row_footprint()) {}
+  /// `op` on slabs for signals laid out as `part`: each rank keeps only the per-pixel data of its
+  /// rows (op.on_rows of its span), and the whole operator may then be dropped.
+  RowLocalAdapter(Op const& op, Comm comm, RowPartition part)
+    requires physics::PixelRows<Op>
+      : RowLocalAdapter(bound(op, comm, part), comm, part, rows_held) {}
+  /// `op`, which already holds only this rank's rows of its per-pixel data for signals laid out as
+  /// `part` (what on_rows of this rank's span gives), on slabs linked by `comm`.
+  RowLocalAdapter(Op op, Comm comm, RowPartition part, RowsHeld)
+      : base(std::move(op), std::move(comm)), footprint_(this->op().row_footprint()) {
+    this->require_partition(part, part.rows(), "RowLocalAdapter");
+    RowPartition out = same_or_balanced(footprint_.output_rows(part.rows()), part);
+    held_ = std::pair(std::move(part), std::move(out));
   }
 
-  tensor_type A(tensor_type const& x) const { return self().apply(x, output_partition(x.shape(), x.partition())); }
-  /// A(x) laid out as `out`.
-  tensor_type A(tensor_type const& x, RowPartition const& out) const { return self().apply(x, out); }
-  tensor_type A_adjoint(tensor_type const& y) const {
-    return self().apply_adjoint(y, input_partition(y.shape(), y.partition()));
-  }
-  /// Aᵀ(y) laid out as `in`.
-  tensor_type A_adjoint(tensor_type const& y, RowPartition const& in) const { return self().apply_adjoint(y, in); }
-  tensor_type A_vjp(tensor_type const& x, tensor_type const& v) const { return self().apply_adjoint(v, x.partition()); }
-  tensor_type A_adjoint_A(tensor_type const& x) const { return A_vjp(x, A(x)); }
-  tensor_type A_A_adjoint(tensor_type const& y) const { return self().apply(A_adjoint(y), y.partition()); }
-
-  /// A(x) with the operator's noise, the same values as the replicated operator draws from rng,
-  /// drawn slab by slab (layout/slab_noise.hpp: the ranks draw their rows in turn, no rank holds
-  /// more than its slab); every rank's rng ends where the replicated draw leaves it.
-  tensor_type forward(tensor_type const& x, std::mt19937_64& rng) const {
-    tensor_type y = A(x);
-    layout::apply_noise(op_.noise(), y, rng);
-    return y;
-  }
-
- protected:
-  ShardedBase(Op op, Comm comm) : op_(std::move(op)), comm_(std::move(comm)) {}
-
-  /// Throws Error unless `part` lays out `rows` rows over this backend's ranks.
-  void require_partition(RowPartition const& part, Index rows, char const* what) const {
-    DISTINV_REQUIRE(part.rows() == rows && part.ranks() == comm_.size(), what, ": expected a partition of ", rows,
-                    " rows over ", comm_.size(), " ranks, got ", part.to_string());
-  }
-  /// Throws Error unless `out` is `in` (an operator that acts row by row keeps the layout).
-  static void require_kept(RowPartition const& in, RowPartition const& out, char const* what) {
-    DISTINV_REQUIRE(in == out, what, ": keeps its input's layout ", in.to_string(), ", asked for ", out.to_string());
+  /// The operator's row footprint.
+  physics::RowFootprint const& footprint() const noexcept { return footprint_; }
+  /// The input layout an operator made with a partition is bound to (its per-pixel rows), if any.
+  std::optional<RowPartition> bound_partition() const {
+    return held_ ? std::optional<RowPartition>(held_->first) : std::nullopt;
   }
 
  private:
-  RowPartition same_or_balanced(Index rows, RowPartition const& part) const {
-    return part.rows() == rows ? part : RowPartition::balanced(rows, comm_.size());
-  }
-  Derived const& self() const noexcept { return static_cast<Derived const&>(*this); }
-
-  Op op_;
-  Comm comm_;
-};
-
-/// The row blocks of a convolution on slabs: output row i of a layout `out` reads input rows
-/// [i * stride - top, i * stride - top + kh) through the row padding (-1: a zero row), so rank
-/// r's outputs read one contiguous block of rows, gathered by a RowExchange over the input's
-/// layout. The exchange of each pair of layouts is built once (a collective) and kept; an
-/// operator is used by its own rank only.
-template <class Comm>
-class BlockRows {
- public:
-  BlockRows() = default;
-  BlockRows(Index stride, Index top, Index kh, kernels::Padding pad) : stride_(stride), top_(top), kh_(kh), pad_(pad) {}
-  /// Of a blur (or none: one row per output), outputs `stride` rows apart.
-  template <class BlurT>
-  static BlockRows of(BlurT const* blur, Index stride) {
-    if (!blur) return BlockRows(stride, 0, 1, kernels::Padding::zeros);
-    Index const top = blur->padding() == kernels::Padding::valid ? 0 : kernels::kernel_pads(blur->kh()).before;
-    return BlockRows(stride, top, blur->kh(), blur->padding());
+  static Op bound(Op const& op, Comm const& comm, RowPartition const& part) {
+    physics::RowFootprint const f = op.row_footprint();
+    DISTINV_REQUIRE(part.ranks() == comm.size(), "RowLocalAdapter: expected a partition over ", comm.size(),
+                    " ranks, got ", part.to_string());
+    RowPartition const out = same_or_balanced(f.output_rows(part.rows()), part);
+    return op.on_rows(physics::RowSpan::of(f, out.lo(comm.rank()), out.hi(comm.rank())));
   }
 
-  RowExchange<Comm> const& exchange(Comm const& comm, RowPartition const& in, RowPartition const& out) const {
+  /// This rank's block for outputs of shape `out` laid out as `out_part`, inputs of shape `in`.
+  physics::RowBlock block(Shape<4> const& in, Shape<4> const& out, RowPartition const& out_part) const {
+    int const r = this->comm().rank();
+    physics::RowBlock b;
+    static_cast<physics::RowSpan&>(b) = physics::RowSpan::of(footprint_, out_part.lo(r), out_part.hi(r));
+    b.block = {in[0], in[1], b.in_hi - b.in_lo, in[3]};
+    b.out = {out[0], out[1], b.out_hi - b.out_lo, out[3]};
+    return b;
+  }
+  /// Checks the shapes and layouts of one call (before any communication).
+  void check(Shape<4> const& in, Shape<4> const& out, RowPartition const& in_part, RowPartition const& out_part,
+             char const* what) const {
+    this->require_partition(in_part, in[2], what);
+    this->require_partition(out_part, out[2], what);
+    DISTINV_REQUIRE(footprint_.output_rows(in[2]) == out[2], what, ": the operator's row footprint gives ",
+                    footprint_.output_rows(in[2]), " output rows for ", in[2], " input rows, its output_shape ",
+                    out[2]);
+    if (held_)
+      DISTINV_REQUIRE(in_part == held_->first && out_part == held_->second, what, ": holds the per-pixel rows of ",
+                      "signals laid out as ", held_->first.to_string(), " (outputs ", held_->second.to_string(),
+                      "), got ", in_part.to_string(), " (outputs ", out_part.to_string(), ")");
+  }
+  /// True when this rank's block is its own slab (row by row, one layout): no exchange.
+  bool direct(RowPartition const& in, RowPartition const& out) const { return footprint_.pointwise() && in == out; }
+
+  RowExchange<Comm> const& exchange(RowPartition const& in, RowPartition const& out) const {
     auto key = std::pair(in.offsets(), out.offsets());
-    auto it = cache_.find(key);
-    if (it == cache_.end()) {
-      int const r = comm.rank();
+    auto it = exchanges_.find(key);
+    if (it == exchanges_.end()) {
+      int const r = this->comm().rank();
+      auto const span = physics::RowSpan::of(footprint_, out.lo(r), out.hi(r));
       std::vector<Index> rows;
-      for (Index g = out.lo(r) * stride_ - top_; g < (out.hi(r) - 1) * stride_ - top_ + kh_; ++g)
-        rows.push_back(kernels::pad_index(pad_, g, in.rows()));
-      it = cache_.emplace(std::move(key), RowExchange<Comm>(comm, in, std::move(rows))).first;
+      for (Index g = span.in_lo; g < span.in_hi; ++g) rows.push_back(kernels::pad_index(footprint_.padding, g, in.rows()));
+      it = exchanges_.emplace(std::move(key), RowExchange<Comm>(this->comm(), in, std::move(rows))).first;
     }
     return it->second;
   }
 
-  /// A of a row-block operator: y (shape `out`, laid out as `out_part`) from x's gathered
-  /// block, local(block, y's local tensor) computing this rank's outputs.
-  template <class X, class Local>
-  X apply(Comm const& comm, X const& x, Shape<4> const& out, RowPartition const& out_part, Local&& local) const {
-    auto const block = exchange(comm, x.partition(), out_part).gather(x);
-    X y(comm, out, out_part);
-    local(block, y.local());
+  slab_t apply(slab_t const& x, RowPartition const& out_part) const {
+    Shape<4> const out = this->output_shape(x.shape());
+    check(x.shape(), out, x.partition(), out_part, "Sharded::A");
+    auto const b = block(x.shape(), out, out_part);
+    slab_t y(this->comm(), out, out_part);
+    auto rows = direct(x.partition(), out_part) ? this->op().A_rows(x.local(), b)
+                                                : this->op().A_rows(exchange(x.partition(), out_part).gather(x), b);
+    DISTINV_REQUIRE(distinv::shape_of(rows) == b.out, "Sharded::A: the operator's A_rows gave a block of shape ",
+                    distinv::to_string(distinv::shape_of(rows)), ", expected ", distinv::to_string(b.out));
+    y.local() = std::move(rows);
     return y;
   }
-  /// Its adjoint: x (shape `in`, laid out as `in_part`) from local(y's local tensor, the block's
-  /// shape), the block that scatter_add returns to the rows' owners.
-  template <class X, class LocalAdjoint>
-  X apply_adjoint(Comm const& comm, X const& y, Shape<4> const& in, RowPartition const& in_part,
-                  LocalAdjoint&& local) const {
-    auto const& ex = exchange(comm, in_part, y.partition());
-    Shape<4> block = in;
-    block[2] = Index(ex.rows().size());
-    auto x = X::zeros(comm, in, in_part);
-    ex.scatter_add(local(y.local(), block), x);
+  slab_t apply_adjoint(slab_t const& y, RowPartition const& in_part) const {
+    Shape<4> const in = this->input_shape(y.shape());
+    DISTINV_REQUIRE(this->output_shape(in) == y.shape(), "Sharded::A_adjoint: expected a measurement of shape ",
+                    distinv::to_string(this->output_shape(in)), ", got ", distinv::to_string(y.shape()));
+    check(in, y.shape(), in_part, y.partition(), "Sharded::A_adjoint");
+    auto const b = block(in, y.shape(), y.partition());
+    auto rows = this->op().A_adjoint_rows(y.local(), b);
+    DISTINV_REQUIRE(distinv::shape_of(rows) == b.block, "Sharded::A_adjoint: the operator's A_adjoint_rows gave a ",
+                    "block of shape ", distinv::to_string(distinv::shape_of(rows)), ", expected ",
+                    distinv::to_string(b.block));
+    if (direct(in_part, y.partition())) {
+      slab_t x(this->comm(), in, in_part);
+      x.local() = std::move(rows);
+      return x;
+    }
+    auto x = slab_t::zeros(this->comm(), in, in_part);
+    exchange(in_part, y.partition()).scatter_add(rows, x);
     return x;
   }
 
- private:
-  Index stride_ = 1, top_ = 0, kh_ = 1;
-  kernels::Padding pad_ = kernels::Padding::zeros;
-  mutable std::map<std::pair<std::vector<Index>, std::vector<Index>>, RowExchange<Comm>> cache_;
+  physics::RowFootprint footprint_;
+  std::optional<std::pair<RowPartition, RowPartition>> held_;  ///< (inputs, outputs) of bound per-pixel rows
+  mutable std::map<std::pair<std::vector<Index>, std::vector<Index>>, RowExchange<Comm>> exchanges_;
 };
 
-/// The geometry of a gathered block of shape `block` under `blur`: rows valid (the halo is in
-/// the block), columns padded as the blur pads them.
-template <class BlurT>
-kernels::Conv2dGeometry block_geometry(BlurT const& blur, Shape<4> const& block) {
-  return kernels::make_conv2d_geometry(block[0], block[1], block[2], block[3], blur.filter().dimension(0),
-                                       blur.filter().dimension(1), blur.kh(), blur.kw(), kernels::Padding::valid,
-                                       blur.padding());
-}
-/// The blur of a gathered block (its rows less kh - 1).
-template <class BlurT, class T>
-Tensor4<T> convolve_block(BlurT const& blur, Tensor4<T> const& block) {
-  auto const g = block_geometry(blur, distinv::shape_of(block));
-  Tensor4<T> out(distinv::shape_of(block)[0], distinv::shape_of(block)[1], g.Ho, g.Wo);
-  blur.convolve(g, block.data(), out.data());
-  return out;
-}
-/// Its adjoint: the block of shape `block` from the blurred block yb.
-template <class BlurT, class T>
-Tensor4<T> convolve_block_adjoint(BlurT const& blur, Tensor4<T> const& yb, Shape<4> const& block) {
-  Tensor4<T> out(block);
-  blur.convolve_adjoint(block_geometry(blur, block), yb.data(), out.data());
-  return out;
+/// True when `Op` runs on slabs: it models SlabOperator or declares its row footprint
+/// (physics::RowLocalPhysics).
+template <class Op, class Comm>
+inline constexpr bool has_slab_path_v = SlabOperator<Op, Comm> || physics::RowLocalPhysics<Op>;
+
+/// Compiles only for an operator with a slab path (has_slab_path_v), else stops the build with one
+/// static_assert naming what is missing and the guide page; the entry points of the slab layout
+/// (layout::shard, distribute<layout::Slabs>, make_distrib_bundle<layout::Slabs>) call it first.
+template <class Op, class Comm>
+constexpr bool require_slab_path() {
+  static_assert(has_slab_path_v<Op, Comm>,
+                "layout::Slabs: this operator has no slab path. Declare its row footprint (physics::RowLocalPhysics: "
+                "row_footprint, A_rows, A_adjoint_rows) or model layout::SlabOperator (A(x, out) and A_adjoint(y, in) "
+                "on SlabTensor). Guide page \"Your operator on slabs\": docs/guide/slab_operators.md");
+  return has_slab_path_v<Op, Comm>;
 }
 
-/// The slab FFT is issue #11 item 4: BlurMethod::fft is refused; automatic runs the direct path.
-inline void require_direct(physics::BlurMethod method, char const* what) {
-  DISTINV_REQUIRE(method != physics::BlurMethod::fft, what,
-                  ": BlurMethod::fft has no slab path yet (the distributed FFT is to come); use BlurMethod::direct "
-                  "or automatic, which run the direct path on slabs");
-}
+namespace detail {
+
+/// An operator without a slab path: require_slab_path's static_assert, and declarations of every
+/// member the layers above call, so that no further error follows it.
+template <class Op, class Comm>
+class NoSlabPath : public SlabAdapterBase<NoSlabPath<Op, Comm>, Op, Comm> {
+  using base = SlabAdapterBase<NoSlabPath, Op, Comm>;
+  friend base;
+
+ public:
+  NoSlabPath(Op op, Comm comm) : base(std::move(op), std::move(comm)) { require_slab_path<Op, Comm>(); }
+  NoSlabPath(Op const& op, Comm comm, RowPartition) : NoSlabPath(op, std::move(comm)) {}
+
+ private:
+  typename base::tensor_type apply(typename base::tensor_type const& x, RowPartition const& out) const;
+  typename base::tensor_type apply_adjoint(typename base::tensor_type const& y, RowPartition const& in) const;
+};
+
+template <class Op, class Comm>
+struct slab_path {
+  using type = NoSlabPath<Op, Comm>;
+};
+template <class Op, class Comm>
+  requires SlabOperator<Op, Comm>
+struct slab_path<Op, Comm> {
+  using type = SlabOperatorAdapter<Op, Comm>;
+};
+template <class Op, class Comm>
+  requires(!SlabOperator<Op, Comm> && physics::RowLocalPhysics<Op>)
+struct slab_path<Op, Comm> {
+  using type = RowLocalAdapter<Op, Comm>;
+};
 
 }  // namespace detail
 
-/// Blur on slabs (direct path, every padding): the kernel's halo rows, then the local blur.
-template <class T, class Fft, CommBackend Comm>
-class Sharded<physics::Blur<T, device::Host, Fft>, Comm>
-    : public detail::ShardedBase<Sharded<physics::Blur<T, device::Host, Fft>, Comm>,
-                                 physics::Blur<T, device::Host, Fft>, Comm> {
-  using blur_type = physics::Blur<T, device::Host, Fft>;
-  using base = detail::ShardedBase<Sharded, blur_type, Comm>;
-  friend base;
+/// Op on signals in the slab layout, a LinearPhysics on SlabTensor<T, 4, Comm>: a SlabOperator
+/// through SlabOperatorAdapter, a local operator (physics::RowLocalPhysics) through RowLocalAdapter
+/// (with their constructors); anything else fails to compile with one static_assert naming what is
+/// missing (guide page "Your operator on slabs").
+template <class Op, CommBackend Comm>
+class Sharded : public detail::slab_path<Op, Comm>::type {
+  using base = typename detail::slab_path<Op, Comm>::type;
 
  public:
-  using typename base::tensor_type;
-
-  /// `blur` on slabs linked by `comm` (throws Error for BlurMethod::fft).
-  Sharded(blur_type blur, Comm comm) : base(std::move(blur), std::move(comm)) {
-    detail::require_direct(this->op().method(), "Sharded<Blur>");
-    rows_ = detail::BlockRows<Comm>::of(&this->op(), 1);
-  }
-
- private:
-  tensor_type apply(tensor_type const& x, RowPartition const& out_part) const {
-    auto const& blur = this->op();
-    Shape<4> const out = blur.output_shape(x.shape());
-    this->require_partition(out_part, out[2], "Sharded<Blur>::A");
-    return rows_.apply(this->comm(), x, out, out_part, [&](Tensor4<T> const& block, Tensor4<T>& y) {
-      blur.convolve(detail::block_geometry(blur, distinv::shape_of(block)), block.data(), y.data());
-    });
-  }
-  tensor_type apply_adjoint(tensor_type const& y, RowPartition const& in_part) const {
-    auto const& blur = this->op();
-    Shape<4> const in = blur.input_shape(y.shape());
-    this->require_partition(in_part, in[2], "Sharded<Blur>::A_adjoint");
-    return rows_.apply_adjoint(this->comm(), y, in, in_part, [&](Tensor4<T> const& yl, Shape<4> const& block) {
-      return detail::convolve_block_adjoint(blur, yl, block);
-    });
-  }
-
-  detail::BlockRows<Comm> rows_;
+  using base::base;
 };
 
-/// Downsampling on slabs: the block of rows its outputs read (the blur's halo, outputs factor
-/// rows apart), the local blur, the local decimation; the adjoint backwards.
+/// Inpainting on slabs made from its mask in the slab layout (the signals' layout): each rank holds
+/// its rows of the mask only (RowLocalAdapter with Inpainting's per-pixel rows).
 template <class T, CommBackend Comm>
-class Sharded<physics::Downsampling<T>, Comm>
-    : public detail::ShardedBase<Sharded<physics::Downsampling<T>, Comm>, physics::Downsampling<T>, Comm> {
-  using base = detail::ShardedBase<Sharded, physics::Downsampling<T>, Comm>;
-  friend base;
+class Sharded<physics::Inpainting<T>, Comm> : public RowLocalAdapter<physics::Inpainting<T>, Comm> {
+  using base = RowLocalAdapter<physics::Inpainting<T>, Comm>;
 
  public:
-  using typename base::tensor_type;
-
-  /// `op` on slabs linked by `comm` (throws Error if its blur's method is BlurMethod::fft).
-  Sharded(physics::Downsampling<T> op, Comm comm) : base(std::move(op), std::move(comm)) {
-    auto const& blur = this->op().blur();
-    if (blur) detail::require_direct(blur->method(), "Sharded<Downsampling>");
-    rows_ = detail::BlockRows<Comm>::of(blur ? &*blur : nullptr, this->op().factor());
-  }
-
- private:
-  tensor_type apply(tensor_type const& x, RowPartition const& out_part) const {
-    auto const& op = this->op();
-    Shape<4> const out = op.output_shape(x.shape());
-    this->require_partition(out_part, out[2], "Sharded<Downsampling>::A");
-    return rows_.apply(this->comm(), x, out, out_part, [&](Tensor4<T> const& block, Tensor4<T>& y) {
-      y = op.decimate(op.blur() ? detail::convolve_block(*op.blur(), block) : block, distinv::shape_of(y));
-    });
-  }
-  tensor_type apply_adjoint(tensor_type const& y, RowPartition const& in_part) const {
-    auto const& op = this->op();
-    Shape<4> const in = op.input_shape(y.shape());
-    DISTINV_REQUIRE(op.output_shape(in) == y.shape(),
-                    "Sharded<Downsampling>::A_adjoint: expected a measurement of shape ",
-                    distinv::to_string(op.output_shape(in)), ", got ", distinv::to_string(y.shape()));
-    this->require_partition(in_part, in[2], "Sharded<Downsampling>::A_adjoint");
-    return rows_.apply_adjoint(this->comm(), y, in, in_part, [&](Tensor4<T> const& yl, Shape<4> const& block) {
-      if (!op.blur()) return op.zero_fill(yl, block);
-      auto const g = detail::block_geometry(*op.blur(), block);
-      return detail::convolve_block_adjoint(*op.blur(), op.zero_fill(yl, {block[0], block[1], g.Ho, g.Wo}), block);
-    });
-  }
-
-  detail::BlockRows<Comm> rows_;
-};
-
-/// Inpainting on slabs: the mask in the signal's layout, applied row by row (no communication).
-template <class T, CommBackend Comm>
-class Sharded<physics::Inpainting<T>, Comm>
-    : public detail::ShardedBase<Sharded<physics::Inpainting<T>, Comm>, physics::Inpainting<T>, Comm> {
-  using base = detail::ShardedBase<Sharded, physics::Inpainting<T>, Comm>;
-  friend base;
-
- public:
-  using typename base::tensor_type;
-
+  using base::base;
   /// From the mask (1 or B, 1 or C, H, W) in the slab layout, the signals' layout.
-  explicit Sharded(tensor_type mask, physics::NoiseModel<T> noise = physics::NoNoise{})
-      : base(local_op(mask, std::move(noise)), mask.comm()), shape_(mask.shape()), part_(mask.partition()) {}
-  /// From the whole mask, which every rank holds (each keeps its rows), laid out as `part`.
-  Sharded(physics::Inpainting<T> const& op, Comm comm, RowPartition part)
-      : Sharded(tensor_type::scatter(std::move(comm), op.mask(), std::move(part)), op.noise()) {}
+  explicit Sharded(SlabTensor<T, 4, Comm> const& mask, physics::NoiseModel<T> noise = physics::NoNoise{})
+      : base(rows_of(mask, std::move(noise)), mask.comm(), mask.partition(), rows_held) {}
 
-  /// The output shape (the input's); throws Error unless the mask broadcasts over it.
-  Shape<4> output_shape(Shape<4> const& in) const { return physics::Inpainting<T>::output_shape(shape_, in); }
-  /// The input shape of a measurement of shape `out`: the same.
-  Shape<4> input_shape(Shape<4> const& out) const { return output_shape(out); }
-  /// The layout of the mask, and so of the signals.
-  RowPartition const& partition() const noexcept { return part_; }
+  /// The layout of the mask, and so of the signals (throws Error for an operator made without one).
+  RowPartition partition() const {
+    auto part = this->bound_partition();
+    DISTINV_REQUIRE(part, "Sharded<Inpainting>::partition: made without a partition (it holds the whole mask)");
+    return *part;
+  }
 
  private:
-  static physics::Inpainting<T> local_op(tensor_type const& mask, physics::NoiseModel<T> noise) {
-    physics::Inpainting<T> op(mask.local());
+  static physics::Inpainting<T> rows_of(SlabTensor<T, 4, Comm> const& mask, physics::NoiseModel<T> noise) {
+    physics::Inpainting<T> op(mask.local(), mask.lo(), mask.shape());
     op.set_noise(std::move(noise));
     return op;
   }
-  tensor_type masked(tensor_type const& x, RowPartition const& out_part, char const* what) const {
-    output_shape(x.shape());
-    DISTINV_REQUIRE(x.partition() == part_, what, ": expected a signal laid out as the mask, ", part_.to_string(),
-                    ", got ", x.partition().to_string());
-    base::require_kept(x.partition(), out_part, what);
-    tensor_type y(this->comm(), x.shape(), part_);
-    y.local() = this->op().A(x.local());
-    return y;
-  }
-  tensor_type apply(tensor_type const& x, RowPartition const& out) const {
-    return masked(x, out, "Sharded<Inpainting>::A");
-  }
-  tensor_type apply_adjoint(tensor_type const& y, RowPartition const& in) const {
-    return masked(y, in, "Sharded<Inpainting>::A_adjoint");
-  }
-
-  Shape<4> shape_;
-  RowPartition part_;
 };
 
-/// Denoising on slabs: the identity.
-template <class T, CommBackend Comm>
-class Sharded<physics::Denoising<T>, Comm>
-    : public detail::ShardedBase<Sharded<physics::Denoising<T>, Comm>, physics::Denoising<T>, Comm> {
-  using base = detail::ShardedBase<Sharded, physics::Denoising<T>, Comm>;
-  friend base;
-
- public:
-  using typename base::tensor_type;
-  /// `op` (its noise) on slabs linked by `comm`.
-  Sharded(physics::Denoising<T> op, Comm comm) : base(std::move(op), std::move(comm)) {}
-  /// The input shape of a measurement of shape `out`: the same.
-  Shape<4> input_shape(Shape<4> const& out) const { return out; }
-
- private:
-  tensor_type apply(tensor_type const& x, RowPartition const& out) const {
-    base::require_kept(x.partition(), out, "Sharded<Denoising>::A");
-    return x;
-  }
-  tensor_type apply_adjoint(tensor_type const& y, RowPartition const& in) const {
-    base::require_kept(y.partition(), in, "Sharded<Denoising>::A_adjoint");
-    return y;
-  }
-};
-
-/// The operator `op` on slabs linked by `comm` (Inpainting: Sharded(op, comm, partition)).
+/// The operator `op` on slabs linked by `comm` (with per-pixel data: Sharded(op, comm, partition)).
 template <class Op, CommBackend Comm>
 Sharded<Op, Comm> shard(Op op, Comm comm) {
+  require_slab_path<Op, Comm>();
   return Sharded<Op, Comm>(std::move(op), std::move(comm));
 }
 

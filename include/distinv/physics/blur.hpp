@@ -27,6 +27,7 @@
 #include "distinv/physics/concepts.hpp"
 #include "distinv/physics/noise.hpp"
 #include "distinv/physics/padding.hpp"
+#include "distinv/physics/row_footprint.hpp"
 
 namespace distinv::physics {
 
@@ -202,6 +203,39 @@ class Blur : public WithNoise<Blur<T, Space, Fft>, T> {
     kernels::conv2d_adjoint<blur_strip<Space>>(launcher(), g, y, filter_.data(), x, scratch.data());
   }
 
+  /// Its footprint on row blocks (the slab layout): output row i reads rows [i − top, i − top +
+  /// kh), top = kh's padding before (0 for valid), through the blur's padding. Throws Error for
+  /// BlurMethod::fft, which has no row footprint (use direct or automatic: the direct path).
+  RowFootprint row_footprint() const {
+    DISTINV_REQUIRE(method_ != BlurMethod::fft, "Blur::row_footprint: BlurMethod::fft runs through the whole ",
+                    "image's FFT and has no row footprint; use BlurMethod::direct or automatic, which run the direct ",
+                    "path on row blocks");
+    Index const above = padding_ == Padding::valid ? 0 : kernel_pads(kh()).before;
+    return {1, above, kh() - 1 - above, padding_};
+  }
+  /// The blur of a block of rows that holds its halo: rows valid (kh − 1 rows fewer), columns
+  /// padded as the blur pads them.
+  tensor_type convolve_rows(tensor_type const& block) const {
+    tensor_type y(rows_output_shape(shape_of(block)));
+    convolve(rows_geometry(shape_of(block)), block.data(), y.data());
+    return y;
+  }
+  /// The shape of convolve_rows(block) for a block of shape `block`.
+  Shape<4> rows_output_shape(Shape<4> const& block) const {
+    auto const g = rows_geometry(block);
+    return {block[0], block[1], g.Ho, g.Wo};
+  }
+  /// The adjoint of convolve_rows: a block of shape `block` from its blur y.
+  tensor_type convolve_rows_adjoint(tensor_type const& y, Shape<4> const& block) const {
+    tensor_type x(block);
+    convolve_adjoint(rows_geometry(block), y.data(), x.data());
+    return x;
+  }
+  /// A on one row block (RowLocalPhysics): convolve_rows.
+  tensor_type A_rows(tensor_type const& block, RowBlock const&) const { return convolve_rows(block); }
+  /// Its exact adjoint: convolve_rows_adjoint into the block's shape.
+  tensor_type A_adjoint_rows(tensor_type const& y, RowBlock const& b) const { return convolve_rows_adjoint(y, b.block); }
+
   /// Aᵀ A x; one FFT pair (multiplication by |K|²) on the FFT path.
   tensor_type A_adjoint_A(tensor_type const& x) const {
     auto const g = geometry(shape_of(x));
@@ -286,6 +320,11 @@ class Blur : public WithNoise<Blur<T, Space, Fft>, T> {
     return b;
   }
   launcher_type launcher() const { return space_traits<Space>::launcher(space_); }
+  /// The geometry of a block of rows holding its halo: rows valid, columns padded.
+  kernels::Conv2dGeometry rows_geometry(Shape<4> const& block) const {
+    return kernels::make_conv2d_geometry(block[0], block[1], block[2], block[3], host_filter_.dimension(0),
+                                         host_filter_.dimension(1), kh(), kw(), Padding::valid, padding_);
+  }
 
   plan_type const& plan_locked(Index rows, Index cols, Index planes) const {
     auto& slot = cache_->plans[{rows, cols, planes}];
@@ -312,7 +351,7 @@ class Blur : public WithNoise<Blur<T, Space, Fft>, T> {
   std::shared_ptr<Cache> cache_ = std::make_shared<Cache>();
 };
 
-static_assert(LinearPhysics<Blur<float>>);
-static_assert(LinearPhysics<Blur<double>>);
+static_assert(RowLocalPhysics<Blur<float>>);
+static_assert(RowLocalPhysics<Blur<double>>);
 
 }  // namespace distinv::physics

@@ -1,10 +1,11 @@
 #pragma once
 // physics/denoising.hpp: Denoising<T>, deepinv's Denoising: A = identity, so y = noise(x).
-// Models LinearPhysics. Core only.
+// Models RowLocalPhysics (row by row on slabs). Core + physics concepts only.
 #include "distinv/core/error.hpp"
 #include "distinv/core/tensor.hpp"
 #include "distinv/physics/concepts.hpp"
 #include "distinv/physics/noise.hpp"
+#include "distinv/physics/row_footprint.hpp"
 
 namespace distinv::physics {
 
@@ -27,6 +28,8 @@ class Denoising : public WithNoise<Denoising<T>, T> {
                     distinv::to_string(in));
     return in;
   }
+  /// The shape of a measurement's input: the same.
+  Shape<4> input_shape(Shape<4> const& out) const { return output_shape(out); }
   /// x.
   tensor_type A(tensor_type const& x) const { return x; }
   /// y.
@@ -37,9 +40,15 @@ class Denoising : public WithNoise<Denoising<T>, T> {
   tensor_type A_adjoint_A(tensor_type const& x) const { return x; }
   /// y.
   tensor_type A_A_adjoint(tensor_type const& y) const { return y; }
+  /// Its footprint on row blocks (the slab layout): row by row.
+  RowFootprint row_footprint() const { return {}; }
+  /// A on one row block: the block.
+  tensor_type A_rows(tensor_type const& block, RowBlock const&) const { return block; }
+  /// Its adjoint: the rows.
+  tensor_type A_adjoint_rows(tensor_type const& y, RowBlock const&) const { return y; }
 };
 
-static_assert(LinearPhysics<Denoising<float>>);
-static_assert(LinearPhysics<Denoising<double>>);
+static_assert(RowLocalPhysics<Denoising<float>>);
+static_assert(RowLocalPhysics<Denoising<double>>);
 
 }  // namespace distinv::physics

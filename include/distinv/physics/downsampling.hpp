@@ -4,6 +4,7 @@
 // every factor-th pixel from (0, 0). Models LinearPhysics with the exact adjoint
 // Aᵀ y = Blurᵀ(Sᵀ y), Sᵀ the zero-filling upsampling. The input size, which decimation loses,
 // is fixed by `image_hw` or else taken as factor * (output size) (+ kernel - 1 for valid).
+// Declares its row footprint (the blur's, stride factor) for the slab layout.
 #include <array>
 #include <optional>
 #include <utility>
@@ -85,6 +86,24 @@ class Downsampling : public WithNoise<Downsampling<T>, T> {
   /// A(Aᵀ y).
   tensor_type A_A_adjoint(tensor_type const& y) const { return A(A_adjoint(y)); }
 
+  /// Its footprint on row blocks (the slab layout): its blur's, outputs `factor` rows apart.
+  /// Throws Error for a blur of BlurMethod::fft.
+  RowFootprint row_footprint() const {
+    if (!blur_) return {factor_, 0, 0, Padding::zeros};
+    RowFootprint f = blur_->row_footprint();
+    f.stride = factor_;
+    return f;
+  }
+  /// A on one row block (RowLocalPhysics): the block's blur (rows valid), then decimation.
+  tensor_type A_rows(tensor_type const& block, RowBlock const& b) const {
+    return decimate(blur_ ? blur_->convolve_rows(block) : block, b.out);
+  }
+  /// Its exact adjoint: zero filling, then the blur's adjoint into the block's shape.
+  tensor_type A_adjoint_rows(tensor_type const& y, RowBlock const& b) const {
+    if (!blur_) return zero_fill(y, b.block);
+    return blur_->convolve_rows_adjoint(zero_fill(y, blur_->rows_output_shape(b.block)), b.block);
+  }
+
   /// The input shape of a measurement of shape `out` (see the header comment).
   Shape<4> input_shape(Shape<4> const& out) const {
     if (image_hw_) return {out[0], out[1], (*image_hw_)[0], (*image_hw_)[1]};
@@ -123,7 +142,7 @@ class Downsampling : public WithNoise<Downsampling<T>, T> {
   std::optional<Blur<T>> blur_;
 };
 
-static_assert(LinearPhysics<Downsampling<float>>);
-static_assert(LinearPhysics<Downsampling<double>>);
+static_assert(RowLocalPhysics<Downsampling<float>>);
+static_assert(RowLocalPhysics<Downsampling<double>>);
 
 }  // namespace distinv::physics
