@@ -78,7 +78,8 @@ bool fusable(std::vector<ShardedOp> const& ops) {
 }
 
 /// The fused normal equations of `ops` for signals laid out as `like`: S of every operator, and
-/// B of the measurements `y` when given, added in operator order. Collectives (the transforms).
+/// B of the measurements `y` when given, added in operator order; without `y` the filters'
+/// spectra are kept (the stack's normal operator and adjoint). Collectives (the transforms).
 template <class ShardedOp, class X>
 auto make_fused(std::vector<ShardedOp> const& ops, X const& like, std::type_identity_t<std::vector<X>> const* y) {
   using Traits = slab_fused_normal<ShardedOp>;
@@ -90,7 +91,7 @@ auto make_fused(std::vector<ShardedOp> const& ops, X const& like, std::type_iden
   auto n = std::make_shared<typename Traits::type>(like.comm(), like.shape(), like.partition(), planes);
   for (std::size_t i = 0; i < ops.size(); ++i) {
     if (y) n->add(ops[i].op(), (*y)[i]);
-    else n->add_operator(ops[i].op());
+    else n->add_kept(ops[i].op());
   }
   return n;
 }
@@ -113,8 +114,9 @@ struct OnPartition {
 /// RowPartition. forward draws operator i's noise as DistributedStackedPhysics does (a generator
 /// seeded by (seed, i, call count)): the replicated stack's measurements. Sums over operators are formed on each
 /// rank in operator order; no all-reduce of an image. Where every operator is a circular blur,
-/// A_adjoint_A is the fused normal operator (a SlabCircularNormal built at the first call: one
-/// distributed FFT pair per call) and A_adjoint goes through the same transform: both then give the
+/// A_adjoint_A is the fused normal operator (a SlabCircularNormal built at the first call of either,
+/// its filters transformed once and kept: one distributed FFT pair per call) and A_adjoint goes
+/// through the same transform (one transform per measurement and one inverse): both then give the
 /// same bits on any partition (the sharded blurs' own adjoint adds the halo rows of neighbours in
 /// an order that depends on the split).
 template <class Op, CommBackend Comm>
@@ -154,8 +156,9 @@ class SlabStackedPhysics {
   list_type A(tensor_type const& x) const { return list_type(stack_.A(x)); }
   /// [A_1 x + n_1; ...; A_K x + n_K], operator i's noise drawn slab by slab from a generator seeded
   /// by (seed, i, call count), as DistributedStackedPhysics::forward draws it: the same measurements
-  /// as the replicated stack's forward, on any number of ranks and any partition.
-  list_type forward(tensor_type const& x) {
+  /// as the replicated stack's forward, on any number of ranks and any partition. Const, as
+  /// DistributedStackedPhysics::forward (the call count is not logical state).
+  list_type forward(tensor_type const& x) const {
     std::uint64_t const call = forward_calls_++;
     auto const& ops = stack_.operators();
     list_type y;
@@ -173,17 +176,14 @@ class SlabStackedPhysics {
     if constexpr (detail::slab_fused_normal<operator_type>::available) {
       bool laid_out = fused_ && y.size() == stack_.size();
       for (auto const& m : y) laid_out = laid_out && m.shape() == shape_ && m.partition() == part_;
-      if (laid_out) return detail::make_fused(stack_.operators(), y[0], &y.items())->A_adjoint_y();
+      if (laid_out) return fused_normal(y[0]).adjoint(y.items());
     }
     return stack_.A_adjoint(y.items(), part_);
   }
   /// Σ_i A_iᵀ A_i x, laid out as x.
   tensor_type A_adjoint_A(tensor_type const& x) const {
     if constexpr (detail::slab_fused_normal<operator_type>::available) {
-      if (fused_ && x.shape() == shape_ && x.partition() == part_) {
-        if (!normal_) normal_ = detail::make_fused(stack_.operators(), x, nullptr);
-        return normal_->normal(x);
-      }
+      if (fused_ && x.shape() == shape_ && x.partition() == part_) return fused_normal(x).normal(x);
     }
     return stack_.A_adjoint_A(x);
   }
@@ -213,6 +213,12 @@ class SlabStackedPhysics {
   }
 
  private:
+  /// The stack's fused normal operator with its filters' spectra, built at the first call (x: a
+  /// signal of the stack's layout). Collectives at that call (the filters' transforms).
+  auto const& fused_normal(tensor_type const& x) const {
+    if (!normal_) normal_ = detail::make_fused(stack_.operators(), x, nullptr);
+    return *normal_;
+  }
   static std::vector<operator_type> shard_all(std::vector<Op> const& ops, Comm const& comm, RowPartition const& part) {
     std::vector<operator_type> out;
     for (auto const& op : ops) out.push_back(detail::shard_on(op, comm, part));
@@ -223,7 +229,8 @@ class SlabStackedPhysics {
   Shape<4> shape_;
   RowPartition part_;
   bool fused_ = false;
-  std::uint64_t seed_ = 0, forward_calls_ = 0;
+  std::uint64_t seed_ = 0;
+  mutable std::uint64_t forward_calls_ = 0;  ///< noise draws so far: not part of the logical state
   mutable std::shared_ptr<typename detail::slab_fused_normal<operator_type>::type const> normal_;  ///< built at first use
   std::uint64_t id_ = distinv::detail::next_object_id();
 };
@@ -342,7 +349,7 @@ class SlabDataFidelity {
                              Physics const& physics) const {
     (void)x, (void)y;
     if constexpr (fusable_type<Physics>)
-      if (options_.fused && detail::fusable(physics.stack().operators())) return GradientPath::fused;
+      if (options_.fused && physics.fused()) return GradientPath::fused;  // tested once, when the physics was made
     return GradientPath::general;
   }
 

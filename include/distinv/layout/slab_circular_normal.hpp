@@ -11,6 +11,7 @@
 #include <array>
 #include <cstddef>
 #include <utility>
+#include <vector>
 
 #include "distinv/core/concepts.hpp"
 #include "distinv/core/error.hpp"
@@ -64,12 +65,33 @@ class SlabCircularNormal {
     accumulate_weight(op, filter_spectrum(op));
     ++count_;
   }
+  /// S += |K|², and K kept for adjoint(): the normal operator and the adjoint of a stack whose
+  /// filters are transformed once. A collective.
+  void add_kept(blur_type const& op) {
+    auto K = filter_spectrum(op);
+    auto const g = accumulate_weight(op, K);
+    kept_.push_back({g.filter, std::move(K)});
+    ++count_;
+  }
+  /// Σ_i A_iᵀ y_i over the operators added by add_kept, y_i in their order: one transform per
+  /// y_i and one inverse (the filters' spectra are kept); the bits of A_adjoint_y() after add(op_i,
+  /// y_i). A collective.
+  tensor_type adjoint(std::vector<tensor_type> const& y) const {
+    DISTINV_REQUIRE(y.size() == kept_.size(), "SlabCircularNormal::adjoint: expected ", kept_.size(),
+                    " measurements (one per operator kept), got ", y.size());
+    host::Buffer<complex_type> B(std::size_t(planes() * fft_.plane_spectrum()));
+    launcher()(Index(2 * B.size()), kernels::Fill<T>{T(0), reinterpret_cast<T*>(B.data())});
+    for (std::size_t i = 0; i < y.size(); ++i) {
+      check_measurement(y[i], "SlabCircularNormal::adjoint");
+      fft_.analyse(y[i], kernels::AccumulateNormal<T>{fft_.plane_spectrum(), kept_[i].filter, kept_[i].K.data(), B.data()});
+    }
+    tensor_type out(fft_.comm(), shape_, partition());
+    fft_.synthesise(kernels::ScaledSpectrum<T>{B.data(), scale()}, out);
+    return out;
+  }
   /// S += |K|², B += conj(K) · F y: one operator and its measurement's slab y. A collective.
   void add(blur_type const& op, tensor_type const& y) {
-    DISTINV_REQUIRE(y.shape() == shape_ && y.partition() == partition(),
-                    "SlabCircularNormal::add: expected a measurement of shape ", distinv::to_string(shape_),
-                    " laid out as ", partition().to_string(), ", got ", distinv::to_string(y.shape()), " laid out as ",
-                    y.partition().to_string());
+    check_measurement(y, "SlabCircularNormal::add");
     auto const K = filter_spectrum(op);
     auto const g = accumulate_weight(op, K);
     if (!measured_) {  // the first measurement: B from zero
@@ -80,10 +102,11 @@ class SlabCircularNormal {
     fft_.analyse(y, kernels::AccumulateNormal<T>{fft_.plane_spectrum(), g.filter, K.data(), B_.data()});
     ++count_;
   }
-  /// Sets S and B back to zero (B released: the next add allocates it again).
+  /// Sets S and B back to zero (B released: the next add allocates it again; kept filters dropped).
   void reset() {
     launcher()(Index(S_.size()), kernels::Fill<T>{T(0), S_.data()});
     B_ = host::Buffer<complex_type>();
+    kept_.clear();
     measured_ = false;
     count_ = 0;
   }
@@ -112,6 +135,11 @@ class SlabCircularNormal {
     return shape;
   }
   Index planes() const noexcept { return shape_[0] * shape_[1]; }
+  void check_measurement(tensor_type const& y, char const* what) const {
+    DISTINV_REQUIRE(y.shape() == shape_ && y.partition() == partition(), what, ": expected a measurement of shape ",
+                    distinv::to_string(shape_), " laid out as ", partition().to_string(), ", got ",
+                    distinv::to_string(y.shape()), " laid out as ", y.partition().to_string());
+  }
   T scale() const noexcept { return T(1) / T(shape_[2] * shape_[3]); }
   static auto launcher() { return space_traits<device::Host>::launcher(device::Host{}); }
 
@@ -158,6 +186,11 @@ class SlabCircularNormal {
   Engine fft_;
   host::Buffer<T> S_;
   host::Buffer<complex_type> B_;  ///< empty until the first add
+  struct Kept {
+    kernels::FilterBroadcast filter;  ///< which filter plane serves which signal plane
+    host::Buffer<complex_type> K;     ///< this rank's shard of the filter spectra
+  };
+  std::vector<Kept> kept_;  ///< the filters of add_kept
   bool measured_ = false;         ///< whether a measurement was added (B allocated, on every rank alike)
   std::size_t count_ = 0;
 };
