@@ -1,6 +1,6 @@
 // The distributed FFT of the slab layout and the fused normal operator on slabs, on every
 // backend: SlabFft forward then inverse is H W times the identity, its spectrum is the
-// replicated FFTW spectrum's columns of the rank, SlabCircularNormal equals CircularNormal
+// replicated FFTW spectrum's columns of the rank, CircularNormal on SlabFft equals the local one
 // (grad, normal, Σ Aᵢᵀyᵢ) and gives the same bits on any number of ranks — heights and widths
 // not divisible by the ranks, a slab of one row, uneven partitions, fewer spectral columns than
 // ranks — and bad input is the same Error on every rank. The complex FFT of (B, 2, H, W) signals:
@@ -14,7 +14,6 @@
 #include "distinv/config.hpp"
 #include "distinv/fft/complex_fft.hpp"
 #include "distinv/fft/fftw.hpp"
-#include "distinv/layout/slab_circular_normal.hpp"
 #include "distinv/physics/circular_normal.hpp"
 #include "distinv/physics/gaussian_blur.hpp"
 #include "slab_testing.hpp"
@@ -87,13 +86,13 @@ TEST_CASE_TEMPLATE("SlabFft: inverse after forward is H W times the identity; th
   });
 }
 
-TEST_CASE_TEMPLATE("SlabCircularNormal equals CircularNormal: grad, normal and the data term", T, float, double) {
+TEST_CASE_TEMPLATE("CircularNormal on SlabFft equals the local CircularNormal: grad, normal and the data term", T, float, double) {
   for_each_backend([](auto& ctx) {
     using Comm = typename std::remove_cvref_t<decltype(ctx)>::comm_type;
     int const p = ctx.world_size();
     for (Shape<4> const s : {Shape<4>{1, 3, 19, 14}, Shape<4>{2, 3, Index(p), 9}, Shape<4>{1, 3, 11, 1}}) {
       CAPTURE(distinv::to_string(s));
-      distinv::testing::check_slab_normal<layout::SlabCircularNormal<T, Comm>>(
+      distinv::testing::check_slab_normal<physics::CircularNormal<T, layout::SlabFft<T, Comm>>>(
           ctx.comm(), s, RowPartition::balanced(s[2], p),
           [&](auto const& slab, auto const& x, Tensor4<T> const& whole, auto const& ops, auto const& ys) {
             // The same on one rank of its own (every row, every spectral column): every line
@@ -101,7 +100,7 @@ TEST_CASE_TEMPLATE("SlabCircularNormal equals CircularNormal: grad, normal and t
             // gradient has the same bits on any number of ranks.
             using One = SlabTensor<T, 4, comm::SingleProcess>;
             auto const whole_rows = RowPartition::balanced(s[2], 1);
-            layout::SlabCircularNormal<T, comm::SingleProcess> one({}, s, whole_rows, {1, s[1]});
+            physics::CircularNormal<T, layout::SlabFft<T, comm::SingleProcess>> one({}, s, whole_rows, {1, s[1]});
             for (std::size_t i = 0; i < ops.size(); ++i) one.add(ops[i], One::scatter({}, ys[i], whole_rows));
             CHECK(max_abs_diff(slab.grad(x).gather(), one.grad(One::scatter({}, whole, whole_rows)).local()) == 0);
           });
@@ -109,7 +108,7 @@ TEST_CASE_TEMPLATE("SlabCircularNormal equals CircularNormal: grad, normal and t
   });
 }
 
-TEST_CASE("SlabFft and SlabCircularNormal: bad input is the same Error on every rank") {
+TEST_CASE("SlabFft and CircularNormal on it: bad input is the same Error on every rank") {
   for_each_backend([](auto& ctx) {
     using Comm = typename std::remove_cvref_t<decltype(ctx)>::comm_type;
     using physics::Blur;
@@ -118,7 +117,7 @@ TEST_CASE("SlabFft and SlabCircularNormal: bad input is the same Error on every 
     Shape<4> const s{1, 3, 2 * Index(p) + 1, 8};
     auto const part = RowPartition::balanced(s[2], p);
     using Fft = layout::SlabFft<float, Comm>;
-    using Normal = layout::SlabCircularNormal<float, Comm>;
+    using Normal = physics::CircularNormal<float, layout::SlabFft<float, Comm>>;
     // A partition of another number of rows, or over another number of ranks.
     CHECK_THROWS_WITH_AS(Fft(ctx.comm(), s[2] + 1, s[3], part), doctest::Contains("SlabFft: expected a partition of"),
                          Error);
@@ -136,7 +135,7 @@ TEST_CASE("SlabFft and SlabCircularNormal: bad input is the same Error on every 
 
     Normal slab(ctx.comm(), s, part);
     CHECK_THROWS_WITH_AS(slab.add(Blur<float>(physics::gaussian_blur<float>(1.0), Padding::reflect), x),
-                         "distinv: SlabCircularNormal: expected a circular Blur, got padding reflect", Error);
+                         "distinv: CircularNormal: expected a circular Blur, got padding reflect", Error);
     Blur<float> const circ(physics::gaussian_blur<float>(1.0), Padding::circular);
     CHECK_THROWS_AS(slab.add(circ, narrow), Error);
     CHECK_THROWS_AS(

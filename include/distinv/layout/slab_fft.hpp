@@ -9,7 +9,9 @@
 // filter / analyse / synthesise are the engine interface of fft/engine.hpp on that index, so the
 // spectral functors of core/kernels/ run unchanged on a shard. Memory per rank O(N / P): no
 // rank ever holds a whole plane. The line transforms are the engine's (Fft::lines, FFTW).
-// SlabFftEngine is this interface, which SlabCircularNormal takes (FftwMpiSlabFft has it too).
+// SlabFftEngine is this interface (FftwMpiSlabFft has it too): the real slab FFTs are engines of
+// physics::CircularNormal (the fused normal operator of circular blurs on slabs, S and B sharded
+// as the spectrum; circular_engine is specialised here).
 // SlabComplexFft (SlabFft<..., true>) is the complex c2c transform of complex signals held as
 // deepinv holds them, (B, 2, H, W) with channels (real, imaginary): the same transposes, c2c rows,
 // the full spectrum (W columns) sharded by columns, centred and orthonormal on request
@@ -35,6 +37,8 @@
 #include "distinv/host/space.hpp"
 #include "distinv/layout/partition.hpp"
 #include "distinv/layout/slab_tensor.hpp"
+#include "distinv/physics/blur.hpp"
+#include "distinv/physics/circular_normal.hpp"
 
 namespace distinv::layout {
 
@@ -77,6 +81,7 @@ template <class T, CommBackend Comm, class Fft = fft::default_engine_t<device::H
 class SlabFft {
  public:
   using scalar_type = T;                             ///< float or double
+  using fft_type = Fft;                              ///< the engine of the line transforms (and of the blurs fused)
   using complex_type = kernels::Complex<T>;          ///< a coefficient
   using tensor_type = SlabTensor<T, 4, Comm>;        ///< the signals transformed
   using spectrum_type = host::Buffer<complex_type>;  ///< a rank's shard of spectra
@@ -393,3 +398,47 @@ template <class T, CommBackend Comm, class Fft = fft::default_engine_t<device::H
 using SlabComplexFft = SlabFft<T, Comm, Fft, true>;
 
 }  // namespace distinv::layout
+
+namespace distinv::physics {
+
+/// The slab layout's real FFTs (SlabFft, FftwMpiSlabFft: a SlabFftEngine) as engines of
+/// CircularNormal: signals and measurements SlabTensors laid out by the engine's partition, S and
+/// B sharded as its spectrum (memory O(N / P)), each blur's filter spectra computed on the
+/// distributed grid (each rank its rows of the circular kernel, then one distributed transform).
+template <class E>
+  requires(layout::SlabFftEngine<E, typename E::scalar_type, typename E::tensor_type::comm_type> &&
+           !requires { requires E::complex_input; })
+struct circular_engine<E> {
+  using engine_type = E;                                  ///< the distributed transform
+  using space_type = device::Host;                        ///< host memory
+  using scalar_type = typename E::scalar_type;            ///< float or double
+  using blur_type = Blur<scalar_type, device::Host, typename E::fft_type>;  ///< the operators fused
+  using tensor_type = typename E::tensor_type;            ///< SlabTensors
+  static constexpr bool eager_data_term = false;          ///< B at the first add (the normal operator alone: S only)
+
+  static device::Host space(E const&) noexcept { return {}; }
+  static tensor_type signal(E const& e, Shape<4> const& shape) { return tensor_type(e.comm(), shape, e.partition()); }
+  static tensor_type zeros(E const& e, Shape<4> const& shape) {
+    return tensor_type::zeros(e.comm(), shape, e.partition());
+  }
+  static void check(E const& e, tensor_type const& x, Shape<4> const& shape, char const* what) {
+    DISTINV_REQUIRE(x.shape() == shape && x.partition() == e.partition(), what, ": expected a signal of shape ",
+                    distinv::to_string(shape), " laid out as ", e.partition().to_string(), ", got ",
+                    distinv::to_string(x.shape()), " laid out as ", x.partition().to_string());
+  }
+  /// This rank's shard of the filter spectra of a circular blur (Bf · Cf planes). A collective.
+  static host::Buffer<kernels::Complex<scalar_type>> filter_spectrum(E const& e, blur_type const& op,
+                                                                     Shape<4> const& shape) {
+    auto const& f = op.filter();
+    tensor_type grid(e.comm(), Shape<4>{f.dimension(0), f.dimension(1), shape[2], shape[3]}, e.partition());
+    kernels::CircularFilter<scalar_type> const kernel{shape[2], shape[3], op.kh(), op.kw(), f.data(), nullptr};
+    Index const h = grid.local_rows(), W = shape[3], lo = grid.lo();
+    space_traits<device::Host>::launcher()(Index(grid.local().size()), [&, h, W, lo](Index k) {
+      Index const n = k % W, i = (k / W) % h, q = k / (W * h);
+      grid.local().data()[k] = kernel.value(q, lo + i, n);
+    });
+    return e.forward(grid);
+  }
+};
+
+}  // namespace distinv::physics
