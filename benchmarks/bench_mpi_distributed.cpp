@@ -11,7 +11,7 @@
 //             the replicated layout against slabs (make_distrib_bundle<layout::Slabs>): time, bytes
 //             sent and collectives per rank; run alone with --benchmark_filter=pnp_layout/
 //   slab/*    the fused gradient of the same 8 blurs at 2048² on the slab layout
-//             (layout::SlabCircularNormal: one distributed FFT pair) against the replicated
+//             (physics::CircularNormal over layout::SlabFft: one distributed FFT pair) against the replicated
 //             physics::CircularNormal, and the tiled TV of tv/* on slabs (layout::SlabProcessing);
 //             run alone with --benchmark_filter=slab/
 //             slab/mpiP/{slabfft,fftw_mpi,fftw_mpi_measure}: the same gradient on comm::Mpi with
@@ -54,7 +54,7 @@
 #include "distinv/factory.hpp"
 #include "distinv/fft/fftw.hpp"
 #include "distinv/layout/fftw_mpi_slab_fft.hpp"
-#include "distinv/layout/slab_circular_normal.hpp"
+#include "distinv/layout/slab_fft.hpp"
 #include "distinv/layout/tiled_prior.hpp"
 #include "distinv/mpi.hpp"
 #include "distinv/optim/denoisers/tv.hpp"
@@ -287,7 +287,7 @@ void slab_sharded(benchmark::State& st, Backend backend) {
     using Comm = typename std::remove_reference_t<decltype(ctx)>::comm_type;
     using Slab = layout::SlabTensor<float, 4, Comm>;
     auto const part = layout::RowPartition::balanced(n, ctx.world_size());
-    auto normal = std::make_shared<layout::SlabCircularNormal<float, Comm>>(ctx.comm(), Shape<4>{1, 3, n, n}, part);
+    auto normal = std::make_shared<physics::CircularNormal<float, layout::SlabFft<float, Comm>>>(ctx.comm(), Shape<4>{1, 3, n, n}, part);
     for (std::size_t i = 0; i < stack->size(); ++i) normal->add((*stack)[i], Slab::scatter(ctx.comm(), (*y)[i], part));
     auto xs = std::make_shared<Slab const>(Slab::scatter(ctx.comm(), *x, part));
     return [=](Split&) { benchmark::DoNotOptimize(normal->grad(*xs).local().data()); };
@@ -369,7 +369,7 @@ void slab_engine(benchmark::State& st) {
   }
   auto const stack = eight_blurs();
   auto const y = measurements(stack, n);
-  layout::SlabCircularNormal<float, comm::Mpi, fft::Fftw, Engine> normal(comm, Shape<4>{1, 3, n, n}, part);
+  physics::CircularNormal<float, Engine> normal(comm, Shape<4>{1, 3, n, n}, part);
   for (std::size_t i = 0; i < stack.size(); ++i) normal.add(stack[i], Slab::scatter(comm, y[i], part));
   auto const x = Slab::scatter(comm, random_image(n, 2), part);
   benchmark::DoNotOptimize(normal.grad(x).local().data());  // warm-up: plans, first touch

@@ -2,7 +2,7 @@
 // tests/slab_testing.hpp: what the slab-layout suites share: the row partitions they run on
 // (balanced, one-row slabs first, one row last), the check that a call throws the same Error
 // on every rank, reference computations run one rank at a time, and the checks every engine of
-// the fused normal operator on slabs (SlabCircularNormal over SlabFft, FftwMpiSlabFft) passes.
+// the fused normal operator on slabs (physics::CircularNormal over SlabFft and FftwMpiSlabFft) passes.
 #include <doctest/doctest.h>
 
 #include <array>
@@ -78,7 +78,7 @@ std::string same_error(Ctx& ctx, F&& f) {
   return msg;
 }
 
-/// A SlabCircularNormal `Normal` (any engine) over `comm` for signals of shape s laid out by
+/// A CircularNormal `Normal` on slabs (SlabFft or FftwMpiSlabFft engine) over `comm` for signals of shape s laid out by
 /// `part` against the replicated physics::CircularNormal, over three circular blurs (direct, FFT
 /// and a filter per channel) and measurements seeded 10, 11, 12: grad, normal, the normal operator
 /// alone (add_operator: S only, no B) and A_adjoint_y equal the replicated ones at x seeded 1; the

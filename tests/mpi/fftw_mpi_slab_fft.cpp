@@ -1,6 +1,6 @@
 // FFTW's MPI interface as the slab FFT engine (layout::FftwMpiSlabFft), MPI only: its spectra
 // equal SlabFft's (every coefficient, gathered by (row, column)), inverse after forward is H W
-// times the identity, SlabCircularNormal on it equals the replicated CircularNormal and the
+// times the identity, CircularNormal on it equals the replicated CircularNormal and the
 // SlabFft-based one — balanced, uneven and FFTW's own partitions, heights not divisible by the
 // ranks, FFTW decompositions that leave a rank without rows or spectral columns, width 1,
 // FFTW_ESTIMATE and FFTW_MEASURE plans — and bad input is the same Error on every rank. Without FFTW-MPI in the build the case is reported skipped.
@@ -18,7 +18,6 @@
 #include "backends.hpp"
 #include "slab_testing.hpp"
 #include "distinv/layout/fftw_mpi_slab_fft.hpp"
-#include "distinv/layout/slab_circular_normal.hpp"
 #include "distinv/layout/slab_fft.hpp"
 #include "distinv/mpi.hpp"
 #include "distinv/physics/circular_normal.hpp"
@@ -33,7 +32,7 @@ using Slab = layout::SlabTensor<float, 4, comm::Mpi>;
 template <class T>
 using MpiSlab = layout::SlabTensor<T, 4, comm::Mpi>;
 template <class T>
-using FftwMpiNormal = layout::SlabCircularNormal<T, comm::Mpi, fft::Fftw, layout::FftwMpiSlabFft<T>>;
+using FftwMpiNormal = physics::CircularNormal<T, layout::FftwMpiSlabFft<T>>;
 
 static_assert(layout::SlabFftEngine<layout::FftwMpiSlabFft<float>, float, comm::Mpi>);
 static_assert(layout::SlabFftEngine<layout::SlabFft<double, comm::Mpi>, double, comm::Mpi>);
@@ -123,7 +122,7 @@ TEST_CASE_TEMPLATE("FftwMpiSlabFft: the spectra are SlabFft's; inverse after for
     }
 }
 
-TEST_CASE_TEMPLATE("FftwMpiSlabFft: SlabCircularNormal on it equals CircularNormal and the SlabFft engine", T, float,
+TEST_CASE_TEMPLATE("FftwMpiSlabFft: CircularNormal on it equals the local CircularNormal and the SlabFft engine", T, float,
                    double) {
   comm::Mpi const comm(MPI_COMM_WORLD);
   int const p = comm.size();
@@ -134,7 +133,7 @@ TEST_CASE_TEMPLATE("FftwMpiSlabFft: SlabCircularNormal on it equals CircularNorm
       CAPTURE(part.to_string());
       distinv::testing::check_slab_normal<FftwMpiNormal<T>>(
           comm, s, part, [&](auto const& slab, auto const& x, Tensor4<T> const&, auto const& ops, auto const& ys) {
-            layout::SlabCircularNormal<T, comm::Mpi> lines(comm, s, part, {1, s[1]});  // the SlabFft engine
+            physics::CircularNormal<T, layout::SlabFft<T, comm::Mpi>> lines(comm, s, part, {1, s[1]});  // the SlabFft engine
             for (std::size_t i = 0; i < ops.size(); ++i) lines.add(ops[i], MpiSlab<T>::scatter(comm, ys[i], part));
             CHECK(max_abs_diff(slab.grad(x), lines.grad(x)) <= distinv::testing::tol<T>());
           });
@@ -173,7 +172,7 @@ TEST_CASE("FftwMpiSlabFft: bad input is the same Error on every rank") {
 
     FftwMpiNormal<float> slab(comm, s, part);
     CHECK(same_error(ctx, [&] { slab.add(Blur<float>(physics::gaussian_blur<float>(1.0), Padding::reflect), x); }) ==
-          "distinv: SlabCircularNormal: expected a circular Blur, got padding reflect");
+          "distinv: CircularNormal: expected a circular Blur, got padding reflect");
     Blur<float> const circ(physics::gaussian_blur<float>(1.0), Padding::circular);
     same_error(ctx, [&] { slab.add(circ, narrow); });
     same_error(ctx, [&] { slab.grad(out); });

@@ -2,7 +2,11 @@
 // fused gradient), counted by testing::CountingComm on every backend: on slabs the personalised
 // exchanges carry exactly the two FFT transposes of the gradient and the halo rows of the tiles
 // (read, and written back to their owners), and every other collective O(H + P) values, whatever
-// the width; replicated, the prior all-reduces the whole image and nothing is exchanged.
+// the width; replicated, the prior all-reduces the whole image and nothing is exchanged. The
+// collectives are counted exactly: on slabs the two transposes, the halo gather and scatter_add,
+// one all_gatherv of the row sums of both norms of the stopping test, and the prior's error
+// agreement (no layout re-agreed, no fused operator rebuilt); replicated the prior's image sum and
+// two error agreements (and with shared memory the signal update's two barriers).
 #include <algorithm>
 #include <cstdint>
 #include <vector>
@@ -103,9 +107,8 @@ TEST_CASE("slab comm bytes: one PnP-PGD iteration sends the transposes and halo 
       int const P = ctx.world_size(), r = ctx.rank();
       CAPTURE(W);
       CAPTURE(P);
-      // Every other collective of an iteration: a few scalars and error agreements, the row sums of
-      // two norms (H doubles each), the prior's layout check (P + 6 integers per rank), under
-      // 8 (2 H + 8 P + 32) bytes per other rank whatever the width.
+      // Every other collective of an iteration: an error agreement and the row sums of two norms
+      // (2 H doubles), under 8 (2 H + 8 P + 32) bytes per other rank whatever the width.
       std::int64_t const small = 8 * (2 * H + 8 * P + 32) * (P - 1);
       for (auto const& part : distinv::testing::slab_partitions(H, P)) {
         CAPTURE(part.to_string());
@@ -117,6 +120,11 @@ TEST_CASE("slab comm bytes: one PnP-PGD iteration sends the transposes and halo 
         std::int64_t const exchanged = transpose_bytes(part, r, B * C, H, W) + halo_bytes(part, r, B * C, H, W);
         CHECK(t.all_to_allv.calls == (P == 1 ? 2 : 4));  // the halo gather and scatter_add; the transposes (P > 1)
         CHECK(t.all_to_allv.bytes == (P == 1 ? 0 : exchanged));
+        CHECK(t.all_gatherv.calls == 1);  // ‖x_{k+1} − x_k‖ and ‖x_k‖: both row sums of this rank's rows
+        CHECK(t.all_gatherv.bytes == 16 * part.count(r) * (P - 1));
+        CHECK(t.all_reduce.calls == 1);  // the prior's error agreement (one integer)
+        CHECK(t.all_reduce.bytes == (P == 1 ? 0 : 8));
+        CHECK(t.broadcast.calls + t.barrier.calls == 0);
         CHECK(t.bytes() - t.all_to_allv.bytes <= small);
         if (P > 1) CHECK(t.all_to_allv.bytes > 0);
         CHECK(t.calls() == ctx.all_reduce_value(t.calls(), ReduceOp::max));  // the same collectives on every rank
@@ -124,8 +132,10 @@ TEST_CASE("slab comm bytes: one PnP-PGD iteration sends the transposes and halo 
       auto rep = make_distrib_bundle<layout::Replicated>(counted, FactoryConfig{ops, y}, shape, optim::PnP{tv}, tiling);
       rep.signal.update_(y[0]);
       CommTally const t = one_iteration(rep, counted);
-      CHECK(t.all_to_allv.calls == 0);
-      CHECK(t.all_reduce.bytes >= (P == 1 ? 0 : image_bytes));  // the tiled prior's sum of every rank's tiles
+      CHECK(t.all_to_allv.calls + t.all_gatherv.calls + t.broadcast.calls == 0);
+      CHECK(t.all_reduce.calls == 3);  // the tiled prior's sum of every rank's tiles, two error agreements
+      CHECK(t.barrier.calls == (comm_traits<Counted>::shares_memory ? 2 : 0));  // the shared signal's update
+      CHECK(t.all_reduce.bytes >= (P == 1 ? 0 : image_bytes));
       CHECK(t.bytes() <= (P == 1 ? 0 : image_bytes + small));
     });
   }

@@ -1,16 +1,19 @@
 // The distributed FFT of the slab layout and the fused normal operator on slabs, on every
 // backend: SlabFft forward then inverse is H W times the identity, its spectrum is the
-// replicated FFTW spectrum's columns of the rank, SlabCircularNormal equals CircularNormal
+// replicated FFTW spectrum's columns of the rank, CircularNormal on SlabFft equals the local one
 // (grad, normal, Σ Aᵢᵀyᵢ) and gives the same bits on any number of ranks — heights and widths
 // not divisible by the ranks, a slab of one row, uneven partitions, fewer spectral columns than
-// ranks — and bad input is the same Error on every rank.
+// ranks — and bad input is the same Error on every rank. The complex FFT of (B, 2, H, W) signals:
+// fft::ComplexFft equals the direct (centred, orthonormal) DFT; SlabComplexFft is unitary when
+// orthonormal (‖F x‖ = ‖x‖, Fᴴ F = I, ⟨F x, z⟩ = ⟨x, Fᴴ z⟩), its shard is ComplexFft's spectrum
+// at the rank's columns, with the same bits on any number of ranks (prime sizes, one row per rank).
 #include "distinv/layout/slab_fft.hpp"
 
 #include "backends.hpp"
 #include "counting_comm.hpp"
 #include "distinv/config.hpp"
+#include "distinv/fft/complex_fft.hpp"
 #include "distinv/fft/fftw.hpp"
-#include "distinv/layout/slab_circular_normal.hpp"
 #include "distinv/physics/circular_normal.hpp"
 #include "distinv/physics/gaussian_blur.hpp"
 #include "slab_testing.hpp"
@@ -83,13 +86,13 @@ TEST_CASE_TEMPLATE("SlabFft: inverse after forward is H W times the identity; th
   });
 }
 
-TEST_CASE_TEMPLATE("SlabCircularNormal equals CircularNormal: grad, normal and the data term", T, float, double) {
+TEST_CASE_TEMPLATE("CircularNormal on SlabFft equals the local CircularNormal: grad, normal and the data term", T, float, double) {
   for_each_backend([](auto& ctx) {
     using Comm = typename std::remove_cvref_t<decltype(ctx)>::comm_type;
     int const p = ctx.world_size();
     for (Shape<4> const s : {Shape<4>{1, 3, 19, 14}, Shape<4>{2, 3, Index(p), 9}, Shape<4>{1, 3, 11, 1}}) {
       CAPTURE(distinv::to_string(s));
-      distinv::testing::check_slab_normal<layout::SlabCircularNormal<T, Comm>>(
+      distinv::testing::check_slab_normal<physics::CircularNormal<T, layout::SlabFft<T, Comm>>>(
           ctx.comm(), s, RowPartition::balanced(s[2], p),
           [&](auto const& slab, auto const& x, Tensor4<T> const& whole, auto const& ops, auto const& ys) {
             // The same on one rank of its own (every row, every spectral column): every line
@@ -97,7 +100,7 @@ TEST_CASE_TEMPLATE("SlabCircularNormal equals CircularNormal: grad, normal and t
             // gradient has the same bits on any number of ranks.
             using One = SlabTensor<T, 4, comm::SingleProcess>;
             auto const whole_rows = RowPartition::balanced(s[2], 1);
-            layout::SlabCircularNormal<T, comm::SingleProcess> one({}, s, whole_rows, {1, s[1]});
+            physics::CircularNormal<T, layout::SlabFft<T, comm::SingleProcess>> one({}, s, whole_rows, {1, s[1]});
             for (std::size_t i = 0; i < ops.size(); ++i) one.add(ops[i], One::scatter({}, ys[i], whole_rows));
             CHECK(max_abs_diff(slab.grad(x).gather(), one.grad(One::scatter({}, whole, whole_rows)).local()) == 0);
           });
@@ -105,7 +108,7 @@ TEST_CASE_TEMPLATE("SlabCircularNormal equals CircularNormal: grad, normal and t
   });
 }
 
-TEST_CASE("SlabFft and SlabCircularNormal: bad input is the same Error on every rank") {
+TEST_CASE("SlabFft and CircularNormal on it: bad input is the same Error on every rank") {
   for_each_backend([](auto& ctx) {
     using Comm = typename std::remove_cvref_t<decltype(ctx)>::comm_type;
     using physics::Blur;
@@ -114,7 +117,7 @@ TEST_CASE("SlabFft and SlabCircularNormal: bad input is the same Error on every 
     Shape<4> const s{1, 3, 2 * Index(p) + 1, 8};
     auto const part = RowPartition::balanced(s[2], p);
     using Fft = layout::SlabFft<float, Comm>;
-    using Normal = layout::SlabCircularNormal<float, Comm>;
+    using Normal = physics::CircularNormal<float, layout::SlabFft<float, Comm>>;
     // A partition of another number of rows, or over another number of ranks.
     CHECK_THROWS_WITH_AS(Fft(ctx.comm(), s[2] + 1, s[3], part), doctest::Contains("SlabFft: expected a partition of"),
                          Error);
@@ -132,7 +135,7 @@ TEST_CASE("SlabFft and SlabCircularNormal: bad input is the same Error on every 
 
     Normal slab(ctx.comm(), s, part);
     CHECK_THROWS_WITH_AS(slab.add(Blur<float>(physics::gaussian_blur<float>(1.0), Padding::reflect), x),
-                         "distinv: SlabCircularNormal: expected a circular Blur, got padding reflect", Error);
+                         "distinv: CircularNormal: expected a circular Blur, got padding reflect", Error);
     Blur<float> const circ(physics::gaussian_blur<float>(1.0), Padding::circular);
     CHECK_THROWS_AS(slab.add(circ, narrow), Error);
     CHECK_THROWS_AS(
@@ -184,6 +187,147 @@ TEST_CASE("SlabFft: a transpose moves the other ranks' blocks only, its own bloc
         Tensor4<double> const want = whole * (0.5 * double(H * W));
         CHECK(max_abs_diff(y.gather(), want) <= 1e-12 * double(H * W));
       }
+  });
+}
+
+namespace {
+/// The four option sets of a complex FFT.
+std::vector<fft::ComplexFftOptions> complex_options() {
+  return {{false, false}, {true, false}, {false, true}, {true, true}};
+}
+/// F x by the definition, in double: fftshift(DFT(ifftshift(x))) when centred, scaled as the options say.
+Tensor4<double> direct_dft(Tensor4<double> const& x, fft::ComplexFftOptions o, bool inverse) {
+  Index const B = x.dimension(0), H = x.dimension(2), W = x.dimension(3);
+  Index const sh = o.centred ? H / 2 : 0, sw = o.centred ? W / 2 : 0;             // ifftshift: x[(m + H/2) % H]
+  Index const th = o.centred ? H - H / 2 : 0, tw = o.centred ? W - W / 2 : 0;     // fftshift: F[(k + H - H/2) % H]
+  double const sign = inverse ? 1.0 : -1.0, pi = std::acos(-1.0);
+  double const scale = o.orthonormal ? 1.0 / std::sqrt(double(H * W)) : (inverse ? 1.0 / double(H * W) : 1.0);
+  Tensor4<double> y(B, 2, H, W);
+  for (Index b = 0; b < B; ++b)
+    for (Index k = 0; k < H; ++k)
+      for (Index l = 0; l < W; ++l) {
+        Index const kf = (k + th) % H, lf = (l + tw) % W;
+        std::complex<double> acc = 0;
+        for (Index m = 0; m < H; ++m)
+          for (Index n = 0; n < W; ++n) {
+            std::complex<double> const v(x(b, 0, (m + sh) % H, (n + sw) % W), x(b, 1, (m + sh) % H, (n + sw) % W));
+            acc += v * std::polar(1.0, sign * 2 * pi * (double(kf * m) / double(H) + double(lf * n) / double(W)));
+          }
+        y(b, 0, k, l) = scale * acc.real();
+        y(b, 1, k, l) = scale * acc.imag();
+      }
+  return y;
+}
+}  // namespace
+
+TEST_CASE_TEMPLATE("ComplexFft: the direct DFT, centred and orthonormal as asked; inverse after forward is x", T, float,
+                   double) {
+  for (Shape<4> const s : {Shape<4>{2, 2, 5, 7}, Shape<4>{1, 2, 4, 6}, Shape<4>{1, 2, 1, 3}}) {
+    for (auto const o : complex_options()) {
+      CAPTURE(distinv::to_string(s));
+      CAPTURE(o.centred);
+      CAPTURE(o.orthonormal);
+      fft::ComplexFft<T> const f(s[2], s[3], o);
+      auto const x = random_tensor<T>(s, 21);
+      Tensor4<double> const xd = x.template cast<double>();
+      double const n = double(s[2] * s[3]), tol = distinv::testing::tol<T>();
+      CHECK(max_abs_diff(Tensor4<double>(f.forward(x).template cast<double>()), direct_dft(xd, o, false)) <= tol * n);
+      CHECK(max_abs_diff(Tensor4<double>(f.inverse(x).template cast<double>()), direct_dft(xd, o, true)) <= tol * n);
+      Tensor4<T> y = x;
+      f.forward_(y);
+      f.inverse_(y);
+      CHECK(max_abs_diff(y, x) <= tol);
+    }
+  }
+  CHECK_THROWS_WITH_AS(fft::ComplexFft<T>(0, 3), doctest::Contains("ComplexFft: expected a positive grid"), Error);
+  CHECK_THROWS_WITH_AS(fft::ComplexFft<T>(4, 4).forward(random_tensor<T>({1, 3, 4, 4}, 1)),
+                       doctest::Contains("expected a complex signal (B, 2, 4, 4), got (1, 3, 4, 4)"), Error);
+}
+
+TEST_CASE_TEMPLATE("SlabComplexFft: unitary when orthonormal, the replicated ComplexFft's shard, the same bits on any "
+                   "number of ranks", T, float, double) {
+  for_each_backend([](auto& ctx) {
+    using Comm = typename std::remove_cvref_t<decltype(ctx)>::comm_type;
+    using Slab = SlabTensor<T, 4, Comm>;
+    using One = SlabTensor<T, 4, comm::SingleProcess>;
+    int const p = ctx.world_size();
+    for (Shape<4> const s : {Shape<4>{1, 2, 13, 10}, Shape<4>{2, 2, 7, 11}, Shape<4>{1, 2, Index(p), 6},
+                             Shape<4>{1, 2, Index(p) + 2, 1}})
+      for (bool uneven : {false, true})
+        for (auto const o : complex_options()) {
+          CAPTURE(distinv::to_string(s));
+          CAPTURE(uneven);
+          CAPTURE(o.centred);
+          CAPTURE(o.orthonormal);
+          Index const H = s[2], W = s[3];
+          double const tol = distinv::testing::tol<T>();
+          auto const part = uneven ? uneven_partition(H, p) : RowPartition::balanced(H, p);
+          layout::SlabComplexFft<T, Comm> const f(ctx.comm(), H, W, part, o);
+          CHECK(f.spectrum_cols() == W);
+          auto const whole = random_tensor<T>(s, 31);
+          auto const x = Slab::scatter(ctx.comm(), whole, part);
+          auto const spec = f.forward(x);
+          REQUIRE(Index(spec.size()) == s[0] * f.local_cols() * H);
+
+          // The shard is the replicated transform's spectrum at this rank's columns.
+          auto const full = fft::ComplexFft<T>(H, W, o).forward(whole);
+          double worst = 0, spec_sq = 0;
+          for (Index b = 0; b < s[0]; ++b)
+            for (Index c = f.col_lo(ctx.rank()); c < f.col_hi(ctx.rank()); ++c)
+              for (Index i = 0; i < H; ++i) {
+                auto const a = spec[std::size_t(b * f.plane_spectrum() + f.spectrum_index(i, c))];
+                worst = std::max({worst, std::abs(double(a.re) - full(b, 0, i, c)), std::abs(double(a.im) - full(b, 1, i, c))});
+                spec_sq += double(a.re) * a.re + double(a.im) * a.im;
+              }
+          ctx.comm().all_reduce(std::span<double>(&worst, 1), ReduceOp::max);
+          ctx.comm().all_reduce(std::span<double>(&spec_sq, 1), ReduceOp::sum);
+          CHECK(worst <= tol * (o.orthonormal ? 1.0 : double(H * W)));
+
+          // F⁻¹ F = I; orthonormal: ‖F x‖ = ‖x‖ and the dot test ⟨F x, z⟩ = ⟨x, Fᴴ z⟩ (real products).
+          auto back = zeros_like(x);
+          f.inverse(spec, back);
+          CHECK(max_abs_diff(back, x) <= tol);
+          if (o.orthonormal) {
+            double const nx = norm(x);
+            CHECK(std::abs(std::sqrt(spec_sq) - nx) <= 1e-6 * nx);
+            auto const zwhole = random_tensor<T>(s, 37);
+            layout::SlabComplexFft<T, Comm> const g(ctx.comm(), H, W, part, o);
+            auto z = g.forward(Slab::scatter(ctx.comm(), zwhole, part));  // any shard of a spectrum
+            double lhs = 0;
+            for (std::size_t e = 0; e < z.size(); ++e) lhs += double(spec[e].re) * z[e].re + double(spec[e].im) * z[e].im;
+            ctx.comm().all_reduce(std::span<double>(&lhs, 1), ReduceOp::sum);
+            auto fhz = zeros_like(x);
+            f.inverse(z, fhz);
+            double const rhs = dot(x, fhz);
+            CHECK(std::abs(lhs - rhs) <= 10 * tol * std::max(1.0, std::abs(rhs)));
+          }
+
+          // The same bits as on one rank of its own (every line transform is the same), and a
+          // filter with the identity is H W x (unnormalised).
+          auto const whole_rows = RowPartition::balanced(H, 1);
+          layout::SlabComplexFft<T, comm::SingleProcess> const one({}, H, W, whole_rows, o);
+          auto const ref = one.forward(One::scatter({}, whole, whole_rows));
+          bool same = true;
+          for (Index b = 0; b < s[0]; ++b)
+            for (Index c = f.col_lo(ctx.rank()); c < f.col_hi(ctx.rank()); ++c)
+              for (Index i = 0; i < H; ++i) {
+                auto const a = spec[std::size_t(b * f.plane_spectrum() + f.spectrum_index(i, c))];
+                auto const r = ref[std::size_t(b * one.plane_spectrum() + c * H + i)];
+                same = same && a.re == r.re && a.im == r.im;
+              }
+          CHECK(same);
+          auto y = x;
+          f.filter(y, y, [](Index, kernels::Complex<T>&) {});
+          CHECK(max_abs_diff(y, x * T(H * W)) <= tol * double(H * W));
+        }
+    // Bad input: the same Error on every rank.
+    using RealFft = layout::SlabFft<float, Comm>;
+    CHECK_THROWS_WITH_AS(RealFft(ctx.comm(), 4, 4, RowPartition::balanced(4, p), {true, false}),
+                         doctest::Contains("options of the complex transform"), Error);
+    layout::SlabComplexFft<float, Comm> const f(ctx.comm(), 4, 4, RowPartition::balanced(4, p));
+    auto const three = SlabTensor<float, 4, Comm>::zeros(ctx.comm(), Shape<4>{1, 3, 4, 4}, RowPartition::balanced(4, p));
+    CHECK_THROWS_WITH_AS(f.forward(three), doctest::Contains("expected a complex signal (B, 2, H, W), got (1, 3, 4, 4)"),
+                         Error);
   });
 }
 #endif  // DISTINV_HAS_FFTW

@@ -5,7 +5,8 @@
 // of a prime height and on slabs of a single row; over circular blurs each gives the same bits on
 // every partition; the physics' A_dagger and compute_sqnorm equal the replicated ones;
 // distribute<layout::Slabs> gives the replicated stack's noisy measurements (slab by slab), data
-// fidelity and tiled denoiser's result; bad input is the same Error on every rank.
+// fidelity and tiled denoiser's result, with `auto const` stacks (forward's call count is not
+// logical state; A, A_adjoint, A_adjoint_A are const); bad input is the same Error on every rank.
 #include <optional>
 #include <string>
 #include <vector>
@@ -158,15 +159,15 @@ TEST_CASE("slab solvers: distribute<layout::Slabs> gives the replicated stack's 
         using Comm = typename std::remove_reference_t<decltype(ctx)>::comm_type;
         using Slab = layout::SlabTensor<T, 4, Comm>;
         int const P = ctx.world_size();
-        // The replicated stack's first two forwards (each call draws new noise).
-        auto rep = distribute(stack, ctx);
+        // The replicated stack's first two forwards (each call draws new noise); const stacks draw too.
+        auto const rep = distribute(stack, ctx);
         auto const want0 = rep.forward(clean), want1 = rep.forward(clean);
         CHECK(max_abs_diff(want0[0], want1[0]) > 0.01);
         auto again = distribute<layout::Replicated>(stack, ctx);
         CHECK(max_abs_diff(again.forward(clean)[2], want0[2]) == 0);
         for (auto const& part : distinv::testing::slab_partitions(shape[2], P)) {
           CAPTURE(part.to_string());
-          auto sharded = distribute<layout::Slabs>(stack, ctx, shape, part);
+          auto const sharded = distribute<layout::Slabs>(stack, ctx, shape, part);
           CHECK(sharded.partition() == part);
           CHECK(sharded.num_operators() == 3);
           Slab const x = Slab::scatter(ctx.comm(), clean, part);
@@ -180,6 +181,10 @@ TEST_CASE("slab solvers: distribute<layout::Slabs> gives the replicated stack's 
             CHECK(max_abs_diff(y0[i].gather(), want0[i]) <= 1e-5);
             CHECK(max_abs_diff(y1[i].gather(), want1[i]) <= 1e-5);
           }
+          // The linear members of the const stacks: the same on both layouts.
+          CHECK(max_abs_diff(sharded.A(x)[1].gather(), rep.A(clean)[1]) <= 1e-5);
+          CHECK(max_abs_diff(sharded.A_adjoint(y0).gather(), rep.A_adjoint(want0)) <= 1e-4);
+          CHECK(max_abs_diff(sharded.A_adjoint_A(x).gather(), rep.A_adjoint_A(clean)) <= 1e-4);
           // The L2 data fidelity on these measurements: the same gradient and value.
           auto rep_l2 = distribute(optim::L2{}, ctx);
           auto slab_l2 = distribute<layout::Slabs>(optim::L2{}, ctx);

@@ -8,6 +8,7 @@
 // scalar, +=, -=) comes from the type itself. Host tensors are specialised here; device
 // tensors in distinv/cuda/signal.cuh; shape_of, dot, norm, ... are forwarded to them here,
 // and psnr is written once for both.
+#include <array>
 #include <cmath>
 #include <concepts>
 #include <cstddef>
@@ -193,6 +194,13 @@ struct SquaredDifference {
     return d * d;
   }
 };
+/// double(b)^2 (the terms of dot(b, b)).
+struct SecondSquared {
+  template <class T>
+  DISTINV_HOST_DEVICE double operator()(T, T b) const {
+    return double(b) * double(b);
+  }
+};
 /// (a - b)^2 with the difference rounded to T first (the terms of dot(a - b, a - b)).
 struct SquaredRoundedDifference {
   template <class T>
@@ -216,6 +224,21 @@ double norm(X const& a) {
 template <Signal X>
 double norm_of_difference(X const& a, X const& b) {
   return std::sqrt(sum2(a, b, detail::SquaredRoundedDifference{}, "norm_of_difference"));
+}
+
+/// (norm_of_difference(a, b), norm(b)), the same bits, with one reduction where the signal's
+/// traits sum two functors at once (sum2_pair: a sharded signal gathers its row sums once): the
+/// change of a solver's iterate and the norm it is relative to.
+template <Signal X>
+std::array<double, 2> norms_of_step(X const& a, X const& b) {
+  using Traits = signal_traits<std::remove_cvref_t<X>>;
+  if constexpr (requires { Traits::sum2_pair(a, b, detail::SquaredRoundedDifference{}, detail::SecondSquared{}); }) {
+    require_same_shape(a, b, "norms_of_step");
+    auto const s = Traits::sum2_pair(a, b, detail::SquaredRoundedDifference{}, detail::SecondSquared{});
+    return {std::sqrt(s[0]), std::sqrt(s[1])};
+  } else {
+    return {norm_of_difference(a, b), norm(b)};
+  }
 }
 
 /// Peak signal-to-noise ratio in dB: 10 log10(max_value^2 / mean((x - ref)^2)), the squared

@@ -139,9 +139,11 @@ class DistributedStackedPhysics {
   }
 
   /// A_i x plus noise, operator i's noise drawn from a generator seeded by (context seed, i,
-  /// call count): the same measurements whatever the number of ranks.
+  /// call count): the same measurements whatever the number of ranks. Const (a const stack draws
+  /// too): the call count is not part of the stack's logical state; one object is not meant to
+  /// draw from several threads at once (each rank of the Threads backend holds its own).
   template <ResultScope W = Global>
-  list_type forward(tensor_type const& x, W where = W{}) {
+  list_type forward(tensor_type const& x, W where = W{}) const {
     std::uint64_t const call = forward_calls_++;
     return collect("forward", each_operator([&](Op const& op, std::size_t k) {
       std::mt19937_64 gen(detail::operator_seed(ctx_->options().seed, indices_[k], call));
@@ -208,7 +210,7 @@ class DistributedStackedPhysics {
   StackOptions options_;
   std::vector<Index> indices_;
   std::vector<Op> ops_;
-  std::uint64_t forward_calls_ = 0;
+  mutable std::uint64_t forward_calls_ = 0;  ///< noise draws so far: not part of the logical state
   std::uint64_t id_ = detail::next_object_id();
 };
 

@@ -4,7 +4,8 @@
 // task on its own aligned buffers, with FFTW's new-array execute functions (thread-safe);
 // planning and plan destruction are not thread-safe in FFTW, so they take one process-wide
 // lock (FFTW's planner is itself global state). FftwLines<T> (Fftw::lines) holds the 1-D line
-// transforms a distributed transform is made of (layout/slab_fft.hpp). Also sets default_engine<device::Host>: Fftw
+// transforms a distributed transform is made of (layout/slab_fft.hpp); fft/complex_fft.hpp plans
+// the 2-D complex transform of split planes with detail::Fftw's split_2d. Also sets default_engine<device::Host>: Fftw
 // when the build has FFTW (distinv/config.hpp), else fft::None — then this header declares no
 // engine. The only place that includes <fftw3.h>.
 #include "distinv/config.hpp"
@@ -65,6 +66,12 @@ struct Fftw<double> {
   static void exec_r2c(plan p, double* in, complex* out) { fftw_execute_dft_r2c(p, in, out); }
   static void exec_c2r(plan p, complex* in, double* out) { fftw_execute_dft_c2r(p, in, out); }
   static void exec_dft(plan p, complex* in, complex* out) { fftw_execute_dft(p, in, out); }
+  /// The 2-D complex transform of an n0 x n1 grid held as split real and imaginary planes (row-major).
+  static plan split_2d(int n0, int n1, double* ri, double* ii, double* ro, double* io, unsigned flags) {
+    fftw_iodim const dims[2] = {{n0, n1, n1}, {n1, 1, 1}};
+    return fftw_plan_guru_split_dft(2, dims, 0, nullptr, ri, ii, ro, io, flags);
+  }
+  static void exec_split(plan p, double* ri, double* ii, double* ro, double* io) { fftw_execute_split_dft(p, ri, ii, ro, io); }
   static void destroy(plan p) { fftw_destroy_plan(p); }
   static void* malloc(std::size_t n) { return fftw_malloc(n); }
   static void free(void* p) { fftw_free(p); }
@@ -93,6 +100,12 @@ struct Fftw<float> {
   static void exec_r2c(plan p, float* in, complex* out) { fftwf_execute_dft_r2c(p, in, out); }
   static void exec_c2r(plan p, complex* in, float* out) { fftwf_execute_dft_c2r(p, in, out); }
   static void exec_dft(plan p, complex* in, complex* out) { fftwf_execute_dft(p, in, out); }
+  /// The 2-D complex transform of an n0 x n1 grid held as split real and imaginary planes (row-major).
+  static plan split_2d(int n0, int n1, float* ri, float* ii, float* ro, float* io, unsigned flags) {
+    fftwf_iodim const dims[2] = {{n0, n1, n1}, {n1, 1, 1}};
+    return fftwf_plan_guru_split_dft(2, dims, 0, nullptr, ri, ii, ro, io, flags);
+  }
+  static void exec_split(plan p, float* ri, float* ii, float* ro, float* io) { fftwf_execute_split_dft(p, ri, ii, ro, io); }
   static void destroy(plan p) { fftwf_destroy_plan(p); }
   static void* malloc(std::size_t n) { return fftwf_malloc(n); }
   static void free(void* p) { fftwf_free(p); }

@@ -7,7 +7,7 @@
 // (fftw_partition() gives FFTW's split as a layout when every rank has a row). The half
 // spectrum is sharded by FFTW's spectral columns with SlabFft's index (e = plane *
 // plane_spectrum() + (col - col_lo) * H + row), and filter / analyse / synthesise are SlabFft's,
-// so SlabCircularNormal takes it as its engine (SlabFftEngine). Memory per rank O(N / P).
+// so physics::CircularNormal takes it as its engine (SlabFftEngine). Memory per rank O(N / P).
 #include <algorithm>
 #include <array>
 #include <memory>
@@ -39,6 +39,7 @@ template <class T, fft::MpiPlanner Planner = fft::MpiPlanner::estimate, class En
 class FftwMpiSlabFft {
  public:
   using scalar_type = T;                             ///< float or double
+  using fft_type = fft::Fftw;                        ///< the host engine of the blurs it serves (CircularNormal)
   using complex_type = kernels::Complex<T>;          ///< a coefficient
   using tensor_type = SlabTensor<T, 4, comm::Mpi>;   ///< the signals transformed
   using spectrum_type = host::Buffer<complex_type>;  ///< a rank's shard of spectra

@@ -2,9 +2,11 @@
 // layout/slab_bundle.hpp: what make_distrib_bundle<layout::Slabs> builds (factory.hpp), so that the
 // solvers of optim/solvers.hpp run unchanged on signals in the slab layout. SlabBundle holds a
 // SlabStackedPhysics (a ShardedStack with the members the solvers call), SlabMeasurements (each
-// rank its slab of every measurement), a SlabDataFidelity (grad: the fused SlabCircularNormal for
-// L2 over circular blurs, built once per measurement set, else the stack's sum), a SlabSignal and
-// the tiled SlabPrior. Every rank holds every operator; nothing here all-reduces an image. Host.
+// rank its slab of every measurement), a SlabDataFidelity (grad: the fused normal equations,
+// physics::CircularNormal over the SlabFft engine, for L2 over circular blurs, built once per
+// measurement set, else the stack's sum), a SlabSignal and the tiled SlabPrior. Every rank holds
+// every operator; nothing here all-reduces an image. Also physics::fused_normal of circular blurs
+// on slabs. Host.
 #include <array>
 #include <cstdint>
 #include <memory>
@@ -22,7 +24,7 @@
 #include "distinv/layout/partition.hpp"
 #include "distinv/layout/sharded_physics.hpp"
 #include "distinv/layout/sharded_stack.hpp"
-#include "distinv/layout/slab_circular_normal.hpp"
+#include "distinv/layout/slab_fft.hpp"
 #include "distinv/layout/slab_tensor.hpp"
 #include "distinv/layout/tiled_prior.hpp"
 #include "distinv/optim/data_fidelity.hpp"
@@ -35,6 +37,27 @@ namespace distinv {
 /// The prior of a bundle made without one (make_distrib_bundle, make_slab_bundle).
 struct NoPrior {};
 }  // namespace distinv
+
+namespace distinv::physics {
+/// Circular blurs on slabs fuse into a CircularNormal over the SlabFft engine of their FFT engine
+/// (S and B sharded by spectral columns), built by the slab layout (make(like, planes)).
+template <class T, class Fft, class Comm>
+  requires(Fft::available)
+struct fused_normal<layout::Sharded<Blur<T, device::Host, Fft>, Comm>> {
+  /// True.
+  static constexpr bool available = true;
+  /// CircularNormal over layout::SlabFft.
+  using type = CircularNormal<T, layout::SlabFft<T, Comm, Fft>>;
+  /// True for circular padding.
+  static bool usable(layout::Sharded<Blur<T, device::Host, Fft>, Comm> const& op) {
+    return fused_normal<Blur<T, device::Host, Fft>>::usable(op.op());
+  }
+  /// The (Bf, Cf) planes of its filter.
+  static std::array<Index, 2> weight_planes(layout::Sharded<Blur<T, device::Host, Fft>, Comm> const& op) {
+    return fused_normal<Blur<T, device::Host, Fft>>::weight_planes(op.op());
+  }
+};
+}  // namespace distinv::physics
 
 namespace distinv::layout {
 
@@ -50,27 +73,12 @@ Sharded<Op, Comm> shard_on(Op const& op, Comm const& comm, RowPartition const& p
     return Sharded<Op, Comm>(op, comm);
 }
 
-/// No fused normal equations on slabs (the primary template).
-template <class ShardedOp>
-struct slab_fused_normal {
-  static constexpr bool available = false;
-  using type = void;
-};
-/// Circular blurs of SlabCircularNormal's engine fuse into a SlabCircularNormal.
-template <class T, class Fft, class Comm>
-  requires std::is_same_v<physics::Blur<T, device::Host, Fft>, typename SlabCircularNormal<T, Comm>::blur_type>
-struct slab_fused_normal<Sharded<physics::Blur<T, device::Host, Fft>, Comm>> {
-  static constexpr bool available = true;
-  using type = SlabCircularNormal<T, Comm>;
-  using replicated = physics::fused_normal<physics::Blur<T, device::Host, Fft>>;
-};
-
 /// Whether every operator joins the fused normal equations on slabs (circular blurs).
 template <class ShardedOp>
 bool fusable(std::vector<ShardedOp> const& ops) {
-  if constexpr (slab_fused_normal<ShardedOp>::available) {
+  if constexpr (physics::fused_normal<ShardedOp>::available) {
     for (auto const& op : ops)
-      if (!slab_fused_normal<ShardedOp>::replicated::usable(op.op())) return false;
+      if (!physics::fused_normal<ShardedOp>::usable(op)) return false;
     return !ops.empty();
   } else {
     return false;
@@ -78,19 +86,20 @@ bool fusable(std::vector<ShardedOp> const& ops) {
 }
 
 /// The fused normal equations of `ops` for signals laid out as `like`: S of every operator, and
-/// B of the measurements `y` when given, added in operator order. Collectives (the transforms).
+/// B of the measurements `y` when given, added in operator order; without `y` the filters'
+/// spectra are kept (the stack's normal operator and adjoint). Collectives (the transforms).
 template <class ShardedOp, class X>
 auto make_fused(std::vector<ShardedOp> const& ops, X const& like, std::type_identity_t<std::vector<X>> const* y) {
-  using Traits = slab_fused_normal<ShardedOp>;
+  using Fused = physics::fused_normal<ShardedOp>;
   std::array<Index, 2> planes{1, 1};
   for (auto const& op : ops) {
-    auto const w = Traits::replicated::weight_planes(op.op());
+    auto const w = Fused::weight_planes(op);
     planes = {std::max(planes[0], w[0]), std::max(planes[1], w[1])};
   }
-  auto n = std::make_shared<typename Traits::type>(like.comm(), like.shape(), like.partition(), planes);
+  auto n = std::make_shared<typename Fused::type>(like.comm(), like.shape(), like.partition(), planes);
   for (std::size_t i = 0; i < ops.size(); ++i) {
     if (y) n->add(ops[i].op(), (*y)[i]);
-    else n->add_operator(ops[i].op());
+    else n->add_kept(ops[i].op());
   }
   return n;
 }
@@ -113,8 +122,9 @@ struct OnPartition {
 /// RowPartition. forward draws operator i's noise as DistributedStackedPhysics does (a generator
 /// seeded by (seed, i, call count)): the replicated stack's measurements. Sums over operators are formed on each
 /// rank in operator order; no all-reduce of an image. Where every operator is a circular blur,
-/// A_adjoint_A is the fused normal operator (a SlabCircularNormal built at the first call: one
-/// distributed FFT pair per call) and A_adjoint goes through the same transform: both then give the
+/// A_adjoint_A is the fused normal operator (a CircularNormal on SlabFft built at the first call of either,
+/// its filters transformed once and kept: one distributed FFT pair per call) and A_adjoint goes
+/// through the same transform (one transform per measurement and one inverse): both then give the
 /// same bits on any partition (the sharded blurs' own adjoint adds the halo rows of neighbours in
 /// an order that depends on the split).
 template <class Op, CommBackend Comm>
@@ -154,8 +164,9 @@ class SlabStackedPhysics {
   list_type A(tensor_type const& x) const { return list_type(stack_.A(x)); }
   /// [A_1 x + n_1; ...; A_K x + n_K], operator i's noise drawn slab by slab from a generator seeded
   /// by (seed, i, call count), as DistributedStackedPhysics::forward draws it: the same measurements
-  /// as the replicated stack's forward, on any number of ranks and any partition.
-  list_type forward(tensor_type const& x) {
+  /// as the replicated stack's forward, on any number of ranks and any partition. Const, as
+  /// DistributedStackedPhysics::forward (the call count is not logical state).
+  list_type forward(tensor_type const& x) const {
     std::uint64_t const call = forward_calls_++;
     auto const& ops = stack_.operators();
     list_type y;
@@ -170,20 +181,17 @@ class SlabStackedPhysics {
 
   /// Σ_i A_iᵀ y_i, laid out as the signal.
   tensor_type A_adjoint(list_type const& y) const {
-    if constexpr (detail::slab_fused_normal<operator_type>::available) {
+    if constexpr (physics::fused_normal<operator_type>::available) {
       bool laid_out = fused_ && y.size() == stack_.size();
       for (auto const& m : y) laid_out = laid_out && m.shape() == shape_ && m.partition() == part_;
-      if (laid_out) return detail::make_fused(stack_.operators(), y[0], &y.items())->A_adjoint_y();
+      if (laid_out) return fused_normal(y[0]).adjoint(y.items());
     }
     return stack_.A_adjoint(y.items(), part_);
   }
   /// Σ_i A_iᵀ A_i x, laid out as x.
   tensor_type A_adjoint_A(tensor_type const& x) const {
-    if constexpr (detail::slab_fused_normal<operator_type>::available) {
-      if (fused_ && x.shape() == shape_ && x.partition() == part_) {
-        if (!normal_) normal_ = detail::make_fused(stack_.operators(), x, nullptr);
-        return normal_->normal(x);
-      }
+    if constexpr (physics::fused_normal<operator_type>::available) {
+      if (fused_ && x.shape() == shape_ && x.partition() == part_) return fused_normal(x).normal(x);
     }
     return stack_.A_adjoint_A(x);
   }
@@ -213,6 +221,12 @@ class SlabStackedPhysics {
   }
 
  private:
+  /// The stack's fused normal operator with its filters' spectra, built at the first call (x: a
+  /// signal of the stack's layout). Collectives at that call (the filters' transforms).
+  auto const& fused_normal(tensor_type const& x) const {
+    if (!normal_) normal_ = detail::make_fused(stack_.operators(), x, nullptr);
+    return *normal_;
+  }
   static std::vector<operator_type> shard_all(std::vector<Op> const& ops, Comm const& comm, RowPartition const& part) {
     std::vector<operator_type> out;
     for (auto const& op : ops) out.push_back(detail::shard_on(op, comm, part));
@@ -223,8 +237,9 @@ class SlabStackedPhysics {
   Shape<4> shape_;
   RowPartition part_;
   bool fused_ = false;
-  std::uint64_t seed_ = 0, forward_calls_ = 0;
-  mutable std::shared_ptr<typename detail::slab_fused_normal<operator_type>::type const> normal_;  ///< built at first use
+  std::uint64_t seed_ = 0;
+  mutable std::uint64_t forward_calls_ = 0;  ///< noise draws so far: not part of the logical state
+  mutable std::shared_ptr<typename physics::fused_normal<operator_type>::type const> normal_;  ///< built at first use
   std::uint64_t id_ = distinv::detail::next_object_id();
 };
 
@@ -294,7 +309,7 @@ class SlabSignal {
 };
 
 /// The data fidelity f(x) = Σ_i d(A_i x, y_i) of a SlabBundle. grad takes the fused path — one
-/// SlabCircularNormal (S = Σ|K_i|², B = Σ conj(K_i)·F y_i sharded by spectral columns, built once
+/// CircularNormal on SlabFft (S = Σ|K_i|², B = Σ conj(K_i)·F y_i sharded by spectral columns, built once
 /// per measurement set, physics and layout) and one distributed FFT pair per call — for a distance
 /// of the normal-equation form (L2) over circular blurs; otherwise the general path, the stack's
 /// Σ_i A_iᵀ ∇d(A_i x, y_i). Both are split-independent. fn sums the operators' terms (each reduced
@@ -342,14 +357,14 @@ class SlabDataFidelity {
                              Physics const& physics) const {
     (void)x, (void)y;
     if constexpr (fusable_type<Physics>)
-      if (options_.fused && detail::fusable(physics.stack().operators())) return GradientPath::fused;
+      if (options_.fused && physics.fused()) return GradientPath::fused;  // tested once, when the physics was made
     return GradientPath::general;
   }
 
  private:
   template <class Physics>
   static constexpr bool fusable_type =
-      optim::has_normal_form<Fidelity> && detail::slab_fused_normal<typename Physics::operator_type>::available;
+      optim::has_normal_form<Fidelity> && physics::fused_normal<typename Physics::operator_type>::available;
 
   template <class Physics>
   double divisor(Physics const& physics) const {
@@ -360,7 +375,7 @@ class SlabDataFidelity {
   /// (collectives: the distributed transforms of the filters and measurements).
   template <class Physics, class Measurements>
   auto const& normal(typename Physics::tensor_type const& x, Measurements const& y, Physics const& physics) {
-    using Normal = typename detail::slab_fused_normal<typename Physics::operator_type>::type;
+    using Normal = typename physics::fused_normal<typename Physics::operator_type>::type;
     Key key{y.id(), y.version(), physics.id(), x.shape(), x.partition().offsets()};
     if (!fused_ || !(key_ == key)) {
       fused_.reset();
@@ -383,7 +398,7 @@ class SlabDataFidelity {
   Fidelity fidelity_;
   DataFidelityOptions options_;
   Key key_;
-  std::shared_ptr<void const> fused_;  ///< the cached SlabCircularNormal, or null
+  std::shared_ptr<void const> fused_;  ///< the cached CircularNormal on slabs, or null
 };
 
 /// What make_distrib_bundle<layout::Slabs> builds: the physics, measurements, data fidelity, signal

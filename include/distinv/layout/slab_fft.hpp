@@ -9,7 +9,13 @@
 // filter / analyse / synthesise are the engine interface of fft/engine.hpp on that index, so the
 // spectral functors of core/kernels/ run unchanged on a shard. Memory per rank O(N / P): no
 // rank ever holds a whole plane. The line transforms are the engine's (Fft::lines, FFTW).
-// SlabFftEngine is this interface, which SlabCircularNormal takes (FftwMpiSlabFft has it too).
+// SlabFftEngine is this interface (FftwMpiSlabFft has it too): the real slab FFTs are engines of
+// physics::CircularNormal (the fused normal operator of circular blurs on slabs, S and B sharded
+// as the spectrum; circular_engine is specialised here).
+// SlabComplexFft (SlabFft<..., true>) is the complex c2c transform of complex signals held as
+// deepinv holds them, (B, 2, H, W) with channels (real, imaginary): the same transposes, c2c rows,
+// the full spectrum (W columns) sharded by columns, centred and orthonormal on request
+// (fft::ComplexFftOptions, as fft::ComplexFft, its replicated counterpart).
 #include <algorithm>
 #include <concepts>
 #include <memory>
@@ -26,10 +32,13 @@
 #include "distinv/core/kernels/pointwise.hpp"
 #include "distinv/core/tensor.hpp"
 #include "distinv/device.hpp"
+#include "distinv/fft/complex_fft.hpp"
 #include "distinv/fft/fftw.hpp"
 #include "distinv/host/space.hpp"
 #include "distinv/layout/partition.hpp"
 #include "distinv/layout/slab_tensor.hpp"
+#include "distinv/physics/blur.hpp"
+#include "distinv/physics/circular_normal.hpp"
 
 namespace distinv::layout {
 
@@ -62,29 +71,42 @@ concept SlabFftEngine =
 /// The unnormalised 2-D real FFT of every (B, C) plane of a SlabTensor<T, 4, Comm>, its half
 /// spectrum sharded by columns (see the file's comment); built from the line transforms of the
 /// engine `Fft` (Fft::lines). Copies share the plans. Every transform is a collective.
-template <class T, CommBackend Comm, class Fft = fft::default_engine_t<device::Host>>
+/// Complex: the 2-D complex FFT of every (real, imaginary) pair of planes of a (B, 2, H, W)
+/// SlabTensor, its full spectrum (H x W per pair, W columns sharded) indexed the same way with
+/// planes the B pairs; centred and orthonormal as its fft::ComplexFftOptions say (filter,
+/// analyse and synthesise stay unnormalised; forward and inverse are normalised as the options
+/// say, as fft::ComplexFft).
+template <class T, CommBackend Comm, class Fft = fft::default_engine_t<device::Host>, bool Complex = false>
   requires(Fft::available && requires { typename Fft::template lines<T>; })
 class SlabFft {
  public:
   using scalar_type = T;                             ///< float or double
+  using fft_type = Fft;                              ///< the engine of the line transforms (and of the blurs fused)
   using complex_type = kernels::Complex<T>;          ///< a coefficient
   using tensor_type = SlabTensor<T, 4, Comm>;        ///< the signals transformed
   using spectrum_type = host::Buffer<complex_type>;  ///< a rank's shard of spectra
 
-  /// Transforms of H x W planes laid out by `part` (rows of H over comm's ranks).
-  SlabFft(Comm comm, Index rows, Index cols, RowPartition part)
-      : comm_(std::move(comm)), rows_(rows), cols_(cols), part_(std::move(part)) {
+  static constexpr bool complex_input = Complex;     ///< SlabComplexFft: (B, 2, H, W) complex signals
+
+  /// Transforms of H x W planes laid out by `part` (rows of H over comm's ranks); `options`
+  /// (centring, orthonormal) for the complex transform only.
+  SlabFft(Comm comm, Index rows, Index cols, RowPartition part, fft::ComplexFftOptions options = {})
+      : comm_(std::move(comm)), rows_(rows), cols_(cols), part_(std::move(part)), options_(options) {
     DISTINV_REQUIRE(rows > 0 && cols > 0, "SlabFft: expected a positive grid, got ", rows, " x ", cols);
     DISTINV_REQUIRE(part_.ranks() == comm_.size() && part_.rows() == rows, "SlabFft: expected a partition of ", rows,
                     " rows over ", comm_.size(), " ranks, got ", part_.to_string());
+    DISTINV_REQUIRE(Complex || (!options.centred && !options.orthonormal),
+                    "SlabFft: centred and orthonormal are options of the complex transform (SlabComplexFft)");
     col_offsets_ = balanced_offsets(spectrum_cols(), comm_.size());
     lines_ = std::make_shared<lines_type const>(cols, rows);
+    row_lines_ = Complex ? std::make_shared<lines_type const>(cols, cols) : lines_;
   }
 
   Index rows() const noexcept { return rows_; }  ///< H
   Index cols() const noexcept { return cols_; }  ///< W
-  /// W/2 + 1: the columns of the half spectrum.
-  Index spectrum_cols() const noexcept { return cols_ / 2 + 1; }
+  /// W/2 + 1: the columns of the half spectrum (W for the complex transform: the full spectrum).
+  Index spectrum_cols() const noexcept { return Complex ? cols_ : cols_ / 2 + 1; }
+  fft::ComplexFftOptions const& options() const noexcept { return options_; }  ///< centring and norm (complex)
   RowPartition const& partition() const noexcept { return part_; }  ///< the signals' rows per rank
   Comm const& comm() const noexcept { return comm_; }                ///< the backend
   Index col_lo(int r) const { return col_offsets_[std::size_t(r)]; }      ///< rank r's first spectral column
@@ -102,14 +124,14 @@ class SlabFft {
   void filter(tensor_type const& in, tensor_type& out, F const& f) const {
     check(in, "SlabFft::filter");
     in.require_same_layout(out, "SlabFft::filter (output)");
-    Index const planes = in.planes();
+    Index const planes = planes_of(in);
     Sides sides = transform_rows(in);
     to_columns(sides, planes);
     each_column(planes, [&](Index base, complex_type* line) {
       gather_column(sides.col, planes, base, line);
-      lines_->forward(line);
+      transform_line(*lines_, line, rows_, false);
       for (Index i = 0; i < rows_; ++i) f(base + i, line[i]);
-      lines_->backward(line);
+      transform_line(*lines_, line, rows_, true);
       scatter_column(line, planes, base, sides.col);
     });
     to_rows(sides, planes);
@@ -119,13 +141,13 @@ class SlabFft {
   template <class F>
   void analyse(tensor_type const& in, F const& f) const {
     check(in, "SlabFft::analyse");
-    Index const planes = in.planes();
+    Index const planes = planes_of(in);
     Sides sides = transform_rows(in);
     to_columns(sides, planes);
     sides.row = spectrum_type();  // no way back: the row side is free
     each_column(planes, [&](Index base, complex_type* line) {
       gather_column(sides.col, planes, base, line);
-      lines_->forward(line);
+      transform_line(*lines_, line, rows_, false);
       for (Index i = 0; i < rows_; ++i) f(base + i, std::as_const(line[i]));
     });
   }
@@ -133,28 +155,32 @@ class SlabFft {
   template <class G>
   void synthesise(G const& g, tensor_type& out) const {
     check(out, "SlabFft::synthesise");
-    Index const planes = out.planes();
+    Index const planes = planes_of(out);
     Sides sides = make_sides(planes);
     each_column(planes, [&](Index base, complex_type* line) {
       for (Index i = 0; i < rows_; ++i) line[i] = g(base + i);
-      lines_->backward(line);
+      transform_line(*lines_, line, rows_, true);
       scatter_column(line, planes, base, sides.col);
     });
     to_rows(sides, planes);
     synthesise_rows(sides, out);
   }
 
-  /// This rank's shard of F x: planes * plane_spectrum() coefficients. A collective.
+  /// This rank's shard of F x: planes * plane_spectrum() coefficients (planes: B · C, or the B
+  /// complex planes; scaled by 1/sqrt(H W) when orthonormal). A collective.
   spectrum_type forward(tensor_type const& x) const {
-    spectrum_type s(std::size_t(x.planes() * plane_spectrum()));
-    analyse(x, kernels::StoreSpectrum<T>{s.data()});
+    spectrum_type s(std::size_t(planes_of(x) * plane_spectrum()));
+    T const c = scale(false);
+    if (c == T(1)) analyse(x, kernels::StoreSpectrum<T>{s.data()});
+    else analyse(x, [&](Index e, complex_type const& v) { s[std::size_t(e)] = {c * v.re, c * v.im}; });
     return s;
   }
-  /// out = F⁻¹(spectrum) (unnormalised: F⁻¹F = H W), spectrum this rank's shard. A collective.
+  /// out = F⁻¹(spectrum), spectrum this rank's shard; real: unnormalised (F⁻¹F = H W); complex:
+  /// normalised as the options say (F⁻¹F = I). A collective.
   void inverse(spectrum_type const& spectrum, tensor_type& out) const {
-    DISTINV_REQUIRE(Index(spectrum.size()) == out.planes() * plane_spectrum(), "SlabFft::inverse: expected ",
-                    out.planes() * plane_spectrum(), " coefficients on rank ", me(), ", got ", spectrum.size());
-    synthesise(kernels::ScaledSpectrum<T>{spectrum.data(), T(1)}, out);
+    DISTINV_REQUIRE(Index(spectrum.size()) == planes_of(out) * plane_spectrum(), "SlabFft::inverse: expected ",
+                    planes_of(out) * plane_spectrum(), " coefficients on rank ", me(), ", got ", spectrum.size());
+    synthesise(kernels::ScaledSpectrum<T>{spectrum.data(), scale(true)}, out);
   }
 
  private:
@@ -169,8 +195,24 @@ class SlabFft {
 
   int me() const { return comm_.rank(); }
   Index local_rows() const { return part_.count(me()); }
+  /// The spectra of x: one per (B, C) plane, or one per complex plane (B).
+  static Index planes_of(tensor_type const& x) { return Complex ? x.shape()[0] : x.planes(); }
+  /// The factor of forward (or inverse) and inverse: 1 for the real transform.
+  T scale(bool inverse) const {
+    return Complex ? T(fft::detail::complex_fft_scale(options_, rows_ * cols_, inverse)) : T(1);
+  }
+  /// line = F(line) (or the unnormalised F⁻¹) of n points, between ifftshift and fftshift when centred.
+  void transform_line(lines_type const& lines, complex_type* line, Index n, bool backward) const {
+    bool const centred = Complex && options_.centred;
+    if (centred) std::rotate(line, line + n / 2, line + n);  // ifftshift
+    if (backward) lines.backward(line);
+    else lines.forward(line);
+    if (centred) std::rotate(line, line + (n - n / 2), line + n);  // fftshift
+  }
 
   void check(tensor_type const& x, char const* what) const {
+    DISTINV_REQUIRE(!Complex || x.shape()[1] == 2, what, ": expected a complex signal (B, 2, H, W), got ",
+                    distinv::to_string(x.shape()));
     DISTINV_REQUIRE(x.shape()[2] == rows_ && x.shape()[3] == cols_, what, ": expected planes of ", rows_, " x ", cols_,
                     ", got ", distinv::to_string(x.shape()));
     DISTINV_REQUIRE(x.partition() == part_, what, ": expected the row partition ", part_.to_string(), ", got ",
@@ -218,13 +260,21 @@ class SlabFft {
     });
   }
 
-  /// r2c of every local row, packed for the transpose (the row side and the own block).
+  /// r2c (complex: c2c) of every local row, packed for the transpose (the row side and the own block).
   Sides transform_rows(tensor_type const& x) const {
-    Index const planes = x.planes(), h = local_rows(), wr = padded(cols_, sizeof(T)),
+    Index const planes = planes_of(x), h = local_rows(), wr = padded(cols_, sizeof(T)),
                 wc = padded(spectrum_cols(), sizeof(complex_type));
     Sides sides = make_sides(planes);
     each_row_block(planes, [&](Index pl, Index r0, Index n, T* re, complex_type* sp) {
       for (Index i = 0; i < n; ++i) {
+        if constexpr (Complex) {  // the row's real and imaginary parts: planes 2 pl and 2 pl + 1
+          T const* real = x.local().data() + (2 * pl * h + r0 + i) * cols_;
+          T const* imag = real + h * cols_;
+          complex_type* line = sp + i * wc;
+          for (Index k = 0; k < cols_; ++k) line[k] = {real[k], imag[k]};
+          transform_line(*row_lines_, line, cols_, false);
+          continue;
+        }
         T const* src = x.local().data() + (pl * h + r0 + i) * cols_;
         if (!lines_->aligned(src)) {
           std::copy_n(src, cols_, re + i * wr);
@@ -244,9 +294,9 @@ class SlabFft {
     return sides;
   }
 
-  /// c2r of every local row from the row side and the own block into `out`.
+  /// c2r (complex: c2c) of every local row from the row side and the own block into `out`.
   void synthesise_rows(Sides& sides, tensor_type& out) const {
-    Index const planes = out.planes(), h = local_rows(), wr = padded(cols_, sizeof(T)),
+    Index const planes = planes_of(out), h = local_rows(), wr = padded(cols_, sizeof(T)),
                 wc = padded(spectrum_cols(), sizeof(complex_type));
     each_row_block(planes, [&](Index pl, Index r0, Index n, T* re, complex_type* sp) {
       for (int q = 0; q < comm_.size(); ++q) {
@@ -258,6 +308,17 @@ class SlabFft {
         }
       }
       for (Index i = 0; i < n; ++i) {
+        if constexpr (Complex) {
+          T* real = out.local().data() + (2 * pl * h + r0 + i) * cols_;
+          T* imag = real + h * cols_;
+          complex_type* line = sp + i * wc;
+          transform_line(*row_lines_, line, cols_, true);
+          for (Index k = 0; k < cols_; ++k) {
+            real[k] = line[k].re;
+            imag[k] = line[k].im;
+          }
+          continue;
+        }
         T* dst = out.local().data() + (pl * h + r0 + i) * cols_;
         if (lines_->aligned(dst)) {
           lines_->c2r(sp + i * wc, dst);
@@ -324,8 +385,60 @@ class SlabFft {
   Comm comm_;
   Index rows_, cols_;
   RowPartition part_;
+  fft::ComplexFftOptions options_;
   std::vector<Index> col_offsets_;
-  std::shared_ptr<lines_type const> lines_;
+  std::shared_ptr<lines_type const> lines_;      ///< columns (complex, H); real rows (r2c, W)
+  std::shared_ptr<lines_type const> row_lines_;  ///< rows: lines_, or complex lines of W (complex)
 };
 
+/// The 2-D complex FFT of (B, 2, H, W) complex signals on slabs (channels: real, imaginary), its
+/// full spectrum sharded by columns, centred and orthonormal as its fft::ComplexFftOptions say:
+/// SlabFft's complex transform (see the file's comment).
+template <class T, CommBackend Comm, class Fft = fft::default_engine_t<device::Host>>
+using SlabComplexFft = SlabFft<T, Comm, Fft, true>;
+
 }  // namespace distinv::layout
+
+namespace distinv::physics {
+
+/// The slab layout's real FFTs (SlabFft, FftwMpiSlabFft: a SlabFftEngine) as engines of
+/// CircularNormal: signals and measurements SlabTensors laid out by the engine's partition, S and
+/// B sharded as its spectrum (memory O(N / P)), each blur's filter spectra computed on the
+/// distributed grid (each rank its rows of the circular kernel, then one distributed transform).
+template <class E>
+  requires(layout::SlabFftEngine<E, typename E::scalar_type, typename E::tensor_type::comm_type> &&
+           !requires { requires E::complex_input; })
+struct circular_engine<E> {
+  using engine_type = E;                                  ///< the distributed transform
+  using space_type = device::Host;                        ///< host memory
+  using scalar_type = typename E::scalar_type;            ///< float or double
+  using blur_type = Blur<scalar_type, device::Host, typename E::fft_type>;  ///< the operators fused
+  using tensor_type = typename E::tensor_type;            ///< SlabTensors
+  static constexpr bool eager_data_term = false;          ///< B at the first add (the normal operator alone: S only)
+
+  static device::Host space(E const&) noexcept { return {}; }
+  static tensor_type signal(E const& e, Shape<4> const& shape) { return tensor_type(e.comm(), shape, e.partition()); }
+  static tensor_type zeros(E const& e, Shape<4> const& shape) {
+    return tensor_type::zeros(e.comm(), shape, e.partition());
+  }
+  static void check(E const& e, tensor_type const& x, Shape<4> const& shape, char const* what) {
+    DISTINV_REQUIRE(x.shape() == shape && x.partition() == e.partition(), what, ": expected a signal of shape ",
+                    distinv::to_string(shape), " laid out as ", e.partition().to_string(), ", got ",
+                    distinv::to_string(x.shape()), " laid out as ", x.partition().to_string());
+  }
+  /// This rank's shard of the filter spectra of a circular blur (Bf · Cf planes). A collective.
+  static host::Buffer<kernels::Complex<scalar_type>> filter_spectrum(E const& e, blur_type const& op,
+                                                                     Shape<4> const& shape) {
+    auto const& f = op.filter();
+    tensor_type grid(e.comm(), Shape<4>{f.dimension(0), f.dimension(1), shape[2], shape[3]}, e.partition());
+    kernels::CircularFilter<scalar_type> const kernel{shape[2], shape[3], op.kh(), op.kw(), f.data(), nullptr};
+    Index const h = grid.local_rows(), W = shape[3], lo = grid.lo();
+    space_traits<device::Host>::launcher()(Index(grid.local().size()), [&, h, W, lo](Index k) {
+      Index const n = k % W, i = (k / W) % h, q = k / (W * h);
+      grid.local().data()[k] = kernel.value(q, lo + i, n);
+    });
+    return e.forward(grid);
+  }
+};
+
+}  // namespace distinv::physics

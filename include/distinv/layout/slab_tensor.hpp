@@ -9,6 +9,7 @@
 // slab tensors come from an existing one (zeros_like, filled_like) or from the layout
 // (SlabTensor::zeros), never from a bare shape. Rows of other ranks: layout/rows.hpp.
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <span>
@@ -235,30 +236,42 @@ SlabTensor<T, R, Comm> filled_like(SlabTensor<T, R, Comm> const& x, T value) {
 }
 
 namespace detail {
-/// Σ_i f(a_i, b_i) over the whole signal in double, the same bits on any partition: each rank sums
-/// each of its rows (the row's part of every plane, planes in order), one all_gatherv brings the
-/// n row sums to every rank, and every rank adds them in row order.
-template <class T, int R, class Comm, class F>
-double row_ordered_sum(SlabTensor<T, R, Comm> const& a, SlabTensor<T, R, Comm> const& b, F const& f) {
+/// Σ_i f(a_i, b_i) over the whole signal in double for each functor f, the same bits on any
+/// partition: each rank sums each of its rows (the row's part of every plane, planes in order),
+/// one all_gatherv brings the n row sums of every functor to every rank, and every rank adds them
+/// in row order.
+template <class T, int R, class Comm, class... F>
+std::array<double, sizeof...(F)> row_ordered_sums(SlabTensor<T, R, Comm> const& a, SlabTensor<T, R, Comm> const& b,
+                                                  F const&... f) {
+  constexpr std::size_t n = sizeof...(F);
   Index const rows = a.local_rows(), rs = a.row_size(), planes = a.planes();
-  std::vector<double> mine(static_cast<std::size_t>(rows), 0.0);
+  std::vector<double> mine(static_cast<std::size_t>(rows) * n, 0.0);  // row i's sums at [n i, n i + n)
   for (Index i = 0; i < rows; ++i) {
-    double s = 0;
-    for (Index pl = 0; pl < planes; ++pl) {
-      T const* pa = a.local().data() + (pl * rows + i) * rs;
-      T const* pb = b.local().data() + (pl * rows + i) * rs;
-      for (Index k = 0; k < rs; ++k) s += f(pa[k], pb[k]);
-    }
-    mine[std::size_t(i)] = s;
+    std::size_t j = 0;
+    auto one = [&](auto const& g) {
+      double s = 0;
+      for (Index pl = 0; pl < planes; ++pl) {
+        T const* pa = a.local().data() + (pl * rows + i) * rs;
+        T const* pb = b.local().data() + (pl * rows + i) * rs;
+        for (Index k = 0; k < rs; ++k) s += g(pa[k], pb[k]);
+      }
+      mine[std::size_t(i) * n + j++] = s;
+    };
+    (one(f), ...);
   }
   int const p = a.comm().size();
   std::vector<Index> counts(static_cast<std::size_t>(p));
-  for (int q = 0; q < p; ++q) counts[std::size_t(q)] = a.partition().count(q);
-  std::vector<double> all(static_cast<std::size_t>(a.partition().rows()));
+  for (int q = 0; q < p; ++q) counts[std::size_t(q)] = a.partition().count(q) * Index(n);
+  std::vector<double> all(static_cast<std::size_t>(a.partition().rows()) * n);
   a.comm().all_gatherv(std::span<double const>(mine), std::span<double>(all), std::span<Index const>(counts));
-  double total = 0;
-  for (double v : all) total += v;
+  std::array<double, n> total{};
+  for (std::size_t e = 0; e < all.size(); ++e) total[e % n] += all[e];
   return total;
+}
+/// Σ_i f(a_i, b_i) over the whole signal (row_ordered_sums of one functor).
+template <class T, int R, class Comm, class F>
+double row_ordered_sum(SlabTensor<T, R, Comm> const& a, SlabTensor<T, R, Comm> const& b, F const& f) {
+  return row_ordered_sums(a, b, f)[0];
 }
 /// double(a) · double(b).
 struct Product {
@@ -338,6 +351,12 @@ struct signal_traits<layout::SlabTensor<T, R, Comm>> {
   template <class F>
   static double sum2(tensor_type const& a, tensor_type const& b, F const& f) {
     return layout::detail::row_ordered_sum(a, b, f);
+  }
+  /// (sum2(a, b, f), sum2(a, b, g)) with one all_gatherv of both functors' row sums.
+  template <class F, class G>
+  static std::array<double, 2> sum2_pair(tensor_type const& a, tensor_type const& b, F const& f, G const& g) {
+    a.require_same_layout(b, "sum2_pair");
+    return layout::detail::row_ordered_sums(a, b, f, g);
   }
 };
 

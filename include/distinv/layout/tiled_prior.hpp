@@ -135,9 +135,11 @@ class SlabTiles {
 /// the ranks agree on (one all-reduce of 2 integers): again DistributedProcessing's result bit
 /// for bit, on any partition. reduce::Plain adds the blended contributions in floating point
 /// (per rank, then in rank order): equal to rounding, and the last bits depend on the partition.
-/// Per call: a check that the ranks agree on the signal's shape and partition (one all_gatherv
-/// of P + R + 2 integers per rank), an error agreement, the two exchanges. The strategy, the
-/// blocks' layout and the exchanges are rebuilt only when the shape or the partition changes.
+/// Per call: an error agreement and the two exchanges. When the signal's shape or partition is
+/// not the last call's (the first call), the ranks first check that they agree on it (one
+/// all_gatherv of P + R + 2 integers per rank), then the strategy, the blocks' layout and the
+/// exchanges are rebuilt; so every rank must change its signal's layout together (a signal laid
+/// out as the last one on some ranks and otherwise on others is not detected).
 /// Memory per rank: the gathered block and the result block (C blocks stacked, C = 4 colours
 /// for 2-D blends with reduce::Exact), a batch, and for the exact blend C slabs of the rank's
 /// rows plus their digits.
@@ -193,9 +195,9 @@ class SlabProcessing
                                          double sigma) {
     using Slab = SlabTensor<T, rank, comm_type>;
     constexpr char const* what = "slab processing";
-    agree_on_layout(x);
     if (!plan_ || plan_->strategy.signal_shape() != x.shape() || plan_->tiles.partition() != x.partition()) {
       plan_.reset();
+      agree_on_layout(x);
       auto tiled = ctx_->collectively(what, [&] {
         Strategy s = builder_(x.shape());
         DISTINV_REQUIRE(s.signal_shape() == x.shape(), "SlabProcessing: the strategy was built for shape ",

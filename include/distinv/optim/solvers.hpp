@@ -151,7 +151,7 @@ SolverResult<typename Bundle::tensor_type> iterate(Bundle& b, SolverOptions<type
     TensorT next = b.prior->prox(std::move(*z), opt.sigma);  // a prior that takes z may release it early
     z.reset();
     info.prior_seconds = since(t1);
-    double const change = norm_of_difference(next, x), prev_norm = norm(x);
+    auto const [change, prev_norm] = norms_of_step(next, x);  // ‖x_{k+1} − x_k‖, ‖x_k‖: one reduction
     b.signal.update_(std::move(next));
     info.seconds = since(t0);
     converged = record(b, opt, step, history, info, change, prev_norm);

@@ -30,8 +30,8 @@ template <class T, class Space, class Fft>
 struct fused_normal<Blur<T, Space, Fft>> {
   /// True.
   static constexpr bool available = true;
-  /// CircularNormal<T, Space, Fft>.
-  using type = CircularNormal<T, Space, Fft>;
+  /// CircularNormal over the local plan of (Space, Fft).
+  using type = CircularNormal<T, LocalFft<T, Space, Fft>>;
   /// True for circular padding.
   static bool usable(Blur<T, Space, Fft> const& op) { return op.padding() == Padding::circular; }
   /// The (Bf, Cf) planes of its filter.
