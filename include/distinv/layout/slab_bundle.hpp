@@ -137,7 +137,8 @@ class SlabStackedPhysics {
 
   /// The operators `ops` on slabs linked by `comm`, for signals of shape `signal_shape` laid out
   /// by `part`; forward's noise from `seed` (the context's seed, as the replicated stack's).
-  /// Throws Error for no operator, a bad partition, or an operator without slab path.
+  /// Throws Error for no operator or a bad partition (an operator without a slab path does not compile:
+  /// layout::require_slab_path).
   SlabStackedPhysics(std::vector<Op> const& ops, Comm comm, Shape<4> const& signal_shape, RowPartition part,
                      std::uint64_t seed = 0)
       : stack_(shard_all(ops, comm, part)),
@@ -433,8 +434,8 @@ struct SlabBundle {
 
 /// The physics on slabs of `ops` for a signal of shape `signal_shape` laid out by `part` (default:
 /// balanced), forward's noise from the context's seed; throws Error (`what` names the caller) for no
-/// operator, an empty shape, a bad partition, or an operator without a slab path. No communication:
-/// callers run it in ctx.collectively.
+/// operator, an empty shape or a bad partition (an operator without a slab path does not compile). No
+/// communication: callers run it in ctx.collectively.
 template <class Ctx, class Op>
 SlabStackedPhysics<Op, typename Ctx::comm_type> make_slab_physics(Ctx& ctx, std::vector<Op> const& ops,
                                                                   Shape<4> const& signal_shape,
@@ -451,8 +452,7 @@ SlabStackedPhysics<Op, typename Ctx::comm_type> make_slab_physics(Ctx& ctx, std:
 /// each rank's slabs `y` of their measurements (kept: moved in, not copied), the distance `fidelity`, a zero signal of shape
 /// `signal_shape` laid out by `part` (default: balanced), and the prior tiled by a Strategy built
 /// with `tiling`'s options (or no prior: NoPrior). Throws the same Error on every rank for a
-/// measurement count, shape or layout that does not match the operators, or for an operator
-/// without a slab path.
+/// measurement count, shape or layout that does not match the operators.
 template <tiling::StrategyFromOptions Strategy = tiling::OverlapTilingStrategy<4>, ReductionPolicy Reduce = reduce::Exact,
           class Ctx, class Op, class Fidelity, class Prior>
   requires(Strategy::rank == 4)

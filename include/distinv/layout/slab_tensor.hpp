@@ -27,8 +27,8 @@ namespace distinv::layout {
 
 /// A signal in the slab layout (layout::Slabs): rank r holds rows [lo_r, hi_r) of dimension 2 of every (B, C)
 /// plane as a local host tensor. Models Signal: arithmetic is local (same layout required, else Error), dot,
-/// norm, psnr and max_abs_diff reduce over the ranks, shape_of is the global shape. The foundation of the
-/// sharded layout: operators on slabs are not there yet.
+/// norm, psnr and max_abs_diff reduce over the ranks, shape_of is the global shape. The signal of the
+/// sharded layout: operators, the data fidelity, the tiled prior and the solvers run on it.
 template <class T, int R, CommBackend Comm>
 class SlabTensor {
   static_assert(R == 4 || R == 5, "SlabTensor: rank 4 (B, C, H, W) or 5 (B, C, D, H, W)");
