@@ -25,6 +25,7 @@
 #include "distinv/layout/slab_bundle.hpp"
 #include "distinv/layout/slab_io.hpp"
 #include "distinv/layout/slab_png.hpp"
+#include "distinv/io/caption.hpp"
 #include "distinv/io/image_ops.hpp"
 #include "distinv/io/npy.hpp"
 #include "distinv/io/png.hpp"
@@ -43,7 +44,9 @@
 #include "example_support.hpp"
 #include "json.hpp"
 #include "outputs.hpp"
+#include "progress.hpp"
 #include "svg_plot.hpp"
+#include "termination.hpp"
 
 namespace {
 
@@ -117,7 +120,7 @@ void require_header_shape(Config const& cfg, distinv::Shape<4> const& read, dist
 /// The whole --image (a .npy array as it is, a PNG as RGB shrunk to --size), or the built-in one.
 Image load(Config const& cfg, pnp::Bytes budget) {
   if (!cfg.image.empty() && pnp::npy_input(cfg))
-    return distinv::io::read_npy<T, 4>(cfg.image, distinv::io::NpyLimits{.max_bytes = std::size_t(budget / 4)});
+    return distinv::io::read_npy<T, 4>(cfg.image, {.max_bytes = std::size_t(budget / 4), .finite_only = true});
   return distinv::examples::load_image(cfg.image, cfg.size, /*enlarge=*/false,
                                        distinv::io::PngLimits{.max_bytes = std::size_t(budget / 4)});  // and its RGB copy
 }
@@ -128,6 +131,25 @@ struct Report {
   int ranks = 0;
   double psnr_measurement = 0, psnr_back = 0, psnr_result = 0;
 };
+
+/// The captions of montage.png's panels: clean | measurement 1 | reconstruction, with their PSNR.
+std::vector<std::string> montage_captions(Report const& r) {
+  char m[64], x[64];
+  std::snprintf(m, sizeof m, "measurement 1\n%.2f dB", r.psnr_measurement);
+  std::snprintf(x, sizeof x, "reconstruction\n%.2f dB", r.psnr_result);
+  return {"clean", m, x};
+}
+
+/// Draws `text` (io::draw_caption) at the top-left corner of the slab tensor s: each rank into
+/// its own rows (no communication).
+template <class Slab>
+void draw_caption_on_slab(Slab& s, std::string const& text) {
+  auto const sh = s.shape();
+  int const r = s.comm().rank();
+  distinv::Index const lo = s.partition().lo(r), rows = s.partition().count(r);
+  distinv::io::draw_caption(s.local().data(), sh[1], rows * sh[3], lo, rows, sh[3], 0, 0, sh[3], text,
+                            distinv::io::caption_scale(sh[3]));
+}
 
 /// The report of a run, written by rank 0 once the images are written: convergence.svg and
 /// metrics.json (with the layout and the gradient path); then every output is moved into place.
@@ -191,16 +213,19 @@ distinv::optim::SolverOptions<X> solver_options(Config const& cfg, X const& clea
                                        .reference = &clean};
   opt.callback = [&cfg, lead](distinv::optim::IterationInfo const& it) {
     if (lead && !cfg.quiet)
-      std::printf("  iter %3d  PSNR %6.2f dB  rel.change %.2e  objective %.4e  %.3f s\n", it.iteration, it.psnr,
+      std::printf("  iter %3d  PSNR %6.2f dB  rel.change %.2e  data fidelity f(x) %.4e  %.3f s\n", it.iteration, it.psnr,
                   it.rel_change, it.objective, it.seconds);
   };
   return opt;
 }
 
 /// The start (--init) of a bundle of either layout against the reference `clean`; returns the
-/// back-projection's PSNR. The back-projection is released before the pseudo-inverse's CG runs.
+/// back-projection's PSNR. The back-projection is released before the pseudo-inverse's CG runs
+/// (A_dagger's CG: from Aᵀy, on AᵀA x = Aᵀy, each iteration shown by `progress`). From here on
+/// `progress` also shows the prior's tile batches.
 template <class Bundle, class List>
-double start(Bundle& bundle, List const& y, Config const& cfg, typename Bundle::tensor_type const& clean) {
+double start(Bundle& bundle, List const& y, Config const& cfg, typename Bundle::tensor_type const& clean,
+             pnp::Progress& progress) {
   using X = typename Bundle::tensor_type;
   using distinv::psnr;  // host images; slab tensors have their own (found by ADL)
   double psnr_back = 0;
@@ -210,8 +235,18 @@ double start(Bundle& bundle, List const& y, Config const& cfg, typename Bundle::
     psnr_back = psnr(back, clean);
     if (cfg.init == "backprojection") bundle.signal.update_(std::move(back));
   }
-  if (cfg.init != "backprojection")
-    bundle.signal.update_(bundle.physics.A_dagger(y, {.local_only = false, .max_iter = cfg.init_iterations, .tol = 0}));
+  if (cfg.init != "backprojection") {
+    X b = bundle.physics.A_adjoint(y);
+    X x0 = b;  // b's storage becomes CG's residual
+    distinv::linalg::CgOptions cg{.max_iter = cfg.init_iterations, .tol = 0};
+    cg.callback = [&](int it, double) { progress.update("start (CG)", it, cfg.init_iterations); };
+    bundle.signal.update_(distinv::linalg::conjugate_gradient([&](X const& v) { return X(bundle.physics.A_adjoint_A(v)); },
+                                                               std::move(b), std::move(x0), cg)
+                              .x);
+  }
+  bundle.prior->set_progress([&progress](distinv::Index done, distinv::Index total) {
+    progress.update("prior (tiles)", done, total);
+  });
   return psnr_back;
 }
 
@@ -261,6 +296,7 @@ void reconstruct(Ctx& ctx, Config const& cfg, Image const& clean, distinv::Shape
   Report report{std::string(Comm::name()), sharded ? "sharded" : "replicated", "", ctx.world_size()};
   distinv::TilingConfig const tiling{.patch_size = cfg.patch_size, .receptive_field_size = cfg.receptive_field,
                                      .overlap = cfg.overlap};
+  pnp::Progress progress(lead && !cfg.quiet);  // inside an iteration: rank 0's share
 
   // Replicated: every rank holds the image; the operators are shared out over the ranks.
   auto run_replicated = [&]<class Strategy>(auto prior) {
@@ -268,7 +304,7 @@ void reconstruct(Ctx& ctx, Config const& cfg, Image const& clean, distinv::Shape
     auto const y = distinv::distribute(stack, ctx).forward(clean);
     auto bundle = distinv::make_distrib_bundle<distinv::gather::Concatenated, Strategy>(
         ctx, distinv::FactoryConfig{stack, y}, shape, std::move(prior), tiling);
-    report.psnr_back = start(bundle, y, cfg, clean);
+    report.psnr_back = start(bundle, y, cfg, clean, progress);
     report.psnr_measurement = distinv::io::psnr(y[0], clean);
     // Which L2 gradient the solver runs (fused: one FFT pair per iteration); every rank asks.
     report.path = distinv::to_string(bundle.data_fidelity.gradient_path(bundle.signal.data(), bundle.measurements,
@@ -278,7 +314,8 @@ void reconstruct(Ctx& ctx, Config const& cfg, Image const& clean, distinv::Shape
     if (!lead) return;
     report.psnr_result = distinv::io::psnr(result.x, clean);
     distinv::io::write_png(out->file("result.png"), result.x);
-    distinv::io::write_png(out->file("montage.png"), distinv::io::montage<T>({clean, y[0], result.x}));
+    distinv::io::write_png(out->file("montage.png"),
+                           distinv::io::captioned_montage<T>({clean, y[0], result.x}, montage_captions(report)));
     distinv::io::write_npy(out->file("result.npy"), result.x);
     write_report(*out, cfg, report, result);
   };
@@ -292,12 +329,13 @@ void reconstruct(Ctx& ctx, Config const& cfg, Image const& clean, distinv::Shape
     // The clean image, each rank its rows: the built-in one generated by rows (or cut from the
     // copy this process made); a .npy --image read by slabs; a PNG decoded whole by rank 0 alone
     // (or the copy its process loaded) and scattered.
-    Slab const x_clean = [&] {
+    Slab x_clean = [&] {
       if (cfg.image.empty())
         return clean.size() ? Slab::scatter(ctx.comm(), clean, part)
                             : distinv::layout::test_image_slab<T>(ctx.comm(), shape[2], shape[3], 3, part);
       auto x = [&] {
-        if (pnp::npy_input(cfg)) return distinv::layout::read_npy_slab<T, 4>(ctx.comm(), cfg.image, part);
+        if (pnp::npy_input(cfg))
+          return distinv::layout::read_npy_slab<T, 4>(ctx.comm(), cfg.image, part, {.finite_only = true});
         Image whole;
         ctx.collectively("reading the image", [&] {
           if (lead && clean.size() == 0) whole = load(cfg, budget);
@@ -316,18 +354,25 @@ void reconstruct(Ctx& ctx, Config const& cfg, Image const& clean, distinv::Shape
         ctx, distinv::FactoryConfig{ops, std::move(y)}, shape, std::move(prior), tiling, part);
     auto const& ys = bundle.measurements.list();
     report.psnr_measurement = psnr(ys[0], x_clean);
-    report.psnr_back = start(bundle, ys, cfg, x_clean);
+    report.psnr_back = start(bundle, ys, cfg, x_clean, progress);
     report.path = distinv::to_string(bundle.data_fidelity.gradient_path(bundle.signal.data(), bundle.measurements,
                                                                         bundle.physics));
     if (lead) print_banner(cfg, report, shape);
-    auto const result = solve(bundle, cfg, solver_options(cfg, x_clean, lead));
+    auto result = solve(bundle, cfg, solver_options(cfg, x_clean, lead));
     report.psnr_result = psnr(result.x, x_clean);
     // Written from the slabs (collectives; rank 0 holds a band of rows at a time): only rank 0's
     // paths are used.
     auto file = [&](char const* name) { return lead ? out->file(name) : std::filesystem::path(); };
     distinv::layout::write_png_slabs(file("result.png"), result.x);
-    distinv::layout::write_montage_png_slabs(file("montage.png"), {&x_clean, &ys[0], &result.x});
     distinv::layout::write_npy_slabs(file("result.npy"), result.x);
+    // The captions drawn into the images themselves (measurement 1: a copy; the others are not
+    // used again), each rank into its rows: what io::captioned_montage draws.
+    auto const captions = montage_captions(report);
+    Slab y1 = ys[0];
+    draw_caption_on_slab(x_clean, captions[0]);
+    draw_caption_on_slab(y1, captions[1]);
+    draw_caption_on_slab(result.x, captions[2]);
+    distinv::layout::write_montage_png_slabs(file("montage.png"), {&x_clean, &y1, &result.x});
     if (lead) write_report(*out, cfg, report, result);
   };
 
@@ -367,6 +412,7 @@ std::pair<int, int> mpiexec_processes() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  pnp::end_cleanly_on_termination();  // before any other thread starts (MPI, oneTBB, the rank threads)
   Config cfg;
   Image clean;
   distinv::Shape<4> shape{};
