@@ -8,10 +8,13 @@
 //   mpiexec -n 2 distinv-pnp --layout sharded --size 8192   each rank holds its rows only
 //   mpiexec -n 2 distinv-pnp --layout sharded --image big.npy   each rank reads its rows only
 // Writes result.png, result.npy (float, the exact result), montage.png (clean | measurement 1 |
-// reconstruction), convergence.svg and metrics.json into --output. Bad input: one line on
-// stderr, exit code 2. Before anything large is allocated the ranks check that they were given
-// the same settings, that the run's memory estimate fits the budget and that the output folder
-// can be written (and lock it).
+// reconstruction, captioned with their PSNR), convergence.svg and metrics.json into --output.
+// The run stops at a relative change of --tol (--iterations at most); --sigma 0 (the default)
+// follows from --noise and the step. Long steps inside an iteration show a progress line on
+// rank 0. SIGTERM / SIGINT leave the output folder as it was (exit code 143 / 130). Bad input
+// (a NaN in a .npy image included): one line on stderr, exit code 2. Before anything large is
+// allocated the ranks check that they were given the same settings, that the run's memory
+// estimate fits the budget and that the output folder can be written (and lock it).
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -182,6 +185,8 @@ void write_report(pnp::OutputFolder& out, Config const& cfg, Report const& r, Re
       .add("gradient_path", r.path)
       .add("iterations", res.iterations)
       .add("step", res.step)
+      .add("sigma", pnp::auto_sigma(cfg, res.step))
+      .add("converged", res.converged)
       .add("psnr_measurement_db", r.psnr_measurement)
       .add("psnr_backprojection_db", r.psnr_back)
       .add("psnr_result_db", r.psnr_result)
@@ -205,12 +210,22 @@ void print_banner(Config const& cfg, Report const& r, distinv::Shape<4> const& s
               cfg.algorithm.c_str(), cfg.denoiser.c_str(), r.psnr_measurement, r.psnr_back, r.path.c_str());
 }
 
-/// The solver's options of a run (the reference: the clean image, in the run's layout).
-template <class X>
-distinv::optim::SolverOptions<X> solver_options(Config const& cfg, X const& clean, bool lead) {
-  distinv::optim::SolverOptions<X> opt{.max_iter = cfg.iterations, .step = cfg.step, .step_scale = cfg.step_scale,
-                                       .sigma = cfg.sigma, .tol = cfg.tol, .track_objective = true,
-                                       .reference = &clean};
+/// The solver's options of a run (the reference: the clean image, in the run's layout): the
+/// step γ (--step, or --step-scale / ‖A‖² by the solvers' own power method) and the strength
+/// σ (--sigma, or pnp::auto_sigma from --noise and γ) are fixed here, so that the banner can
+/// say them. Collective (the power method).
+template <class Bundle, class X>
+distinv::optim::SolverOptions<X> solver_options(Bundle& bundle, Config const& cfg, X const& clean, bool lead) {
+  double const step = distinv::optim::detail::default_step(bundle, bundle.signal.data(), cfg.step, cfg.step_scale);
+  distinv::optim::SolverOptions<X> opt{.max_iter = cfg.iterations, .step = step, .sigma = pnp::auto_sigma(cfg, step),
+                                       .tol = cfg.tol, .track_objective = true, .reference = &clean};
+  if (lead && !cfg.quiet)
+    std::printf("  step %.4g%s, sigma %.4g%s; at most %d iterations, to a relative change below %.1e\n", step,
+                cfg.step > 0 ? "" : " (--step-scale / ||A||^2)", opt.sigma,
+                cfg.sigma > 0              ? ""
+                : cfg.denoiser == "torch" ? " (noise * sqrt(step))"
+                                          : " (7.5 * step * noise^2)",
+                cfg.iterations, cfg.tol);
   opt.callback = [&cfg, lead](distinv::optim::IterationInfo const& it) {
     if (lead && !cfg.quiet)
       std::printf("  iter %3d  PSNR %6.2f dB  rel.change %.2e  data fidelity f(x) %.4e  %.3f s\n", it.iteration, it.psnr,
@@ -310,7 +325,7 @@ void reconstruct(Ctx& ctx, Config const& cfg, Image const& clean, distinv::Shape
     report.path = distinv::to_string(bundle.data_fidelity.gradient_path(bundle.signal.data(), bundle.measurements,
                                                                         bundle.physics));
     if (lead) print_banner(cfg, report, shape);
-    auto const result = solve(bundle, cfg, solver_options(cfg, clean, lead));
+    auto const result = solve(bundle, cfg, solver_options(bundle, cfg, clean, lead));
     if (!lead) return;
     report.psnr_result = distinv::io::psnr(result.x, clean);
     distinv::io::write_png(out->file("result.png"), result.x);
@@ -358,7 +373,7 @@ void reconstruct(Ctx& ctx, Config const& cfg, Image const& clean, distinv::Shape
     report.path = distinv::to_string(bundle.data_fidelity.gradient_path(bundle.signal.data(), bundle.measurements,
                                                                         bundle.physics));
     if (lead) print_banner(cfg, report, shape);
-    auto result = solve(bundle, cfg, solver_options(cfg, x_clean, lead));
+    auto result = solve(bundle, cfg, solver_options(bundle, cfg, x_clean, lead));
     report.psnr_result = psnr(result.x, x_clean);
     // Written from the slabs (collectives; rank 0 holds a band of rows at a time): only rank 0's
     // paths are used.

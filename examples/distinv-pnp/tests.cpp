@@ -587,3 +587,18 @@ TEST_CASE("progress: the line's share, bar and time left; nothing for a short st
   CHECK(text.rfind("  start: [######..................]  25% (1/4), ", 0) == 0);
   CHECK(count_of(text, "s left\n  start: [########################] 100% (4/4), ") == 1);
 }
+
+TEST_CASE("config: --sigma 0 follows from --noise and the step (auto_sigma); a given --sigma is kept") {
+  pnp::Config cfg;
+  CHECK(cfg.sigma == 0);
+  CHECK(cfg.tol > 0);  // the default run stops when it has converged, --iterations at most
+  cfg.noise = 0.03;
+  CHECK(pnp::auto_sigma(cfg, 0.6) == doctest::Approx(7.5 * 0.6 * 0.03 * 0.03));
+  CHECK(pnp::auto_sigma(cfg, 0.3) == doctest::Approx(pnp::auto_sigma(cfg, 0.6) / 2));  // with the step
+  cfg.noise = 0.06;
+  CHECK(pnp::auto_sigma(cfg, 0.6) == doctest::Approx(4 * 7.5 * 0.6 * 0.03 * 0.03));  // with the noise squared
+  cfg.denoiser = "torch";  // a noise level: noise * sqrt(step)
+  CHECK(pnp::auto_sigma(cfg, 0.25) == doctest::Approx(0.03));
+  cfg.sigma = 0.01;
+  CHECK(pnp::auto_sigma(cfg, 0.6) == 0.01);
+}

@@ -2,9 +2,9 @@
 // io/caption.hpp: captions drawn into images, with a built-in 5 x 7 bitmap font (lower-case
 // letters, digits, a few capitals and signs; one column of space between glyphs), so that a
 // picture can say what it shows without a font library: draw_caption (black text, lines split
-// at '\n', on a white box, at an integer scale, into any block of rows of an image: a whole image or the rows of
-// a slab) and captioned_montage (io::montage with a caption at the top left of each panel).
-// STL and image_ops.hpp only.
+// at '\n', on a white box, at an integer scale, into any block of rows of an image: a whole
+// image or the rows of a slab) and captioned_montage (io::montage with a caption at the top
+// left of each panel). STL and image_ops.hpp only.
 #include <algorithm>
 #include <array>
 #include <cstdint>
