@@ -2,7 +2,8 @@
 // and polyline points, round ticks, escaping, null for non-finite numbers, atomic writes; the
 // options (config.hpp): TOML ranges, keys, spellings, non-finite numbers, agreement between
 // ranks; the memory budget (budget.hpp); the output folder (outputs.hpp): lock, staging, commit,
-// abandon on a signal; the progress line (progress.hpp); montage captions (io/caption.hpp).
+// abandon on a signal; the progress line (progress.hpp) and the library's hooks it uses
+// (TiledProcessing::set_progress, CgOptions::callback); montage captions (io/caption.hpp).
 #include <doctest/doctest.h>
 
 #include <atomic>
@@ -18,6 +19,9 @@
 #include "distinv/distinv.hpp"
 #include "distinv/io/caption.hpp"
 #include "distinv/io/files.hpp"
+#include "distinv/layout/slab_tensor.hpp"
+#include "distinv/layout/tiled_prior.hpp"
+#include "distinv/linalg/cg.hpp"
 #include "json.hpp"
 #include "outputs.hpp"
 #include "progress.hpp"
@@ -601,4 +605,69 @@ TEST_CASE("config: --sigma 0 follows from --noise and the step (auto_sigma); a g
   CHECK(pnp::auto_sigma(cfg, 0.25) == doctest::Approx(0.03));
   cfg.sigma = 0.01;
   CHECK(pnp::auto_sigma(cfg, 0.6) == 0.01);
+}
+
+TEST_CASE("progress hooks: the tiled priors report each batch of a rank's tiles; CG each iteration") {
+  Tensor4<float> x(1, 3, 40, 36);
+  for (Index i = 0; i < x.size(); ++i) x.data()[i] = float((i * 37) % 101) / 101.0f;
+  optim::TVPrior<float> const tv{.weight = 0.5, .max_iter = 4};
+  tiling::TilingOptions opts;
+  opts.patch_size = {12};
+  opts.receptive_field_size = {4};
+  using Calls = std::vector<std::pair<Index, Index>>;
+  // Each call: (done, total) with done rising by 1 or 2 (batches of at most 2 tiles) to total.
+  auto well_formed = [](Calls const& c) {
+    bool ok = !c.empty() && c.back().first == c.back().second;
+    for (std::size_t k = 0; k < c.size(); ++k) {
+      Index const step = c[k].first - (k ? c[k - 1].first : 0);
+      ok = ok && step >= 1 && step <= 2 && c[k].second == c.back().second;
+    }
+    return ok;
+  };
+  std::vector<Calls> calls(2);
+  std::vector<double> diff(2, -1);
+  launch<comm::Threads>(2, [&](auto& ctx) {
+    using Ctx = std::remove_reference_t<decltype(ctx)>;
+    DistributedPrior<Ctx, optim::TVPrior<float>> prior(ctx, tv, opts, tiling::BatchLimit(2));
+    auto const quiet = prior.prox(x, 0.1);
+    auto& mine = calls[std::size_t(ctx.rank())];
+    prior.set_progress([&mine](Index done, Index total) { mine.emplace_back(done, total); });
+    auto const reported = prior.prox(x, 0.1);
+    float d = 0;
+    for (Index i = 0; i < x.size(); ++i) d = std::max(d, std::abs(reported.data()[i] - quiet.data()[i]));
+    diff[std::size_t(ctx.rank())] = d;
+  });
+  for (int r = 0; r < 2; ++r) {
+    CHECK(well_formed(calls[std::size_t(r)]));
+    CHECK(diff[std::size_t(r)] == 0);  // the callback changes nothing
+  }
+  CHECK(calls[0].back().second + calls[1].back().second == 4 * 3);  // every tile, once
+  Calls slab_calls;
+  launch<comm::SingleProcess>([&](auto& ctx) {
+    using Ctx = std::remove_reference_t<decltype(ctx)>;
+    layout::SlabPrior<Ctx, optim::TVPrior<float>> prior(ctx, tv, opts, tiling::BatchLimit(2));
+    prior.set_progress([&](Index done, Index total) { slab_calls.emplace_back(done, total); });
+    auto const xs = layout::SlabTensor<float, 4, typename Ctx::comm_type>::scatter(ctx.comm(), x,
+                                                                               layout::RowPartition::balanced(40, 1));
+    (void)prior.prox(xs, 0.1);
+  });
+  CHECK(well_formed(slab_calls));
+  CHECK(slab_calls.back().second == 4 * 3);
+  // CG: one call per iteration, (iterations done, relative residual), as the result says.
+  std::vector<std::pair<int, double>> cg_calls;
+  Tensor4<double> b(1, 1, 4, 4), x0(1, 1, 4, 4);
+  for (Index i = 0; i < 16; ++i) b.data()[i] = double(i % 5) + 1;
+  x0.setZero();
+  auto const apply = [](Tensor4<double> const& v) {  // diag(1, 2, ..., 16): SPD
+    Tensor4<double> out = v;
+    for (Index i = 0; i < 16; ++i) out.data()[i] *= double(i + 1);
+    return out;
+  };
+  auto const res = linalg::conjugate_gradient(apply, b, x0,
+                                              {.max_iter = 6, .tol = 0, .callback = [&](int it, double r) {
+                                                 cg_calls.emplace_back(it, r);
+                                               }});
+  REQUIRE(cg_calls.size() == std::size_t(res.iterations));
+  for (std::size_t k = 0; k < cg_calls.size(); ++k) CHECK(cg_calls[k].first == int(k) + 1);
+  CHECK(cg_calls.back().second == res.residual);
 }
