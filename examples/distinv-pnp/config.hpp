@@ -36,17 +36,17 @@ struct Config {
   distinv::Index size = 512;         // side of the built-in image, or longest side a larger photo is shrunk to (0: keep)
   int operators = 3;
   double noise = 0.03;
-  int iterations = 30;
+  int iterations = 100;               // at most; the run stops earlier at --tol
   std::string algorithm = "pgd";     // pgd | fista | hqs
   std::string denoiser = "tv";       // tv | wavelet | torch
   std::string model;                 // --denoiser torch: TorchScript file (examples/export_denoiser.py)
   std::string model_sigma_arg;       // how the model takes sigma: tensor | float | none ("": the file's metadata)
   std::string init = "pinv";         // pinv (a few distributed CG iterations on AᵀA x = Aᵀy) | backprojection
   int init_iterations = 15;
-  double sigma = 0.004;              // denoiser strength
+  double sigma = 0;                  // denoiser strength (0: from --noise and the step, auto_sigma)
   double step = 0;                   // 0: step_scale/||A||^2
   double step_scale = 1.8;
-  double tol = 0;
+  double tol = 5e-4;                 // relative change that ends the run (0: run --iterations)
   distinv::Index patch_size = 128;
   distinv::Index receptive_field = -1;
   std::string strategy = "overlap_tiling";
@@ -82,7 +82,7 @@ void visit_options(Config& c, Visitor&& v) {
             "a .npy is taken as it is)");
   v.integer("operators", c.operators, 1, 1 << 20, "number of Gaussian blurs");
   v.real("noise", c.noise, 0, inf, false, "standard deviation of the Gaussian noise");
-  v.integer("iterations", c.iterations, 1, 10'000'000, "number of iterations");
+  v.integer("iterations", c.iterations, 1, 10'000'000, "iterations at most (the run ends earlier at --tol)");
   v.choice("algorithm", c.algorithm, {"pgd", "fista", "hqs"}, "reconstruction algorithm");
   v.choice("denoiser", c.denoiser, {"tv", "wavelet", "torch"}, "denoiser of the prior (torch: a network, --model)");
   v.text("model", c.model, "--denoiser torch: the TorchScript file (examples/export_denoiser.py)");
@@ -91,10 +91,12 @@ void visit_options(Config& c, Visitor&& v) {
   v.choice("init", c.init, {"pinv", "backprojection"},
            "start: pinv (early-stopped distributed least squares) | backprojection");
   v.integer("init-iterations", c.init_iterations, 1, 100'000, "CG iterations of the pinv start");
-  v.real("sigma", c.sigma, 0, inf, false, "denoiser strength");
+  v.real("sigma", c.sigma, 0, inf, false,
+         "denoiser strength (0: from --noise and the step: 7.5 * step * noise^2 for tv and wavelet, "
+         "noise * sqrt(step) for torch)");
   v.real("step", c.step, 0, inf, false, "step size (0: step-scale/||A||^2)");
   v.real("step-scale", c.step_scale, 0, inf, true, "step as a multiple of 1/||A||^2 when --step is 0 (< 2 for pgd)");
-  v.real("tol", c.tol, 0, inf, false, "stop when the relative change falls below (0: never)");
+  v.real("tol", c.tol, 0, inf, false, "stop when the relative change ||x_k+1 - x_k|| / ||x_k|| falls below (0: never)");
   v.integer("patch-size", c.patch_size, 1, max_side, "tile interior size");
   v.integer("receptive-field", c.receptive_field, -1, max_side, "tile halo (-1: the denoiser's receptive field)");
   v.choice("strategy", c.strategy, {"overlap_tiling", "smart_tiling", "basic"}, "tiling strategy");
@@ -330,6 +332,18 @@ inline Config parse(int argc, char** argv) {
     apply_toml_file(cfg, config_file, [&](std::string const& name) { return app.get_option("--" + name)->count() > 0; });
   check(cfg);
   return cfg;
+}
+
+/// The TV and wavelet priors' strength per step and squared noise level (auto_sigma).
+inline constexpr double sigma_per_step_noise2 = 7.5;
+
+/// The denoiser strength of a run with --sigma 0, from the step γ and --noise. TV and wavelets:
+/// PGD's prox of γλR, with λ ∝ noise² (the Gaussian likelihood ‖Ax − y‖² / (2 noise²) against a
+/// fixed prior): σ = sigma_per_step_noise2 · γ · noise². A network (a Gaussian denoiser whose
+/// σ is a noise level, σ² = γλ): σ = noise · √γ. --sigma > 0: that value.
+inline double auto_sigma(Config const& cfg, double step) {
+  if (cfg.sigma > 0) return cfg.sigma;
+  return cfg.denoiser == "torch" ? cfg.noise * std::sqrt(step) : sigma_per_step_noise2 * step * cfg.noise * cfg.noise;
 }
 
 /// (what, hash) pairs the ranks compare.

@@ -8,10 +8,13 @@
 //   mpiexec -n 2 distinv-pnp --layout sharded --size 8192   each rank holds its rows only
 //   mpiexec -n 2 distinv-pnp --layout sharded --image big.npy   each rank reads its rows only
 // Writes result.png, result.npy (float, the exact result), montage.png (clean | measurement 1 |
-// reconstruction), convergence.svg and metrics.json into --output. Bad input: one line on
-// stderr, exit code 2. Before anything large is allocated the ranks check that they were given
-// the same settings, that the run's memory estimate fits the budget and that the output folder
-// can be written (and lock it).
+// reconstruction, captioned with their PSNR), convergence.svg and metrics.json into --output.
+// The run stops at a relative change of --tol (--iterations at most); --sigma 0 (the default)
+// follows from --noise and the step. Long steps inside an iteration show a progress line on
+// rank 0. SIGTERM / SIGINT leave the output folder as it was (exit code 143 / 130). Bad input
+// (a NaN in a .npy image included): one line on stderr, exit code 2. Before anything large is
+// allocated the ranks check that they were given the same settings, that the run's memory
+// estimate fits the budget and that the output folder can be written (and lock it).
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -25,6 +28,7 @@
 #include "distinv/layout/slab_bundle.hpp"
 #include "distinv/layout/slab_io.hpp"
 #include "distinv/layout/slab_png.hpp"
+#include "distinv/io/caption.hpp"
 #include "distinv/io/image_ops.hpp"
 #include "distinv/io/npy.hpp"
 #include "distinv/io/png.hpp"
@@ -44,7 +48,9 @@
 #include "example_support.hpp"
 #include "json.hpp"
 #include "outputs.hpp"
+#include "progress.hpp"
 #include "svg_plot.hpp"
+#include "termination.hpp"
 
 namespace {
 
@@ -118,7 +124,7 @@ void require_header_shape(Config const& cfg, distinv::Shape<4> const& read, dist
 /// The whole --image (a .npy array as it is, a PNG as RGB shrunk to --size), or the built-in one.
 Image load(Config const& cfg, pnp::Bytes budget) {
   if (!cfg.image.empty() && pnp::npy_input(cfg))
-    return distinv::io::read_npy<T, 4>(cfg.image, distinv::io::NpyLimits{.max_bytes = std::size_t(budget / 4)});
+    return distinv::io::read_npy<T, 4>(cfg.image, {.max_bytes = std::size_t(budget / 4), .finite_only = true});
   return distinv::examples::load_image(cfg.image, cfg.size, /*enlarge=*/false,
                                        distinv::io::PngLimits{.max_bytes = std::size_t(budget / 4)});  // and its RGB copy
 }
@@ -129,6 +135,25 @@ struct Report {
   int ranks = 0;
   double psnr_measurement = 0, psnr_back = 0, psnr_result = 0;
 };
+
+/// The captions of montage.png's panels: clean | measurement 1 | reconstruction, with their PSNR.
+std::vector<std::string> montage_captions(Report const& r) {
+  char m[64], x[64];
+  std::snprintf(m, sizeof m, "measurement 1\n%.2f dB", r.psnr_measurement);
+  std::snprintf(x, sizeof x, "reconstruction\n%.2f dB", r.psnr_result);
+  return {"clean", m, x};
+}
+
+/// Draws `text` (io::draw_caption) at the top-left corner of the slab tensor s: each rank into
+/// its own rows (no communication).
+template <class Slab>
+void draw_caption_on_slab(Slab& s, std::string const& text) {
+  auto const sh = s.shape();
+  int const r = s.comm().rank();
+  distinv::Index const lo = s.partition().lo(r), rows = s.partition().count(r);
+  distinv::io::draw_caption(s.local().data(), sh[1], rows * sh[3], lo, rows, sh[3], 0, 0, sh[3], text,
+                            distinv::io::caption_scale(sh[3]));
+}
 
 /// The report of a run, written by rank 0 once the images are written: convergence.svg and
 /// metrics.json (with the layout and the gradient path); then every output is moved into place.
@@ -161,6 +186,8 @@ void write_report(pnp::OutputFolder& out, Config const& cfg, Report const& r, Re
       .add("gradient_path", r.path)
       .add("iterations", res.iterations)
       .add("step", res.step)
+      .add("sigma", pnp::auto_sigma(cfg, res.step))
+      .add("converged", res.converged)
       .add("psnr_measurement_db", r.psnr_measurement)
       .add("psnr_backprojection_db", r.psnr_back)
       .add("psnr_result_db", r.psnr_result)
@@ -184,24 +211,37 @@ void print_banner(Config const& cfg, Report const& r, distinv::Shape<4> const& s
               cfg.algorithm.c_str(), cfg.denoiser.c_str(), r.psnr_measurement, r.psnr_back, r.path.c_str());
 }
 
-/// The solver's options of a run (the reference: the clean image, in the run's layout).
-template <class X>
-distinv::optim::SolverOptions<X> solver_options(Config const& cfg, X const& clean, bool lead) {
-  distinv::optim::SolverOptions<X> opt{.max_iter = cfg.iterations, .step = cfg.step, .step_scale = cfg.step_scale,
-                                       .sigma = cfg.sigma, .tol = cfg.tol, .track_objective = true,
-                                       .reference = &clean};
+/// The solver's options of a run (the reference: the clean image, in the run's layout): the
+/// step γ (--step, or --step-scale / ‖A‖² by the solvers' own power method) and the strength
+/// σ (--sigma, or pnp::auto_sigma from --noise and γ) are fixed here, so that the banner can
+/// say them. Collective (the power method).
+template <class Bundle, class X>
+distinv::optim::SolverOptions<X> solver_options(Bundle& bundle, Config const& cfg, X const& clean, bool lead) {
+  double const step = distinv::optim::detail::default_step(bundle, bundle.signal.data(), cfg.step, cfg.step_scale);
+  distinv::optim::SolverOptions<X> opt{.max_iter = cfg.iterations, .step = step, .sigma = pnp::auto_sigma(cfg, step),
+                                       .tol = cfg.tol, .track_objective = true, .reference = &clean};
+  if (lead && !cfg.quiet)
+    std::printf("  step %.4g%s, sigma %.4g%s; at most %d iterations, to a relative change below %.1e\n", step,
+                cfg.step > 0 ? "" : " (--step-scale / ||A||^2)", opt.sigma,
+                cfg.sigma > 0              ? ""
+                : cfg.denoiser == "torch" ? " (noise * sqrt(step))"
+                                          : " (7.5 * step * noise^2)",
+                cfg.iterations, cfg.tol);
   opt.callback = [&cfg, lead](distinv::optim::IterationInfo const& it) {
     if (lead && !cfg.quiet)
-      std::printf("  iter %3d  PSNR %6.2f dB  rel.change %.2e  objective %.4e  %.3f s\n", it.iteration, it.psnr,
+      std::printf("  iter %3d  PSNR %6.2f dB  rel.change %.2e  data fidelity f(x) %.4e  %.3f s\n", it.iteration, it.psnr,
                   it.rel_change, it.objective, it.seconds);
   };
   return opt;
 }
 
 /// The start (--init) of a bundle of either layout against the reference `clean`; returns the
-/// back-projection's PSNR. The back-projection is released before the pseudo-inverse's CG runs.
+/// back-projection's PSNR. The back-projection is released before the pseudo-inverse's CG runs
+/// (A_dagger's CG: from Aᵀy, on AᵀA x = Aᵀy, each iteration shown by `progress`). From here on
+/// `progress` also shows the prior's tile batches.
 template <class Bundle, class List>
-double start(Bundle& bundle, List const& y, Config const& cfg, typename Bundle::tensor_type const& clean) {
+double start(Bundle& bundle, List const& y, Config const& cfg, typename Bundle::tensor_type const& clean,
+             pnp::Progress& progress) {
   using X = typename Bundle::tensor_type;
   using distinv::psnr;  // host images; slab tensors have their own (found by ADL)
   double psnr_back = 0;
@@ -211,8 +251,18 @@ double start(Bundle& bundle, List const& y, Config const& cfg, typename Bundle::
     psnr_back = psnr(back, clean);
     if (cfg.init == "backprojection") bundle.signal.update_(std::move(back));
   }
-  if (cfg.init != "backprojection")
-    bundle.signal.update_(bundle.physics.A_dagger(y, {.local_only = false, .max_iter = cfg.init_iterations, .tol = 0}));
+  if (cfg.init != "backprojection") {
+    X b = bundle.physics.A_adjoint(y);
+    X x0 = b;  // b's storage becomes CG's residual
+    distinv::linalg::CgOptions cg{.max_iter = cfg.init_iterations, .tol = 0};
+    cg.callback = [&](int it, double) { progress.update("start (CG)", it, cfg.init_iterations); };
+    bundle.signal.update_(distinv::linalg::conjugate_gradient([&](X const& v) { return X(bundle.physics.A_adjoint_A(v)); },
+                                                               std::move(b), std::move(x0), cg)
+                              .x);
+  }
+  bundle.prior->set_progress([&progress](distinv::Index done, distinv::Index total) {
+    progress.update("prior (tiles)", done, total);
+  });
   return psnr_back;
 }
 
@@ -262,6 +312,7 @@ void reconstruct(Ctx& ctx, Config const& cfg, Image const& clean, distinv::Shape
   Report report{std::string(Comm::name()), sharded ? "sharded" : "replicated", "", ctx.world_size()};
   distinv::TilingConfig const tiling{.patch_size = cfg.patch_size, .receptive_field_size = cfg.receptive_field,
                                      .overlap = cfg.overlap};
+  pnp::Progress progress(lead && !cfg.quiet);  // inside an iteration: rank 0's share
 
   // Replicated: every rank holds the image; the operators are shared out over the ranks.
   auto run_replicated = [&]<class Strategy>(auto prior) {
@@ -269,17 +320,18 @@ void reconstruct(Ctx& ctx, Config const& cfg, Image const& clean, distinv::Shape
     auto const y = distinv::distribute(stack, ctx).forward(clean);
     auto bundle = distinv::make_distrib_bundle<distinv::gather::Concatenated, Strategy>(
         ctx, distinv::FactoryConfig{stack, y}, shape, std::move(prior), tiling);
-    report.psnr_back = start(bundle, y, cfg, clean);
+    report.psnr_back = start(bundle, y, cfg, clean, progress);
     report.psnr_measurement = distinv::io::psnr(y[0], clean);
     // Which L2 gradient the solver runs (fused: one FFT pair per iteration); every rank asks.
     report.path = distinv::to_string(bundle.data_fidelity.gradient_path(bundle.signal.data(), bundle.measurements,
                                                                         bundle.physics));
     if (lead) print_banner(cfg, report, shape);
-    auto const result = solve(bundle, cfg, solver_options(cfg, clean, lead));
+    auto const result = solve(bundle, cfg, solver_options(bundle, cfg, clean, lead));
     if (!lead) return;
     report.psnr_result = distinv::io::psnr(result.x, clean);
     distinv::io::write_png(out->file("result.png"), result.x);
-    distinv::io::write_png(out->file("montage.png"), distinv::io::montage<T>({clean, y[0], result.x}));
+    distinv::io::write_png(out->file("montage.png"),
+                           distinv::io::captioned_montage<T>({clean, y[0], result.x}, montage_captions(report)));
     distinv::io::write_npy(out->file("result.npy"), result.x);
     write_report(*out, cfg, report, result);
   };
@@ -293,12 +345,13 @@ void reconstruct(Ctx& ctx, Config const& cfg, Image const& clean, distinv::Shape
     // The clean image, each rank its rows: the built-in one generated by rows (or cut from the
     // copy this process made); a .npy --image read by slabs; a PNG decoded whole by rank 0 alone
     // (or the copy its process loaded) and scattered.
-    Slab const x_clean = [&] {
+    Slab x_clean = [&] {
       if (cfg.image.empty())
         return clean.size() ? Slab::scatter(ctx.comm(), clean, part)
                             : distinv::layout::test_image_slab<T>(ctx.comm(), shape[2], shape[3], 3, part);
       auto x = [&] {
-        if (pnp::npy_input(cfg)) return distinv::layout::read_npy_slab<T, 4>(ctx.comm(), cfg.image, part);
+        if (pnp::npy_input(cfg))
+          return distinv::layout::read_npy_slab<T, 4>(ctx.comm(), cfg.image, part, {.finite_only = true});
         Image whole;
         ctx.collectively("reading the image", [&] {
           if (lead && clean.size() == 0) whole = load(cfg, budget);
@@ -317,18 +370,25 @@ void reconstruct(Ctx& ctx, Config const& cfg, Image const& clean, distinv::Shape
         ctx, distinv::FactoryConfig{ops, std::move(y)}, shape, std::move(prior), tiling, part);
     auto const& ys = bundle.measurements.list();
     report.psnr_measurement = psnr(ys[0], x_clean);
-    report.psnr_back = start(bundle, ys, cfg, x_clean);
+    report.psnr_back = start(bundle, ys, cfg, x_clean, progress);
     report.path = distinv::to_string(bundle.data_fidelity.gradient_path(bundle.signal.data(), bundle.measurements,
                                                                         bundle.physics));
     if (lead) print_banner(cfg, report, shape);
-    auto const result = solve(bundle, cfg, solver_options(cfg, x_clean, lead));
+    auto result = solve(bundle, cfg, solver_options(bundle, cfg, x_clean, lead));
     report.psnr_result = psnr(result.x, x_clean);
     // Written from the slabs (collectives; rank 0 holds a band of rows at a time): only rank 0's
     // paths are used.
     auto file = [&](char const* name) { return lead ? out->file(name) : std::filesystem::path(); };
     distinv::layout::write_png_slabs(file("result.png"), result.x);
-    distinv::layout::write_montage_png_slabs(file("montage.png"), {&x_clean, &ys[0], &result.x});
     distinv::layout::write_npy_slabs(file("result.npy"), result.x);
+    // The captions drawn into the images themselves (measurement 1: a copy; the others are not
+    // used again), each rank into its rows: what io::captioned_montage draws.
+    auto const captions = montage_captions(report);
+    Slab y1 = ys[0];
+    draw_caption_on_slab(x_clean, captions[0]);
+    draw_caption_on_slab(y1, captions[1]);
+    draw_caption_on_slab(result.x, captions[2]);
+    distinv::layout::write_montage_png_slabs(file("montage.png"), {&x_clean, &y1, &result.x});
     if (lead) write_report(*out, cfg, report, result);
   };
 
@@ -368,6 +428,7 @@ std::pair<int, int> mpiexec_processes() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  pnp::end_cleanly_on_termination();  // before any other thread starts (MPI, oneTBB, the rank threads)
   Config cfg;
   Image clean;
   distinv::Shape<4> shape{};

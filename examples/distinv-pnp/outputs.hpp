@@ -5,7 +5,9 @@
 // it), checks that no folder stands where an output file goes, and makes a hidden staging
 // folder inside it. The files are written there (`file(name)`); commit() renames them into
 // place, one rename each, under the lock. Without commit() (a failed run) the staging folder,
-// the lock and the folders it created are removed: the folder is left as it was. POSIX.
+// the lock and the folders it created are removed: the folder is left as it was; the same on
+// SIGTERM / SIGINT (abandon_all, from termination.hpp's watcher thread: every folder of the
+// process is registered, under one mutex). POSIX.
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -13,7 +15,9 @@
 
 #include <cerrno>
 #include <cstring>
+#include <algorithm>
 #include <filesystem>
+#include <mutex>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -30,6 +34,7 @@ class OutputFolder {
   OutputFolder(std::filesystem::path folder, std::vector<std::string> names)
       : folder_(std::move(folder)), names_(std::move(names)) {
     namespace fs = std::filesystem;
+    std::lock_guard<std::mutex> const guard(registry_mutex());  // abandon_all waits until it is made
     std::error_code ec;
     DISTINV_REQUIRE(!folder_.empty(), "--output: expected a folder, got an empty path");
     for (fs::path p = fs::absolute(folder_, ec); !p.empty() && !fs::exists(p, ec); p = p.parent_path()) {
@@ -39,6 +44,7 @@ class OutputFolder {
     fs::create_directories(folder_, ec);
     DISTINV_REQUIRE(fs::is_directory(folder_), "--output '", folder_.string(), "': cannot create the folder",
                     ec ? " (" + ec.message() + ")" : std::string(fs::exists(folder_) ? " (a file is in the way)" : ""));
+    registry().push_back(this);
     try {
       lock();
       for (auto const& n : names_)
@@ -50,7 +56,7 @@ class OutputFolder {
       DISTINV_REQUIRE(fs::create_directory(staging_, ec), "--output '", folder_.string(),
                       "': the folder is not writable (", ec.message(), ")");
     } catch (...) {
-      release();
+      release_locked();
       throw;
     }
   }
@@ -64,16 +70,36 @@ class OutputFolder {
 
   /// Moves every staged output into the folder (replacing older ones) and releases the lock.
   void commit() {
+    std::lock_guard<std::mutex> const guard(registry_mutex());  // all moved, or (abandon_all) none
     for (auto const& n : names_) {
       std::error_code ec;
       std::filesystem::rename(staging_ / n, folder_ / n, ec);
       DISTINV_REQUIRE(!ec, "--output '", folder_.string(), "': cannot move '", n, "' into place (", ec.message(), ")");
     }
     committed_ = true;
-    release();
+    release_locked();
+  }
+
+  /// Releases every folder of this process not yet committed or released, as a failed run does
+  /// (staging folder, lock, folders created); from any thread (the SIGTERM watcher). Returns
+  /// whether there was one.
+  static bool abandon_all() noexcept {
+    std::lock_guard<std::mutex> const guard(registry_mutex());
+    bool const any = !registry().empty();
+    while (!registry().empty()) registry().back()->release_locked();
+    return any;
   }
 
  private:
+  static std::mutex& registry_mutex() noexcept {
+    static std::mutex m;
+    return m;
+  }
+  static std::vector<OutputFolder*>& registry() noexcept {  ///< the folders not yet released
+    static std::vector<OutputFolder*> r;
+    return r;
+  }
+
   void lock() {
     std::string const path = (folder_ / lock_name).string();
     for (int attempt = 0; attempt < 8; ++attempt) {
@@ -101,9 +127,17 @@ class OutputFolder {
   }
 
   void release() noexcept {
+    std::lock_guard<std::mutex> const guard(registry_mutex());
+    release_locked();
+  }
+
+  void release_locked() noexcept {
     namespace fs = std::filesystem;
     std::error_code ec;
-    if (!staging_.empty()) fs::remove_all(staging_, ec);
+    auto& r = registry();
+    r.erase(std::remove(r.begin(), r.end(), this), r.end());
+    // (A file written into it meanwhile by another thread: taken on the next pass.)
+    for (int pass = 0; pass < 3 && !staging_.empty() && fs::exists(staging_, ec); ++pass) fs::remove_all(staging_, ec);
     staging_.clear();
     if (fd_ >= 0) {
       ::unlink((folder_ / lock_name).string().c_str());  // while locked: the next run makes a new one

@@ -1,7 +1,9 @@
 // distinv-pnp helpers: SVG plots (svg_plot.hpp) and JSON metric files (json.hpp): document structure, series
 // and polyline points, round ticks, escaping, null for non-finite numbers, atomic writes; the
 // options (config.hpp): TOML ranges, keys, spellings, non-finite numbers, agreement between
-// ranks; the memory budget (budget.hpp); the output folder (outputs.hpp): lock, staging, commit.
+// ranks; the memory budget (budget.hpp); the output folder (outputs.hpp): lock, staging, commit,
+// abandon on a signal; the progress line (progress.hpp) and the library's hooks it uses
+// (TiledProcessing::set_progress, CgOptions::callback); montage captions (io/caption.hpp).
 #include <doctest/doctest.h>
 
 #include <atomic>
@@ -15,9 +17,14 @@
 #include "budget.hpp"
 #include "config.hpp"
 #include "distinv/distinv.hpp"
+#include "distinv/io/caption.hpp"
 #include "distinv/io/files.hpp"
+#include "distinv/layout/slab_tensor.hpp"
+#include "distinv/layout/tiled_prior.hpp"
+#include "distinv/linalg/cg.hpp"
 #include "json.hpp"
 #include "outputs.hpp"
+#include "progress.hpp"
 #include "svg_plot.hpp"
 #include "io_temp_dir.hpp"
 
@@ -462,4 +469,205 @@ TEST_CASE("outputs: the folder is claimed before the run and filled all at once 
   fs::create_directories(target / (std::string(pnp::OutputFolder::staging_prefix) + "999999"));
   { pnp::OutputFolder out(target, names); }
   CHECK(!fs::exists(target / (std::string(pnp::OutputFolder::staging_prefix) + "999999")));
+}
+
+TEST_CASE("outputs: abandon_all (the SIGTERM watcher) leaves every open folder as it was") {
+  namespace fs = std::filesystem;
+  TempDir dir("pnp_abandon");
+  std::vector<std::string> const names{"a.txt"};
+  std::ofstream(dir / "earlier.txt") << "kept";
+  CHECK(!pnp::OutputFolder::abandon_all());  // none open
+  pnp::OutputFolder out(dir.path(), names);
+  pnp::OutputFolder other(dir / "new" / "deeper", names);
+  io::write_file_atomic(out.file("a.txt"), "half");
+  CHECK(pnp::OutputFolder::abandon_all());
+  std::vector<std::string> left;
+  for (auto const& e : fs::directory_iterator(dir.path())) left.push_back(e.path().filename().string());
+  CHECK(left == std::vector<std::string>{"earlier.txt"});  // no staging folder, no lock, no new folders
+  CHECK(!pnp::OutputFolder::abandon_all());               // released once; the destructors do nothing more
+}
+
+TEST_CASE("caption: the glyphs of a known string, drawn at scale 1 and 2, on the rows a block holds") {
+  // "1.5" at scale 1: a margin of 1, then 5 x 7 glyphs one column apart.
+  std::vector<std::string> const want{
+      "..#.........#####",  //
+      ".##.........#....",  //
+      "..#.........####.",  //
+      "..#.............#",  //
+      "..#.............#",  //
+      "..#....##...#...#",  //
+      ".###...##....###.",
+  };
+  auto const size = io::caption_size("1.5", 1);
+  CHECK(size == std::array<Index, 2>{6 * 3 - 1 + 2, 7 + 2});
+  for (int scale : {1, 2}) {
+    Index const H = 20, W = 40, x0 = 3, y0 = 2;
+    Tensor4<float> img(1, 3, H, W);
+    img.setConstant(0.5f);
+    io::draw_caption(img.data(), 3, H * W, 0, H, W, y0, x0, W, "1.5", scale);
+    auto const box = io::caption_size("1.5", scale);
+    for (Index y = 0; y < H; ++y)
+      for (Index x = 0; x < W; ++x) {
+        bool const inside = y >= y0 && y < y0 + box[1] && x >= x0 && x < x0 + box[0];
+        Index const gy = (y - y0) / scale - 1, gx = (x - x0) / scale - 1;
+        bool const ink = inside && gy >= 0 && gy < 7 && gx >= 0 && gx < 17 && want[gy][gx] == '#';
+        float const expected = !inside ? 0.5f : ink ? 0.0f : 1.0f;
+        for (Index c = 0; c < 3; ++c) REQUIRE(img(0, c, y, x) == expected);
+      }
+    // The same caption drawn by two blocks of rows (the slabs of two ranks) is the same picture.
+    Tensor4<float> top(1, 3, 7, W), bottom(1, 3, H - 7, W);
+    top.setConstant(0.5f);
+    bottom.setConstant(0.5f);
+    io::draw_caption(top.data(), 3, 7 * W, 0, 7, W, y0, x0, W, "1.5", scale);
+    io::draw_caption(bottom.data(), 3, (H - 7) * W, 7, H - 7, W, y0, x0, W, "1.5", scale);
+    for (Index c = 0; c < 3; ++c)
+      for (Index y = 0; y < H; ++y)
+        for (Index x = 0; x < W; ++x) REQUIRE((y < 7 ? top(0, c, y, x) : bottom(0, c, y - 7, x)) == img(0, c, y, x));
+  }
+  // Every character of the montage's captions has a glyph of its own (none falls back to '?').
+  for (char ch : std::string("cleanmsurtoi0123456789.:dB "))
+    CHECK(io::caption_glyph(ch) != io::caption_glyph('!'));
+  // Two lines: the second 8 rows below the first; a box as wide as the longer line.
+  CHECK(io::caption_size("ab\nc", 1) == std::array<Index, 2>{6 * 2 - 1 + 2, 8 * 2 + 1});
+  CHECK(io::caption_ink("ab\nc", 1, 1 + 8 + 2, 1 + 1));  // 'c', row 2, column 1
+}
+
+TEST_CASE("caption: captioned_montage labels each panel at its top left, cut at the panel's width") {
+  Tensor4<float> a(1, 3, 40, 30), b(1, 1, 40, 30);
+  a.setConstant(0.25f);
+  b.setConstant(0.75f);
+  int const pad = 4;
+  auto const plain = io::montage<float>({a, b}, pad);
+  auto const labelled = io::captioned_montage<float>({a, b}, {"clean", "measurement 1\n17.84 dB"}, pad);
+  REQUIRE(shape_of(labelled) == shape_of(plain));
+  // The label band: panel k's top rows hold black ink and white box pixels, unlike the panel.
+  for (Index k = 0; k < 2; ++k) {
+    Index const x0 = pad + k * (30 + pad);
+    Index ink = 0, white = 0;
+    for (Index y = pad; y < pad + 9; ++y)
+      for (Index x = x0; x < x0 + 30; ++x) {
+        ink += labelled(0, 0, y, x) == 0.0f;
+        white += labelled(0, 0, y, x) == 1.0f;
+      }
+    CHECK(ink > 20);
+    CHECK(white > 20);
+    // Pixel by pixel what caption_ink says, in the box; the montage elsewhere.
+    std::string const text = k == 0 ? "clean" : "measurement 1\n17.84 dB";
+    auto const box = io::caption_size(text, 1);
+    for (Index y = 0; y < labelled.dimension(2); ++y)
+      for (Index x = x0; x < x0 + 30; ++x) {
+        bool const inside = y >= pad && y < pad + box[1] && x < x0 + box[0];
+        float const expected = inside ? (io::caption_ink(text, 1, y - pad, x - x0) ? 0.0f : 1.0f) : plain(0, 1, y, x);
+        REQUIRE(labelled(0, 1, y, x) == expected);
+      }
+  }
+  // Nothing drawn outside the panels (the white padding between and after them).
+  for (Index y = 0; y < labelled.dimension(2); ++y) CHECK(labelled(0, 2, y, pad + 30) == 1.0f);
+  CHECK_THROWS_WITH_AS(io::captioned_montage<float>({a, b}, {"one"}), doctest::Contains("one caption per image"), Error);
+  CHECK(io::caption_scale(128) == 1);
+  CHECK(io::caption_scale(512) == 2);
+  CHECK(io::caption_scale(12288) == 48);
+}
+
+TEST_CASE("progress: the line's share, bar and time left; nothing for a short step; plain lines in a log") {
+  CHECK(pnp::Progress::line("prior (tiles)", 6, 24, 3.0) ==
+        "  prior (tiles): [######..................]  25% (6/24), 3.0 s, about 9.0 s left");
+  CHECK(pnp::Progress::line("start (CG)", 15, 15, 7.3) == "  start (CG): [########################] 100% (15/15), 7.3 s");
+  TempDir dir("pnp_progress");
+  auto const log = dir / "log.txt";
+  {
+    std::FILE* f = std::fopen(log.string().c_str(), "w");
+    REQUIRE(f != nullptr);
+    pnp::Progress quick(true, /*terminal=*/false, /*after=*/3600, /*every=*/1, f);
+    for (int i = 1; i <= 4; ++i) quick.update("prior", i, 4);  // over before it shows
+    pnp::Progress now(true, /*terminal=*/false, /*after=*/0, /*every=*/3600, f);
+    for (int i = 1; i <= 4; ++i) now.update("start", i, 4);  // the first line, then the end
+    pnp::Progress off(false, false, 0, 0, f);
+    off.update("prior", 1, 2);
+    std::fclose(f);
+  }
+  std::string const text = file_text(log);
+  CHECK(count_of(text, "\n") == 2);
+  CHECK(text.rfind("  start: [######..................]  25% (1/4), ", 0) == 0);
+  CHECK(count_of(text, "s left\n  start: [########################] 100% (4/4), ") == 1);
+}
+
+TEST_CASE("config: --sigma 0 follows from --noise and the step (auto_sigma); a given --sigma is kept") {
+  pnp::Config cfg;
+  CHECK(cfg.sigma == 0);
+  CHECK(cfg.tol > 0);  // the default run stops when it has converged, --iterations at most
+  cfg.noise = 0.03;
+  CHECK(pnp::auto_sigma(cfg, 0.6) == doctest::Approx(7.5 * 0.6 * 0.03 * 0.03));
+  CHECK(pnp::auto_sigma(cfg, 0.3) == doctest::Approx(pnp::auto_sigma(cfg, 0.6) / 2));  // with the step
+  cfg.noise = 0.06;
+  CHECK(pnp::auto_sigma(cfg, 0.6) == doctest::Approx(4 * 7.5 * 0.6 * 0.03 * 0.03));  // with the noise squared
+  cfg.denoiser = "torch";  // a noise level: noise * sqrt(step)
+  CHECK(pnp::auto_sigma(cfg, 0.25) == doctest::Approx(0.03));
+  cfg.sigma = 0.01;
+  CHECK(pnp::auto_sigma(cfg, 0.6) == 0.01);
+}
+
+TEST_CASE("progress hooks: the tiled priors report each batch of a rank's tiles; CG each iteration") {
+  Tensor4<float> x(1, 3, 40, 36);
+  for (Index i = 0; i < x.size(); ++i) x.data()[i] = float((i * 37) % 101) / 101.0f;
+  optim::TVPrior<float> const tv{.weight = 0.5, .max_iter = 4};
+  tiling::TilingOptions opts;
+  opts.patch_size = {12};
+  opts.receptive_field_size = {4};
+  using Calls = std::vector<std::pair<Index, Index>>;
+  // Each call: (done, total) with done rising by 1 or 2 (batches of at most 2 tiles) to total.
+  auto well_formed = [](Calls const& c) {
+    bool ok = !c.empty() && c.back().first == c.back().second;
+    for (std::size_t k = 0; k < c.size(); ++k) {
+      Index const step = c[k].first - (k ? c[k - 1].first : 0);
+      ok = ok && step >= 1 && step <= 2 && c[k].second == c.back().second;
+    }
+    return ok;
+  };
+  std::vector<Calls> calls(2);
+  std::vector<double> diff(2, -1);
+  launch<comm::Threads>(2, [&](auto& ctx) {
+    using Ctx = std::remove_reference_t<decltype(ctx)>;
+    DistributedPrior<Ctx, optim::TVPrior<float>> prior(ctx, tv, opts, tiling::BatchLimit(2));
+    auto const quiet = prior.prox(x, 0.1);
+    auto& mine = calls[std::size_t(ctx.rank())];
+    prior.set_progress([&mine](Index done, Index total) { mine.emplace_back(done, total); });
+    auto const reported = prior.prox(x, 0.1);
+    float d = 0;
+    for (Index i = 0; i < x.size(); ++i) d = std::max(d, std::abs(reported.data()[i] - quiet.data()[i]));
+    diff[std::size_t(ctx.rank())] = d;
+  });
+  for (int r = 0; r < 2; ++r) {
+    CHECK(well_formed(calls[std::size_t(r)]));
+    CHECK(diff[std::size_t(r)] == 0);  // the callback changes nothing
+  }
+  CHECK(calls[0].back().second + calls[1].back().second == 4 * 3);  // every tile, once
+  Calls slab_calls;
+  launch<comm::SingleProcess>([&](auto& ctx) {
+    using Ctx = std::remove_reference_t<decltype(ctx)>;
+    layout::SlabPrior<Ctx, optim::TVPrior<float>> prior(ctx, tv, opts, tiling::BatchLimit(2));
+    prior.set_progress([&](Index done, Index total) { slab_calls.emplace_back(done, total); });
+    auto const xs = layout::SlabTensor<float, 4, typename Ctx::comm_type>::scatter(ctx.comm(), x,
+                                                                               layout::RowPartition::balanced(40, 1));
+    (void)prior.prox(xs, 0.1);
+  });
+  CHECK(well_formed(slab_calls));
+  CHECK(slab_calls.back().second == 4 * 3);
+  // CG: one call per iteration, (iterations done, relative residual), as the result says.
+  std::vector<std::pair<int, double>> cg_calls;
+  Tensor4<double> b(1, 1, 4, 4), x0(1, 1, 4, 4);
+  for (Index i = 0; i < 16; ++i) b.data()[i] = double(i % 5) + 1;
+  x0.setZero();
+  auto const apply = [](Tensor4<double> const& v) {  // diag(1, 2, ..., 16): SPD
+    Tensor4<double> out = v;
+    for (Index i = 0; i < 16; ++i) out.data()[i] *= double(i + 1);
+    return out;
+  };
+  auto const res = linalg::conjugate_gradient(apply, b, x0,
+                                              {.max_iter = 6, .tol = 0, .callback = [&](int it, double r) {
+                                                 cg_calls.emplace_back(it, r);
+                                               }});
+  REQUIRE(cg_calls.size() == std::size_t(res.iterations));
+  for (std::size_t k = 0; k < cg_calls.size(); ++k) CHECK(cg_calls[k].first == int(k) + 1);
+  CHECK(cg_calls.back().second == res.residual);
 }

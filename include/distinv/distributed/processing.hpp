@@ -77,18 +77,23 @@ class DistributedProcessing
       return ctx_->local_indices(tiled_->strategy.tile_layout().num_patches());
     };
     auto unary = [&](Sig const& batch) -> Sig { return processor_(batch, sigma); };
-    auto add = [&](std::span<Index const> patches, Sig& out) {
-      tiling::process_patches(tiled_->tables, x, patches, unary, limit_, out);
+    // adds patches into out, each batch reported (out of this rank's patches) by `reported`
+    auto add_with = [&](auto& reported) {
+      return [&](std::span<Index const> patches, Sig& out) {
+        tiling::process_patches(tiled_->tables, x, patches, reported, limit_, out);
+      };
     };
     if constexpr (is_local_v<W>) {
       auto const patches = mine();
+      auto reported = this->reporting(unary, shape_of(x)[0], Index(patches.size()));
       auto out = zeros_of<Sig>(shape_of(x));
-      add(std::span<Index const>(patches), out);
+      add_with(reported)(std::span<Index const>(patches), out);
       return out;
     } else {
       auto const patches = ctx_->collectively("distributed processing", mine);
+      auto reported = this->reporting(unary, shape_of(x)[0], Index(patches.size()));
       return detail::tiled_sum<Reduce, Sig>(*ctx_, "distributed processing", tiled_->strategy.tile_layout(), patches,
-                                            add);
+                                            add_with(reported));
     }
   }
 

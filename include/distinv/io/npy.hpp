@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
@@ -147,6 +148,8 @@ void write_npy(std::filesystem::path const& path, X const& x) {
 struct NpyLimits {
   /// Largest tensor (or slab) allocated, in bytes (default: no bound beyond the file's size).
   std::size_t max_bytes = std::numeric_limits<std::size_t>::max();
+  /// Refuse NaN and infinite values: Error naming the first one's index (default: read them).
+  bool finite_only = false;
 };
 
 namespace detail {
@@ -158,6 +161,34 @@ struct NpyHeader {
   std::array<Index, static_cast<std::size_t>(R)> shape{};
   std::size_t count = 0;  ///< number of elements
 };
+
+/// The first non-finite value of data[0, n) as its flat index times 3 plus its kind (0 NaN,
+/// 1 +inf, 2 -inf): the order of flat indices, and one integer to reduce over ranks. -1: none.
+template <class T>
+std::int64_t npy_first_non_finite(T const* data, std::size_t n, std::int64_t flat0 = 0) {
+  for (std::size_t i = 0; i < n; ++i)
+    if (!std::isfinite(data[i]))
+      return (flat0 + std::int64_t(i)) * 3 + (std::isnan(data[i]) ? 0 : data[i] > 0 ? 1 : 2);
+  return -1;
+}
+
+/// Throws the Error of a non-finite value `found` (as npy_first_non_finite codes it) of a .npy
+/// array of `shape`: its kind and its index, as a tuple and as a flat C-order index.
+template <std::size_t R>
+[[noreturn]] void npy_fail_non_finite(std::int64_t found, std::array<Index, R> const& shape, std::string const& file,
+                                      char const* what) {
+  std::int64_t flat = found / 3;
+  std::array<Index, R> at{};
+  for (std::size_t d = R; d-- > 0;) {
+    at[d] = shape[d] > 0 ? flat % shape[d] : 0;
+    flat = shape[d] > 0 ? flat / shape[d] : 0;
+  }
+  std::string index;
+  for (std::size_t d = 0; d < R; ++d) index += (d ? ", " : "") + std::to_string(at[d]);
+  char const* const kind[] = {"NaN", "inf", "-inf"};
+  fail(what, ": '", file, "': expected finite values, got ", kind[found % 3], " at index (", index, ") (element ",
+       found / 3, ")");
+}
 
 /// The length of magic, version, length field and header dict of a .npy file of `size` bytes
 /// whose first min(size, 12) bytes are `head`; throws Error naming `file` for a bad magic, an
@@ -288,8 +319,9 @@ inline void npy_require_within(std::size_t bytes, NpyLimits limits, std::string 
 
 /// Reads a .npy file holding a C-order array of T ('<f4' for float, '<f8' for double) with R
 /// dimensions. Throws Error naming the file for a missing file, a bad magic or header, another
-/// dtype, Fortran order, another rank, a data size that does not match the shape, or a tensor
-/// larger than `limits` allow. Nothing is allocated for the data before the header and the file
+/// dtype, Fortran order, another rank, a data size that does not match the shape, a tensor
+/// larger than `limits` allow, or (`limits.finite_only`) a NaN or infinite value. Nothing is
+/// allocated for the data before the header and the file
 /// size agree.
 template <class T, int R>
   requires std::floating_point<T> && (sizeof(T) == 4 || sizeof(T) == 8)
@@ -306,6 +338,9 @@ Tensor<T, R> read_npy(std::filesystem::path const& path, NpyLimits limits = {}) 
     DISTINV_REQUIRE(in.good(), "read_npy: '", file, "': read error in the data");
   }
   if constexpr (std::endian::native != std::endian::little) detail::npy_swap_bytes(x.data(), h.count);
+  if (limits.finite_only)
+    if (std::int64_t const bad = detail::npy_first_non_finite(x.data(), h.count); bad >= 0)
+      detail::npy_fail_non_finite(bad, h.shape, file, "read_npy");
   return x;
 }
 

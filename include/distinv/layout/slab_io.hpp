@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <optional>
 #include <span>
 #include <string>
@@ -49,8 +50,9 @@ std::uint64_t npy_row_offset(std::uint64_t data_offset, Index plane, Index rows,
 /// at their offsets. Throws the same Error on every rank (before anything collective is left
 /// waiting) for a missing file, a bad or lying header, another dtype or rank, an empty array, a
 /// partition of other rows or ranks (or fewer rows than ranks, balanced), a slab over
-/// `limits`, or a read that fails. Collective: two error agreements and a broadcast of R + 1
-/// integers.
+/// `limits`, a read that fails, or (`limits.finite_only`) a NaN or infinite value (the first
+/// in the file's order, its global index named). Collective: two error agreements, a broadcast
+/// of R + 1 integers (and with finite_only an all-reduce of one).
 template <class T, int R, CommBackend Comm>
   requires std::floating_point<T> && (sizeof(T) == 4 || sizeof(T) == 8) && (R == 4 || R == 5)
 SlabTensor<T, R, Comm> read_npy_slab(Comm const& comm, std::filesystem::path const& path,
@@ -73,7 +75,8 @@ SlabTensor<T, R, Comm> read_npy_slab(Comm const& comm, std::filesystem::path con
   Shape<R> shape{};
   for (int d = 0; d < R; ++d) shape[std::size_t(d)] = meta[std::size_t(d) + 1];
 
-  return ctx.collectively(what, [&] {
+  std::int64_t first_bad = -1;  // this rank's first non-finite value (limits.finite_only), coded as the reader does
+  auto x = ctx.collectively(what, [&] {
     DISTINV_REQUIRE(numel(shape) > 0, what, ": '", file, "': expected a non-empty array, got shape ",
                     to_string(shape));
     RowPartition const p = part ? *part : RowPartition::balanced(shape[2], comm.size());
@@ -95,9 +98,17 @@ SlabTensor<T, R, Comm> read_npy_slab(Comm const& comm, std::filesystem::path con
       in.read_at(detail::npy_row_offset<T>(data_offset, pl, shape[2], lo, row_size), dst, run_bytes);
       if constexpr (std::endian::native != std::endian::little)
         io::detail::npy_swap_bytes(dst, std::size_t(rows * row_size));
+      if (limits.finite_only && first_bad < 0)
+        first_bad = io::detail::npy_first_non_finite(dst, std::size_t(rows * row_size), (pl * shape[2] + lo) * row_size);
     }
     return x;
   });
+  if (limits.finite_only) {  // the first in the file's order over every rank: the same Error everywhere
+    std::int64_t const none = std::numeric_limits<std::int64_t>::max();
+    std::int64_t const bad = ctx.all_reduce_value(first_bad < 0 ? none : first_bad, ReduceOp::min);
+    if (bad != none) io::detail::npy_fail_non_finite(bad, shape, file, what);
+  }
+  return x;
 }
 
 /// Writes the slab tensor x to `path` as a .npy 1.0 file, byte for byte what io::write_npy

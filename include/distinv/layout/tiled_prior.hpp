@@ -221,10 +221,11 @@ class SlabProcessing
       out = Tensor<T, rank>(stacked);
       out.setZero();
       auto unary = [&](Tensor<T, rank> const& batch) -> Tensor<T, rank> { return processor_(batch, sigma); };
+      auto reported = this->reporting(unary, in.dimension(0), Index(p.tiles.patches().size()));
       ctx_->collectively(what, [&] {
         if (!p.tables) return;
         auto add = [&](int c, Tensor<T, rank>& into) {
-          tiling::process_patches(*p.tables, in, std::span<Index const>(p.ids[std::size_t(c)]), unary, limit_, into);
+          tiling::process_patches(*p.tables, in, std::span<Index const>(p.ids[std::size_t(c)]), reported, limit_, into);
         };
         if (colours == 1) return add(0, out);
         Tensor<T, rank> part(distinv::shape_of(in));

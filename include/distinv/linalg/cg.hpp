@@ -1,9 +1,11 @@
 #pragma once
 // linalg/cg.hpp: conjugate gradient for A x = b with A symmetric positive semi-definite, given
 // as a callable x -> A x on signals (host or device) (deepinv's conjugate_gradient). Stops when
-// ‖b − A x‖ <= tol · ‖b‖ or after max_iter iterations. Inner products in double. Core only.
+// ‖b − A x‖ <= tol · ‖b‖ or after max_iter iterations (an optional callback sees each one).
+// Inner products in double. Core only.
 #include <cmath>
 #include <concepts>
+#include <functional>
 #include <type_traits>
 #include <utility>
 
@@ -17,6 +19,9 @@ struct CgOptions {
   /// Iterations at most (default 100).
   int max_iter = 100;
   double tol = 1e-6;  ///< on the relative residual ‖b − A x‖ / ‖b‖
+  /// Called after each iteration with (iterations done, relative residual), if set: for a
+  /// progress line (the solver prints nothing).
+  std::function<void(int, double)> callback;
 };
 
 /// What conjugate_gradient returns.
@@ -71,6 +76,7 @@ CgResult<X> conjugate_gradient(Apply&& apply, X b, X x0, CgOptions opt = {}) {
     }  // A p released before p is updated
     res.iterations = it + 1;
     res.residual = std::sqrt(rs_new) / bnorm;
+    if (opt.callback) opt.callback(res.iterations, res.residual);
     if (res.residual <= opt.tol) {
       res.converged = true;
       break;

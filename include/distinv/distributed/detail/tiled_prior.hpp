@@ -2,10 +2,12 @@
 // distributed/detail/tiled_prior.hpp: what the tiled processings and priors share
 // (DistributedProcessing / DistributedPrior on the replicated signal, layout::SlabProcessing /
 // SlabPrior on slabs). TiledProcessing: the context, the processor, the strategy builder and the
-// batch bound, built alike from the tiling options or a builder. TiledPrior: the prior kept at a
+// batch bound (and an optional progress callback), built alike from the tiling options or a
+// builder. TiledPrior: the prior kept at a
 // stable address and two tiled processings of it, Processing<ProxProcessor<Prior>> and
 // Processing<GradProcessor<Prior>>. The derived classes add the calls for their own signals.
 // optim/prior.hpp and tiling/ only.
+#include <algorithm>
 #include <functional>
 #include <memory>
 #include <utility>
@@ -50,11 +52,32 @@ class TiledProcessing {
   /// At most how many patches (and bytes of windows) go to one processor call.
   tiling::BatchLimit const& batch_limit() const noexcept { return limit_; }
 
+  /// Called on each rank after each batch of its tiles: (tiles done, this rank's tiles in the
+  /// call), from the thread that makes the call. For a progress line: the library prints nothing.
+  using progress_type = std::function<void(Index done, Index total)>;
+  /// Sets (or, empty, removes) the progress callback.
+  void set_progress(progress_type f) { progress_ = std::move(f); }
+
  protected:
+  /// `unary` (batch -> processed batch), reporting after each batch its tiles (its dimension 0
+  /// over `per_tile`, the signal's) to the progress callback, out of `total`.
+  template <class Unary>
+  auto reporting(Unary& unary, Index per_tile, Index total) const {
+    return [this, &unary, per_tile, total, done = Index(0)](auto const& batch) mutable {
+      auto out = unary(batch);
+      if (progress_) {
+        done += shape_of(batch)[0] / std::max<Index>(per_tile, 1);
+        progress_(done, total);
+      }
+      return out;
+    };
+  }
+
   Ctx* ctx_;
   Processor processor_;
   builder_type builder_;
   tiling::BatchLimit limit_;
+  progress_type progress_;
 };
 
 template <class Ctx, class Prior, template <class> class Processing>
@@ -87,6 +110,11 @@ class TiledPrior {
   Prior const& prior() const noexcept { return *prior_; }
   /// The strategy of the last call's shape; throws Error before the first call.
   strategy_type const& strategy() const { return prox_.strategy(); }
+  /// Sets the progress callback of the tiled prox and gradient (TiledProcessing::set_progress).
+  void set_progress(typename Processing<Prox>::progress_type f) {
+    prox_.set_progress(f);
+    grad_.set_progress(std::move(f));
+  }
 
  protected:
   std::unique_ptr<Prior> prior_;  // stable address for the processors
