@@ -28,6 +28,11 @@ using distinv::testing::SharedDir;
 using layout::RowPartition;
 using layout::SlabTensor;
 
+#if defined(DISTINV_TESTING_MPI) && DISTINV_HAS_HDF5_PARALLEL
+static_assert(io::detail::Hdf5MpiIoComm<comm::Mpi>, "comm::Mpi ranks use collective MPI-IO");
+#endif
+static_assert(!io::detail::Hdf5MpiIoComm<comm::Threads> && !io::detail::Hdf5ProcessComm<comm::Threads>);
+
 namespace {
 
 std::filesystem::path const hdf5_data = std::filesystem::path(DISTINV_TEST_DATA_DIR) / "hdf5";
