@@ -52,15 +52,15 @@ constexpr void hdf5_check_backend() {
 
 /// The file access list of `comm`'s ranks: MPI-IO over its communicator, or the default driver.
 template <class Comm>
-Hdf5Id hdf5_file_access(Comm const& comm, char const* what) {
+Hdf5Id hdf5_file_access([[maybe_unused]] Comm const& comm, char const* what) {
   Hdf5Id fapl = hdf5_checked(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, what, ": no property list");
+#ifdef H5_HAVE_PARALLEL
   if constexpr (Hdf5MpiIoComm<Comm>) {
     DISTINV_REQUIRE(H5Pset_fapl_mpio(fapl.get(), comm.native(), MPI_INFO_NULL) >= 0, what, ": cannot use MPI-IO");
     H5Pset_all_coll_metadata_ops(fapl.get(), true);
     H5Pset_coll_metadata_write(fapl.get(), true);
-  } else {
-    (void)comm;
   }
+#endif
   return fapl;
 }
 
@@ -68,8 +68,10 @@ Hdf5Id hdf5_file_access(Comm const& comm, char const* what) {
 template <class Comm>
 Hdf5Id hdf5_transfer(char const* what) {
   Hdf5Id dxpl = hdf5_checked(H5Pcreate(H5P_DATASET_XFER), H5Pclose, what, ": no property list");
+#ifdef H5_HAVE_PARALLEL
   if constexpr (Hdf5MpiIoComm<Comm>)
     DISTINV_REQUIRE(H5Pset_dxpl_mpio(dxpl.get(), H5FD_MPIO_COLLECTIVE) >= 0, what, ": cannot use collective MPI-IO");
+#endif
   return dxpl;
 }
 
