@@ -8,6 +8,10 @@
 #   fftw_mpi  DistinvDeps::fftw_mpi (FFTW's MPI interface: fftw3-mpi.h, fftw3_mpi and fftw3f_mpi,
 #         Debian libfftw3-mpi-dev, which has no pkg-config file; needs fftw and mpi)
 #   png   PNG::PNG
+#   hdf5  PkgConfig::DISTINV_HDF5 (the HDF5 C library through pkg-config; with <parallel> ON the
+#         MPI build first: Debian libhdf5-openmpi-dev's hdf5-openmpi, then hdf5-mpi, then hdf5;
+#         else libhdf5-dev's hdf5-serial, then hdf5). distinv_find_hdf5 also sets <var>_PARALLEL
+#         to whether the library found is parallel HDF5 (H5_HAVE_PARALLEL in its H5pubconf.h).
 include(CMakeFindDependencyMacro)
 
 macro(distinv_find_core)
@@ -51,4 +55,28 @@ endmacro()
 macro(distinv_find_png var)
   find_package(PNG QUIET)
   set(${var} ${PNG_FOUND})
+endmacro()
+
+macro(distinv_find_hdf5 var parallel)
+  set(${var} OFF)
+  set(${var}_PARALLEL OFF)
+  find_package(PkgConfig QUIET)
+  if(PkgConfig_FOUND)
+    if(${parallel})
+      pkg_search_module(DISTINV_HDF5 QUIET IMPORTED_TARGET GLOBAL hdf5-openmpi hdf5-mpi hdf5)
+    else()
+      pkg_search_module(DISTINV_HDF5 QUIET IMPORTED_TARGET GLOBAL hdf5-serial hdf5)
+    endif()
+    if(DISTINV_HDF5_FOUND)
+      set(${var} ON)
+      find_file(DISTINV_HDF5_PUBCONF H5pubconf.h HINTS ${DISTINV_HDF5_INCLUDE_DIRS} NO_DEFAULT_PATH)
+      if(DISTINV_HDF5_PUBCONF)
+        file(STRINGS "${DISTINV_HDF5_PUBCONF}" _distinv_hdf5_parallel REGEX "^#define H5_HAVE_PARALLEL 1")
+        if(_distinv_hdf5_parallel)
+          set(${var}_PARALLEL ON)
+        endif()
+        unset(_distinv_hdf5_parallel)
+      endif()
+    endif()
+  endif()
 endmacro()

@@ -2,7 +2,7 @@
 # header under include/distinv/ (each includes its header twice, which also checks the include
 # guard), in the object library distinv_header_check, built by the CTest test
 # headers_compile_alone (not by the default build). Headers of an optional part are checked
-# only when the build has it (MPI, PNG, CUDA: .cuh headers go through nvcc); torch/ headers
+# only when the build has it (MPI, PNG, HDF5, CUDA: .cuh headers go through nvcc); torch/ headers
 # when distinv::torch exists; the FFTW-MPI headers with MPI (they declare an unavailable engine
 # without libfftw3-mpi-dev).
 file(GLOB_RECURSE _distinv_headers RELATIVE ${PROJECT_SOURCE_DIR}/include CONFIGURE_DEPENDS
@@ -17,6 +17,10 @@ foreach(header IN LISTS _distinv_headers)
     endif()
   elseif(header MATCHES "/(io/png|layout/slab_png)\\.hpp$")
     if(NOT TARGET distinv::png)
+      continue()
+    endif()
+  elseif(header MATCHES "/io/hdf5[a-z_]*\\.hpp$")
+    if(NOT TARGET distinv::hdf5)
       continue()
     endif()
   elseif(header MATCHES "(^distinv/cuda\\.hpp$|/cuda/)")
@@ -36,7 +40,7 @@ foreach(header IN LISTS _distinv_headers)
   file(CONFIGURE OUTPUT ${tu} CONTENT "#include \"${header}\"\n#include \"${header}\"  // the include guard holds\n")
   list(APPEND _distinv_check_sources ${tu})
 endforeach()
-foreach(opt IN ITEMS mpi fftw_mpi png cuda torch)
+foreach(opt IN ITEMS mpi fftw_mpi png hdf5 cuda torch)
   if(TARGET distinv::${opt})
     list(APPEND _distinv_check_libs distinv::${opt})
   endif()

@@ -5,6 +5,7 @@
 set -euo pipefail
 packages=(cmake ninja-build g++ pkg-config libeigen3-dev libtbb-dev libopenmpi-dev openmpi-bin
           libfftw3-dev libfftw3-mpi-dev doctest-dev libbenchmark-dev libcli11-dev libtomlplusplus-dev libpng-dev
+          libhdf5-openmpi-dev libhdf5-dev
           doxygen graphviz "$@")
 missing=()
 for p in "${packages[@]}"; do

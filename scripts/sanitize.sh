@@ -25,7 +25,7 @@ which=("$@")
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1 \
        OMPI_MCA_btl_vader_single_copy_mechanism=none
 
-comm_suites="collectives;distributed_signal;slab_layout;slab_fft;sharded_physics;slab_prior;slab_io;slab_noise"
+comm_suites="collectives;distributed_signal;slab_layout;slab_fft;sharded_physics;slab_prior;slab_io;slab_noise;io_hdf5"
 
 configure() {  # folder, sanitizer flags
   cmake -S "$root" -B "$1" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" \

@@ -1,13 +1,16 @@
 #pragma once
 // tests/slab_testing.hpp: what the slab-layout suites share: the row partitions they run on
-// (balanced, one-row slabs first, one row last), the check that a call throws the same Error
-// on every rank, reference computations run one rank at a time, and the checks every engine of
-// the fused normal operator on slabs (physics::CircularNormal over SlabFft and FftwMpiSlabFft) passes.
+// (balanced, one-row slabs first, one row last), a folder every rank names alike, the check
+// that a call throws the same Error on every rank, reference computations run one rank at a
+// time, and the checks every engine of the fused normal operator on slabs (physics::CircularNormal
+// over SlabFft and FftwMpiSlabFft) passes.
 #include <doctest/doctest.h>
 
 #include <array>
 #include <cmath>
 #include <cstddef>
+#include <filesystem>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -18,6 +21,7 @@
 #include "distinv/physics/blur.hpp"
 #include "distinv/physics/circular_normal.hpp"
 #include "distinv/physics/gaussian_blur.hpp"
+#include "unit/io_temp_dir.hpp"
 
 namespace distinv::testing {
 
@@ -36,6 +40,38 @@ inline std::vector<layout::RowPartition> slab_partitions(Index H, int P) {
   }
   return out;
 }
+
+/// A folder that every rank names alike: rank 0 makes it and broadcasts its path; it is removed
+/// once every rank is done with it (a barrier, then rank 0's TempDir goes).
+template <class Ctx>
+class SharedDir {
+ public:
+  SharedDir(Ctx& ctx, std::string const& tag) : ctx_(ctx) {
+    std::vector<std::byte> name;
+    if (ctx.rank() == 0) {
+      dir_.emplace(tag);
+      std::string const s = dir_->path().string();
+      name.assign(reinterpret_cast<std::byte const*>(s.data()), reinterpret_cast<std::byte const*>(s.data()) + s.size());
+    }
+    ctx.comm().broadcast_bytes(name, 0);
+    path_ = std::string(reinterpret_cast<char const*>(name.data()), name.size());
+  }
+  SharedDir(SharedDir const&) = delete;
+  SharedDir& operator=(SharedDir const&) = delete;
+  ~SharedDir() { ctx_.barrier(); }
+  std::filesystem::path operator/(std::string const& name) const { return path_ / name; }
+  /// Entries in the folder.
+  std::size_t count() const {
+    std::size_t n = 0;
+    for ([[maybe_unused]] auto const& e : std::filesystem::directory_iterator(path_)) ++n;
+    return n;
+  }
+
+ private:
+  Ctx& ctx_;
+  std::optional<distinv::testing::TempDir> dir_;
+  std::filesystem::path path_;
+};
 
 /// f() on one rank after the other (a barrier after each), for reference computations that may
 /// not run on several rank threads at once: std::poisson_distribution calls std::lgamma, which

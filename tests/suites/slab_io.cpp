@@ -26,7 +26,6 @@
 #include "distinv/io/npy.hpp"
 #include "distinv/io/test_image.hpp"
 #include "distinv/layout/slab_io.hpp"
-#include "unit/io_temp_dir.hpp"
 #if DISTINV_HAS_PNG
 #include "distinv/io/png.hpp"
 #include "distinv/layout/slab_png.hpp"
@@ -35,42 +34,11 @@
 using namespace distinv;
 using distinv::testing::for_each_backend;
 using distinv::testing::same_error;
+using distinv::testing::SharedDir;
 using layout::RowPartition;
 using layout::SlabTensor;
 
 namespace {
-
-/// A folder that every rank names alike: rank 0 makes it and broadcasts its path; it is removed
-/// once every rank is done with it (a barrier, then rank 0's TempDir goes).
-template <class Ctx>
-class SharedDir {
- public:
-  SharedDir(Ctx& ctx, std::string const& tag) : ctx_(ctx) {
-    std::vector<std::byte> name;
-    if (ctx.rank() == 0) {
-      dir_.emplace(tag);
-      std::string const s = dir_->path().string();
-      name.assign(reinterpret_cast<std::byte const*>(s.data()), reinterpret_cast<std::byte const*>(s.data()) + s.size());
-    }
-    ctx.comm().broadcast_bytes(name, 0);
-    path_ = std::string(reinterpret_cast<char const*>(name.data()), name.size());
-  }
-  SharedDir(SharedDir const&) = delete;
-  SharedDir& operator=(SharedDir const&) = delete;
-  ~SharedDir() { ctx_.barrier(); }
-  std::filesystem::path operator/(std::string const& name) const { return path_ / name; }
-  /// Entries in the folder.
-  std::size_t count() const {
-    std::size_t n = 0;
-    for ([[maybe_unused]] auto const& e : std::filesystem::directory_iterator(path_)) ++n;
-    return n;
-  }
-
- private:
-  Ctx& ctx_;
-  std::optional<distinv::testing::TempDir> dir_;
-  std::filesystem::path path_;
-};
 
 template <class T, int R>
 Tensor<T, R> random_whole(Shape<R> const& s, unsigned seed) {
