@@ -409,10 +409,7 @@ int main(int argc, char** argv) {
     int const world = backend == "threads" ? std::max(1, cfg.threads) : backend == "mpi" ? std::max(1, mpi_world) : 1;
     int const in_process = backend == "threads" ? world : 1;
     shape = cfg.image.empty() ? distinv::Shape<4>{1, 3, cfg.size, cfg.size} : image_shape(cfg);
-    if (cfg.patch_size == distinv::tiling::auto_patch)  // the cost model's, for this image, halo and rank count
-      cfg.patch_size = distinv::tiling::auto_patch_size(std::array{shape[2], shape[3]}, tile_halo(cfg),
-                                                        std::size_t(shape[0] * shape[1]) * sizeof(T),
-                                                        distinv::tiling::default_batch_bytes, world);
+    cfg.patch_size = pnp::patch_size_of(cfg, shape, world, halo_of(cfg));  // 0: the cost model's
     bool const by_rows = pnp::sharded_layout(cfg, shape, world, in_process, halo_of(cfg), budget);
     // (A file's estimate is checked in the SPMD body, against the smallest budget of any rank.)
     if (cfg.image.empty())

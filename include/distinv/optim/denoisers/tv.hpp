@@ -5,7 +5,8 @@
 // FIXED number of iterations, so that the radius of dependence is known exactly:
 // receptive_field() == max_iter. Forward differences, Neumann boundary. TVDenoiser and
 // tv_value run on any Signal (host tensors, device tensors) through its space; the algorithm
-// is core/kernels/tv.hpp (fused row by row where a plane runs on one thread). Models Denoiser. core/, host/ and oneTBB only.
+// is core/kernels/tv.hpp (fused row by row where a plane runs on one thread). Models
+// Denoiser. core/, host/ and oneTBB only.
 #include <algorithm>
 #include <span>
 #include <type_traits>
