@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -21,6 +22,7 @@
 #include "distinv/core/error.hpp"
 #include "distinv/core/tensor.hpp"
 #include "distinv/tiling/options.hpp"
+#include "distinv/tiling/patch_size.hpp"
 #include "config.hpp"
 
 namespace pnp {
@@ -117,12 +119,22 @@ struct MemoryEstimate {
   std::string parts;
 };
 
-/// Tiles of one tiled dim of size n as the current tiling strategies cut it: (count, window).
-inline std::pair<Bytes, Bytes> tiles_along(Config const& cfg, distinv::Index n, distinv::Index halo) {
+/// --patch-size, or (0, the default) the cost model's for this image, halo and rank count.
+inline distinv::Index patch_size_of(Config const& cfg, distinv::Shape<4> const& shape, int ranks, distinv::Index halo) {
+  if (cfg.patch_size != distinv::tiling::auto_patch) return cfg.patch_size;
+  return distinv::tiling::auto_patch_size(std::array{shape[2], shape[3]}, cfg.strategy == "basic" ? 0 : halo,
+                                          std::size_t(shape[0] * shape[1]) * 4, distinv::tiling::default_batch_bytes,
+                                          std::max(1, ranks));
+}
+
+/// Tiles of one tiled dim of size n as the current tiling strategies cut it with patches of
+/// `patch`: (count, window).
+inline std::pair<Bytes, Bytes> tiles_along(Config const& cfg, distinv::Index patch, distinv::Index n,
+                                           distinv::Index halo) {
   using distinv::Index;
-  Index const p = std::min(cfg.patch_size, n);
+  Index const p = std::min(patch, n);
   if (cfg.strategy == "basic") {  // ceil(n / patch) pieces, no halo
-    Index const count = (n + cfg.patch_size - 1) / cfg.patch_size;
+    Index const count = (n + patch - 1) / patch;
     return {Bytes(count), Bytes((n + count - 1) / count)};
   }
   Index const stride = cfg.overlap ? std::max<Index>(1, p / 2) : p;  // overlap / smart tiling
@@ -137,8 +149,9 @@ struct TileCost {
 };
 inline TileCost tile_cost(Config const& cfg, distinv::Shape<4> const& shape, Bytes P, distinv::Index halo) {
   char const* what = "memory estimate";
-  auto const [th, wh] = tiles_along(cfg, shape[2], halo);
-  auto const [tw, ww] = tiles_along(cfg, shape[3], halo);
+  distinv::Index const patch = patch_size_of(cfg, shape, int(P), halo);
+  auto const [th, wh] = tiles_along(cfg, patch, shape[2], halo);
+  auto const [tw, ww] = tiles_along(cfg, patch, shape[3], halo);
   TileCost c;
   c.tiles = distinv::checked_mul(th, tw, what);
   c.mine = (c.tiles + P - 1) / P;
@@ -227,7 +240,7 @@ inline MemoryEstimate estimate_sharded_memory(Config const& cfg, distinv::Shape<
     Bytes const image = checked_mul(row, Bytes(shape[2]), what);
     Bytes const rows = (Bytes(shape[2]) + P - 1) / P, slab = checked_mul(row, rows, what);
     auto const [tiles, mine, window, batch] = tile_cost(cfg, shape, P, halo);
-    Bytes const block_rows = std::min<Bytes>(Bytes(shape[2]), rows + 2 * Bytes(cfg.patch_size + halo));
+    Bytes const block_rows = std::min<Bytes>(Bytes(shape[2]), rows + 2 * Bytes(patch_size_of(cfg, shape, world, halo) + halo));
     Bytes const blocks = checked_mul(checked_mul(row, block_rows, what), Bytes(cfg.overlap ? 5 : 2), what);
     Bytes const copies = checked_add(checked_mul(slab, checked_add(sharded_solver_copies(cfg), N, what), what),
                                      checked_mul<Bytes>(slab, 3, what) / 2, what);

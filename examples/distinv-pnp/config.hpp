@@ -27,6 +27,7 @@
 #include "distinv/core/concepts.hpp"
 #include "distinv/core/error.hpp"
 #include "distinv/core/tensor.hpp"
+#include "distinv/tiling/options.hpp"
 #include "distinv/tiling/with_strategy.hpp"
 
 namespace pnp {
@@ -47,7 +48,7 @@ struct Config {
   double step = 0;                   // 0: step_scale/||A||^2
   double step_scale = 1.8;
   double tol = 5e-4;                 // relative change that ends the run (0: run --iterations)
-  distinv::Index patch_size = 128;
+  distinv::Index patch_size = distinv::tiling::auto_patch;  // auto: the cost model's (tiling/patch_size.hpp)
   distinv::Index receptive_field = -1;
   std::string strategy = "overlap_tiling";
   bool overlap = false;
@@ -97,7 +98,7 @@ void visit_options(Config& c, Visitor&& v) {
   v.real("step", c.step, 0, inf, false, "step size (0: step-scale/||A||^2)");
   v.real("step-scale", c.step_scale, 0, inf, true, "step as a multiple of 1/||A||^2 when --step is 0 (< 2 for pgd)");
   v.real("tol", c.tol, 0, inf, false, "stop when the relative change ||x_k+1 - x_k|| / ||x_k|| falls below (0: never)");
-  v.integer("patch-size", c.patch_size, 1, max_side, "tile interior size");
+  v.integer("patch-size", c.patch_size, 0, max_side, "tile interior size (0, the default: the cost model's)");
   v.integer("receptive-field", c.receptive_field, -1, max_side, "tile halo (-1: the denoiser's receptive field)");
   v.choice("strategy", c.strategy, {"overlap_tiling", "smart_tiling", "basic"}, "tiling strategy");
   v.flag("overlap", c.overlap, "overlapping tiles blended with linear weights");

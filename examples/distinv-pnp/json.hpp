@@ -1,6 +1,6 @@
 #pragma once
 // examples/distinv-pnp/json.hpp: a tiny writer of flat JSON objects for metric files (metrics.json): keys in
-// insertion order, values that are numbers, strings, booleans or arrays of numbers. Strings are
+// insertion order, values that are numbers, strings, booleans, arrays of numbers or nested objects. Strings are
 // escaped per RFC 8259; non-finite numbers (NaN, inf) are written as null, finite ones in the
 // shortest form that reads back to the same double. write() is atomic (io/files.hpp). STL only.
 #include <charconv>
@@ -77,6 +77,14 @@ class JsonWriter {
   JsonWriter& add(std::string_view key, std::vector<float> const& v) {
     std::vector<double> d(v.begin(), v.end());
     return add(key, std::span<double const>(d.data(), d.size()));
+  }
+
+  /// A nested object, written on one line.
+  JsonWriter& add(std::string_view key, JsonWriter const& object) {
+    std::string o = "{";
+    for (std::size_t i = 0; i < object.items_.size(); ++i)
+      o += (i ? ", " : "") + json_quote(object.items_[i].first) + ": " + object.items_[i].second;
+    return put(key, o + "}");
   }
 
   [[nodiscard]] std::size_t size() const noexcept { return items_.size(); }

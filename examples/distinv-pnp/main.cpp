@@ -15,6 +15,7 @@
 // (a NaN in a .npy image included): one line on stderr, exit code 2. Before anything large is
 // allocated the ranks check that they were given the same settings, that the run's memory
 // estimate fits the budget and that the output folder can be written (and lock it).
+#include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -83,6 +84,8 @@ distinv::Index halo_of(Config const& cfg) {
   return cfg.denoiser == "wavelet" ? distinv::optim::receptive_field_of(distinv::optim::WaveletDenoiser<T>{})
                                    : distinv::optim::receptive_field_of(distinv::optim::TVDenoiser<T>{});
 }
+/// The halo the strategy gives the tiles (basic: none).
+distinv::Index tile_halo(Config const& cfg) { return cfg.strategy == "basic" ? 0 : halo_of(cfg); }
 
 /// Ranks of a world of `world` that live in this process.
 template <class Comm>
@@ -161,8 +164,12 @@ template <class Result>
 void write_report(pnp::OutputFolder& out, Config const& cfg, Report const& r, Result const& res) {
   double total = 0;
   std::vector<double> iters, psnrs, objectives;
+  double phase[3] = {0, 0, 0};  // gradient (data step), prior, norms and signal update
   for (auto const& it : res.history) {
     total += it.seconds;
+    phase[0] += it.data_seconds;
+    phase[1] += it.prior_seconds;
+    phase[2] += it.norms_seconds;
     iters.push_back(it.iteration);
     psnrs.push_back(it.psnr);
     objectives.push_back(it.objective);
@@ -192,6 +199,10 @@ void write_report(pnp::OutputFolder& out, Config const& cfg, Report const& r, Re
       .add("psnr_backprojection_db", r.psnr_back)
       .add("psnr_result_db", r.psnr_result)
       .add("seconds_per_iteration", total / std::max<std::size_t>(1, res.history.size()))
+      .add("seconds_by_phase", pnp::JsonWriter{}
+                                   .add("gradient", phase[0] / std::max<std::size_t>(1, res.history.size()))
+                                   .add("prior", phase[1] / std::max<std::size_t>(1, res.history.size()))
+                                   .add("norms", phase[2] / std::max<std::size_t>(1, res.history.size())))
       .add("psnr_per_iteration_db", psnrs);
   json.write(out.file("metrics.json"));
   out.commit();
@@ -209,6 +220,11 @@ void print_banner(Config const& cfg, Report const& r, distinv::Shape<4> const& s
               "  gradient path: %s\n",
               r.backend.c_str(), r.ranks, r.layout.c_str(), cfg.operators, distinv::to_string(shape).c_str(),
               cfg.algorithm.c_str(), cfg.denoiser.c_str(), r.psnr_measurement, r.psnr_back, r.path.c_str());
+  auto const t = distinv::tiling::tiling_cost(std::array{shape[2], shape[3]}, cfg.patch_size, tile_halo(cfg),
+                                              std::size_t(shape[0] * shape[1]) * sizeof(T), r.ranks,
+                                              cfg.overlap ? std::max<distinv::Index>(1, cfg.patch_size / 2) : 0);
+  std::printf("  tiling: %lld tile(s) of %lld px, halo %lld (%lld per rank): %.2fx the image's pixels\n",
+              (long long)t.tiles, (long long)t.patch, (long long)tile_halo(cfg), (long long)t.tiles_per_rank, t.overhead);
 }
 
 /// The solver's options of a run (the reference: the clean image, in the run's layout): the
@@ -455,6 +471,7 @@ int main(int argc, char** argv) {
     int const world = backend == "threads" ? std::max(1, cfg.threads) : backend == "mpi" ? std::max(1, mpi_world) : 1;
     int const in_process = backend == "threads" ? world : 1;
     shape = cfg.image.empty() ? distinv::Shape<4>{1, 3, cfg.size, cfg.size} : image_shape(cfg);
+    cfg.patch_size = pnp::patch_size_of(cfg, shape, world, halo_of(cfg));  // 0: the cost model's
     bool const by_rows = pnp::sharded_layout(cfg, shape, world, in_process, halo_of(cfg), budget);
     // (A file's estimate is checked in the SPMD body, against the smallest budget of any rank.)
     if (cfg.image.empty())

@@ -77,8 +77,10 @@ inline constexpr Index default_receptive_field = 64;
 /// itself is a type (the template parameter of make_distrib_bundle and distribute), not a
 /// field: an application holding a name maps it with tiling::with_strategy.
 struct TilingConfig {
-  /// Interior size of a tile, in pixels (default 256); must be > 0.
-  Index patch_size = 256;
+  /// Interior size of a tile, in pixels; tiling::auto_patch (0, the default): the cost model's
+  /// (tiling/patch_size.hpp: the least work on the busiest rank, halo included, whose window
+  /// fits batch_bytes; counted for one rank, as the strategy does not see the context).
+  Index patch_size = tiling::auto_patch;
   Index receptive_field_size = -1;  ///< < 0: the prior's own, default_receptive_field if it declares none
   bool overlap = false;                             ///< true: windows every patch_size/2, blended (linear)
   tiling::Padding pad_mode = tiling::Padding::reflect;  ///< not `valid`
@@ -87,14 +89,15 @@ struct TilingConfig {
 
   /// The strategy options for a prior of the given receptive field (nullopt: declares none).
   tiling::TilingOptions options(std::optional<Index> prior_receptive_field) const {
-    DISTINV_REQUIRE(patch_size > 0, "TilingConfig: expected patch_size > 0, got ", patch_size);
+    DISTINV_REQUIRE(patch_size >= 0, "TilingConfig: expected patch_size > 0 (0: auto), got ", patch_size);
     tiling::TilingOptions o;
     o.patch_size = {patch_size};
+    o.batch_bytes = batch_bytes;
     o.receptive_field_size = {receptive_field_size >= 0 ? receptive_field_size
                                                        : prior_receptive_field.value_or(default_receptive_field)};
     o.pad_mode = tiling::detail::tiling_padding(pad_mode, "TilingConfig");
     if (overlap) {
-      o.stride = {std::max<Index>(1, patch_size / 2)};
+      o.stride = {patch_size == tiling::auto_patch ? tiling::half_patch : std::max<Index>(1, patch_size / 2)};
       o.blend = tiling::Blend::linear;
     }
     return o;

@@ -295,7 +295,7 @@ TEST_CASE("slab prior: bad input is the same Error on every rank, before any exc
                                         }));
     CHECK_THROWS_WITH_AS(wrong(good, 0.1), doctest::Contains("the strategy was built for shape"), Error);
     CHECK_THROWS_AS(Plain(ctx, Identity{}, tiles(4, 3), tiling::BatchLimit(-1)), Error);
-    SlabProcessing<Ctx, Identity> zero(ctx, Identity{}, tiles(0, 3));
+    SlabProcessing<Ctx, Identity> zero(ctx, Identity{}, tiles(-1, 3));  // (0 is tiling::auto_patch)
     CHECK_THROWS_AS(zero(good, 0.1), Error);
     CHECK_THROWS_WITH_AS(slab.strategy(), doctest::Contains("no signal processed yet"), Error);
     // Nobody is left behind: the same objects work afterwards.

@@ -9,6 +9,7 @@
 #include <span>
 #include <vector>
 
+#include "distinv/core/kernels/tv.hpp"
 #include "distinv/core/tensor.hpp"
 
 namespace distinv::oracle {
@@ -50,7 +51,9 @@ void tv_prox_plane(T const* x, Index H, Index W, double lambda, int iters, T* u)
         T const gx = j < W - 1 ? u[o + 1] - u[o] : T(0);
         T const gy = i < H - 1 ? u[o + W] - u[o] : T(0);
         T qx = rx[o] + step * gx, qy = ry[o] + step * gy;
-        T const m = T(1) / std::max(T(1), std::sqrt(qx * qx + qy * qy));
+        // 1 / max(1, |q|) as the library computes it (Newton steps, to an ulp, no sqrt: see
+        // kernels::unit_ball_factor and its test against 1 / max(1, sqrt(s)))
+        T const m = kernels::unit_ball_factor(qx * qx + qy * qy);
         qx *= m;
         qy *= m;
         rx[o] = qx + beta * (qx - px[o]);

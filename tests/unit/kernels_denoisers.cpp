@@ -108,6 +108,39 @@ TEST_CASE_TEMPLATE("kernels: TV FGP functors equal optim::TVDenoiser", T, float,
   }
 }
 
+TEST_CASE_TEMPLATE("kernels: the fused serial TV equals tv_fgp bit for bit", T, float, double) {
+  unsigned seed = 30;
+  for (Dims s : {Dims{2, 3, 12, 17}, Dims{1, 2, 1, 9}, Dims{1, 1, 7, 1}, Dims{1, 3, 40, 33}}) {
+    auto const x = random_batch<T>(s.B, s.C, s.H, s.W, seed++);
+    Index const planes = s.B * s.C;
+    for (int iters : {0, 1, 5, 30}) {
+      auto const want = kernel_tv(x, 0.2, iters);
+      Tensor4<T> got(x.dimensions());
+      std::vector<T> work(std::size_t(k::tv_work_size(planes, s.H, s.W)), T(-2));  // garbage, reset by the driver
+      k::tv_fgp_serial(x.data(), got.data(), k::tv_work(work.data(), planes, s.H, s.W), planes, s.H, s.W, 0.2, iters);
+      CAPTURE(s.H);
+      CAPTURE(s.W);
+      CAPTURE(iters);
+      CHECK(std::equal(got.data(), got.data() + got.size(), want.data()));
+    }
+  }
+}
+
+TEST_CASE_TEMPLATE("kernels: unit_ball_factor is min(1, 1/sqrt(s)) to two ulps", T, float, double) {
+  double const ulp = std::is_same_v<T, float> ? 0x1p-23 : 0x1p-52;
+  std::vector<double> ss{0.0, 1e-30, 0.25, 0.999999, 1.0, 1.0000001, 1.5, 2.0, 4.0, 1e6, 3e30};
+  std::mt19937_64 g(5);
+  std::uniform_real_distribution<double> e(-8, 8);
+  for (int i = 0; i < 2000; ++i) ss.push_back(std::exp(e(g)));
+  for (double sd : ss) {
+    T const s = T(sd);
+    double const want = 1.0 / std::max(1.0, std::sqrt(double(s)));
+    CAPTURE(sd);
+    CHECK(std::abs(double(k::unit_ball_factor(s)) - want) <= 2 * ulp * want);
+    CHECK(k::unit_ball_factor(s) <= T(1));
+  }
+}
+
 TEST_CASE_TEMPLATE("kernels: one TV primal and dual step match their formulas", T, float, double) {
   Index const H = 5, W = 6, n = 2 * H * W;
   auto const x = random_batch<T>(1, 2, H, W, 3);

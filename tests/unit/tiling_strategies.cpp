@@ -442,8 +442,8 @@ TEST_CASE("bad tiling input throws Error with a clear message") {
   Shape<4> sh{1, 1, 16, 16};
   using OTS = OverlapTilingStrategy<4>;
   using BS = BasicStrategy<4>;
-  CHECK_THROWS_WITH_AS(OTS(sh, TilingOptions{{0}, {1}}),
-                       "distinv: OverlapTilingStrategy: patch_size must be > 0, got 0 for dim 2", Error);
+  CHECK_THROWS_WITH_AS(OTS(sh, TilingOptions{{8, 0}, {1}}),
+                       "distinv: OverlapTilingStrategy: patch_size must be > 0, got 0 for dim 3", Error);
   CHECK_THROWS_AS(OTS(sh, TilingOptions{{-3}, {1}}), Error);
   CHECK_THROWS_WITH_AS(OTS(sh, TilingOptions{{8}, {-1}}),
                        "distinv: OverlapTilingStrategy: receptive_field_size must be >= 0, got -1 for dim 2", Error);
@@ -505,4 +505,45 @@ TEST_CASE("bad tiling input throws Error with a clear message") {
                        doctest::Contains("the reduce box"), Error);
   L.add({1, 1, 4, 4}, ReduceBox<4>{{0, 0, 0, 0}, {0, 0, 12, 12}, {1, 1, 4, 4}}, maps);
   CHECK(L.num_patches() == 1);
+}
+
+TEST_CASE("tiling cost model: overhead, critical path and the auto patch size") {
+  using tiling::auto_patch_size;
+  using tiling::tiling_cost;
+  std::array<Index, 2> const img{512, 512};
+  std::size_t const rgb = 3 * sizeof(float);
+  // 128^2 tiles with TV's halo of 50: 16 windows of 228^2, 3.17x the pixels
+  auto const c = tiling_cost(img, 128, 50, rgb, 1);
+  CHECK(c.tiles == 16);
+  CHECK(c.tiles_per_rank == 16);
+  CHECK(c.window_samples == 228.0 * 228.0);
+  CHECK(c.overhead == doctest::Approx(16 * 228.0 * 228.0 / (512.0 * 512.0)));
+  CHECK(c.window_bytes == 228.0 * 228.0 * double(rgb));
+  // one tile spans the image: no halo, no overhead; stride p/2 (overlap): 7 x 7 windows of 128
+  CHECK(tiling_cost(img, 512, 50, rgb, 1).overhead == 1.0);
+  CHECK(tiling_cost(img, 128, 50, rgb, 1, 64).tiles == 49);
+  CHECK(tiling_cost(img, 128, 50, rgb, 3).tiles_per_rank == 6);
+  // one rank: one tile (no halo) when it fits the batch; two ranks: 4 tiles of 256 (2 each,
+  // 2 x 356^2 < 512^2); a budget too small for the image: the cheapest tiles that fit
+  CHECK(auto_patch_size(img, 50, rgb, tiling::default_batch_bytes, 1) == 512);
+  CHECK(auto_patch_size(img, 50, rgb, tiling::default_batch_bytes, 2) == 256);
+  CHECK(auto_patch_size(img, 50, rgb, std::size_t(356 * 356) * rgb, 1) == 256);
+  Index const p = auto_patch_size(img, 50, rgb, std::size_t(300 * 300) * rgb, 1);
+  CHECK(tiling_cost(img, p, 50, rgb, 1).window_bytes <= 300.0 * 300.0 * double(rgb));
+  for (Index q = 1; q <= 512; ++q)  // no patch that fits is cheaper
+    if (tiling_cost(img, q, 50, rgb, 1).window_bytes <= 300.0 * 300.0 * double(rgb))
+      CHECK(tiling_cost(img, q, 50, rgb, 1).critical_samples >= tiling_cost(img, p, 50, rgb, 1).critical_samples);
+  // nothing fits (a halo larger than the budget): the smallest window
+  CHECK(auto_patch_size(img, 50, rgb, 16, 1) == 1);
+  // the strategies resolve patch_size {auto_patch} with it; a config's default is auto
+  Shape<4> const sh{1, 3, 512, 512};
+  TilingOptions o{{tiling::auto_patch}, {50}};
+  CHECK(OverlapTilingStrategy<4>(sh, o).num_patches() == 1);
+  o.ranks = 2;
+  CHECK(OverlapTilingStrategy<4>(sh, o).num_patches() == 4);
+  o.stride = {tiling::half_patch};
+  CHECK(OverlapTilingStrategy<4>(sh, o).num_patches() == 9);
+  CHECK(BasicStrategy<4>(sh, TilingOptions{{tiling::auto_patch}, {50}}).num_patches() == 1);
+  CHECK_THROWS_AS(tiling_cost(img, 0, 50, rgb, 1), Error);
+  CHECK_THROWS_AS(tiling_cost(img, 8, 50, rgb, 0), Error);
 }

@@ -34,6 +34,7 @@ struct IterationInfo {
   double seconds = 0;          ///< wall time of this iteration
   double data_seconds = 0;     ///< of which the data step (gradient or CG)
   double prior_seconds = 0;    ///< of which the prior (denoiser)
+  double norms_seconds = 0;    ///< of which the norms of the stopping test and the signal update
 };
 
 /// Options of pnp_pgd, fista and pnp_hqs.
@@ -151,8 +152,10 @@ SolverResult<typename Bundle::tensor_type> iterate(Bundle& b, SolverOptions<type
     TensorT next = b.prior->prox(std::move(*z), opt.sigma);  // a prior that takes z may release it early
     z.reset();
     info.prior_seconds = since(t1);
+    auto const t2 = clock::now();
     auto const [change, prev_norm] = norms_of_step(next, x);  // ‖x_{k+1} − x_k‖, ‖x_k‖: one reduction
     b.signal.update_(std::move(next));
+    info.norms_seconds = since(t2);
     info.seconds = since(t0);
     converged = record(b, opt, step, history, info, change, prev_norm);
   }

@@ -1,8 +1,9 @@
 #pragma once
 // tiling/basic.hpp: BasicStrategy<Rank> (runtime name "basic"): the chosen dims split into a
 // given number of pieces each, as equal as possible (the first pieces one larger), no halo,
-// no padding; each piece is pasted back whole. Computes a TileLayout; models SignalStrategy.
-// core/ only.
+// no padding; each piece is pasted back whole (patch_size {auto_patch}: the cost model's,
+// without halo). Computes a TileLayout; models SignalStrategy. core/ only.
+#include <algorithm>
 #include <array>
 #include <string_view>
 #include <vector>
@@ -12,6 +13,7 @@
 #include "distinv/tiling/concepts.hpp"
 #include "distinv/tiling/layout.hpp"
 #include "distinv/tiling/options.hpp"
+#include "distinv/tiling/patch_size.hpp"
 
 namespace distinv::tiling {
 
@@ -67,7 +69,9 @@ class BasicStrategy {
     constexpr char const* who = "BasicStrategy";
     if (!options.num_splits.empty()) return options.num_splits;
     auto const dims = detail::resolve_tiled_dims<Rank>(options.tiled_dims, who);
-    auto const p = detail::per_dim(options.patch_size, dims.size(), who, "patch_size");
+    auto p = detail::per_dim(options.patch_size, dims.size(), who, "patch_size");
+    if (options.patch_size == std::vector<Index>{auto_patch})
+      std::fill(p.begin(), p.end(), auto_patch_size(shape, dims, Index(0), options));  // pieces have no halo
     std::vector<Index> splits;
     for (std::size_t k = 0; k < dims.size(); ++k) {
       DISTINV_REQUIRE(p[k] > 0, who, ": patch_size must be > 0, got ", p[k]);

@@ -50,12 +50,23 @@ inline Blend parse_blend(std::string_view s) {
   fail("unknown blend \"", std::string(s), "\": expected one of none, linear, gaussian");
 }
 
+/// The patch_size meaning "chosen by the cost model" (tiling/patch_size.hpp: auto_patch_size,
+/// from the signal's shape, the halo, TilingOptions::batch_bytes and ::ranks).
+inline constexpr Index auto_patch = 0;
+
+/// The stride meaning "half the patch" (at least 1), for an auto_patch with overlap.
+inline constexpr Index half_patch = 0;
+
+/// The byte budget of one batch of windows when none is given (64 MiB): what a processor is
+/// handed at once, before its own temporaries (TV keeps about 6 copies of its input).
+inline constexpr std::size_t default_batch_bytes = std::size_t(64) << 20;
+
 /// Options of the tiling strategies. Every per-dimension vector holds either one value (used
 /// for every tiled dimension) or one value per entry of `tiled_dims`.
 struct TilingOptions {
-  std::vector<Index> patch_size{256};          ///< interior size of a patch
+  std::vector<Index> patch_size{256};          ///< interior size of a patch; {auto_patch}: the cost model's
   std::vector<Index> receptive_field_size{32};  ///< halo added on each side of the interior
-  std::vector<Index> stride{};                  ///< window step; empty = patch_size (1 <= stride <= patch)
+  std::vector<Index> stride{};                  ///< window step; empty = patch_size; {half_patch}: patch / 2
   std::vector<int> tiled_dims{};                ///< tensor dims tiled; empty = spatial (H,W or D,H,W)
   /// How windows read beyond the signal (default reflect; valid is refused).
   Padding pad_mode = Padding::reflect;
@@ -63,11 +74,11 @@ struct TilingOptions {
   Blend blend = Blend::none;
   /// BasicStrategy only: pieces per tiled dim; empty = ceil(size / patch_size) per dim.
   std::vector<Index> num_splits{};
+  /// patch_size {auto_patch} only: the bytes one window may take (the batch budget).
+  std::size_t batch_bytes = default_batch_bytes;
+  /// patch_size {auto_patch} only: the ranks that share the windows.
+  int ranks = 1;
 };
-
-/// The byte budget of one batch of windows when none is given (64 MiB): what a processor is
-/// handed at once, before its own temporaries (TV keeps about 6 copies of its input).
-inline constexpr std::size_t default_batch_bytes = std::size_t(64) << 20;
 
 /// How many patches tiled processing extracts and hands to the processor at once: at most
 /// `max_patches` (0 = no count limit) and at most `max_bytes` of windows (at least one patch

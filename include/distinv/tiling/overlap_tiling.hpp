@@ -4,7 +4,8 @@
 // multiples of the stride in the once-padded signal, the last one moved back to end at the
 // border; interiors pasted without overlap (Blend::none) or blended with normalised weights.
 // A dim that one tile spans whole gets no halo; a halo the image cannot hold is clamped to
-// the size - 1. Computes a TileLayout; models SignalStrategy. core/ only.
+// the size - 1. patch_size {auto_patch}: the cost model's (tiling/patch_size.hpp). Computes a
+// TileLayout; models SignalStrategy. core/ only.
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -20,6 +21,7 @@
 #include "distinv/tiling/concepts.hpp"
 #include "distinv/tiling/layout.hpp"
 #include "distinv/tiling/options.hpp"
+#include "distinv/tiling/patch_size.hpp"
 
 namespace distinv::tiling {
 
@@ -94,7 +96,12 @@ class OverlapTilingStrategy {
     DISTINV_REQUIRE(m > 0, who, ": no dim to tile");
     patch_ = detail::per_dim(opt.patch_size, m, who, "patch_size");
     halo_ = detail::per_dim(opt.receptive_field_size, m, who, "receptive_field_size");
+    if (opt.patch_size == std::vector<Index>{auto_patch})
+      std::fill(patch_.begin(), patch_.end(),
+                auto_patch_size(shape, dims_, *std::max_element(halo_.begin(), halo_.end()), opt));
     stride_ = opt.stride.empty() ? patch_ : detail::per_dim(opt.stride, m, who, "stride");
+    if (opt.stride == std::vector<Index>{half_patch})
+      for (std::size_t i = 0; i < m; ++i) stride_[i] = std::max<Index>(1, patch_[i] / 2);
     std::string changed;
     auto note = [&](auto const&... parts) { changed += distinv::detail::cat(changed.empty() ? "" : ", ", parts...); };
     for (std::size_t i = 0; i < m; ++i) {

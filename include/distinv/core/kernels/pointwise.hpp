@@ -8,6 +8,19 @@
 
 #include "distinv/core/host_device.hpp"
 
+// DISTINV_SIMD_CLONES: on a host function with a vectorised loop, compiles it also for AVX2
+// and picks the version for the CPU at load time (GCC's target_clones, x86-64 ELF). No flag is
+// forced on the consumer's build, and as AVX2 alone has no FMA (GCC contracts a * b + c into
+// one only with FMA or AVX-512F, which is why there is no AVX-512 clone), every version
+// computes the same values lane by lane. Empty elsewhere (nvcc, clang, other CPUs) and
+// under ASan / TSan (their runtimes start after the load-time choice).
+#if defined(__GNUC__) && !defined(__clang__) && !defined(__CUDACC__) && defined(__x86_64__) && defined(__ELF__) && \
+    !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+#define DISTINV_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define DISTINV_SIMD_CLONES
+#endif
+
 namespace distinv::kernels {
 
 using Index = std::ptrdiff_t;

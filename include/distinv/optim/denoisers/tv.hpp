@@ -5,7 +5,8 @@
 // FIXED number of iterations, so that the radius of dependence is known exactly:
 // receptive_field() == max_iter. Forward differences, Neumann boundary. TVDenoiser and
 // tv_value run on any Signal (host tensors, device tensors) through its space; the algorithm
-// is core/kernels/tv.hpp. Models Denoiser. core/, host/ and oneTBB only.
+// is core/kernels/tv.hpp (fused row by row where a plane runs on one thread). Models
+// Denoiser. core/, host/ and oneTBB only.
 #include <algorithm>
 #include <span>
 #include <type_traits>
@@ -43,7 +44,7 @@ void tv_prox_plane(std::span<T const> x, Index H, Index W, double lambda, int it
   if (n == 0) return;
   host::Buffer<T> data(std::size_t(kernels::tv_work_size(1, H, W)));
   auto const w = kernels::tv_work(data.data(), 1, H, W);
-  kernels::tv_fgp(host::Launch{}, x.data(), u.data(), w, 1, H, W, lambda, iters);
+  kernels::tv_fgp_serial(x.data(), u.data(), w, 1, H, W, lambda, iters);
   if (!px.empty()) std::copy_n(w.px, n, px.begin());
   if (!py.empty()) std::copy_n(w.py, n, py.begin());
 }
@@ -74,8 +75,11 @@ struct TVDenoiser {
     X u(shape_of(x));
     detail::for_plane_batches(space, x.dimension(0) * x.dimension(1), [&](auto const& launch, Index p0, Index count) {
       auto work = detail::allocate<T>(kernels::tv_work_size(count, H, W), space);
-      kernels::tv_fgp(launch, x.data() + p0 * H * W, u.data() + p0 * H * W,
-                      kernels::tv_work(work.data(), count, H, W), count, H, W, lambda, max_iter);
+      auto const w = kernels::tv_work(work.data(), count, H, W);
+      if constexpr (std::is_same_v<std::remove_cvref_t<decltype(launch)>, host::Serial>)
+        kernels::tv_fgp_serial(x.data() + p0 * H * W, u.data() + p0 * H * W, w, count, H, W, lambda, max_iter);
+      else
+        kernels::tv_fgp(launch, x.data() + p0 * H * W, u.data() + p0 * H * W, w, count, H, W, lambda, max_iter);
     });
     return u;
   }
