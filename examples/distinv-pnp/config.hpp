@@ -46,7 +46,7 @@ struct Config {
   int init_iterations = 15;
   double sigma = 0;                  // denoiser strength (0: from --noise and the step, auto_sigma)
   double step = 0;                   // 0: step_scale/||A||^2
-  double step_scale = 1.8;
+  double step_scale = 0;             // 0: 1.8 for pgd and hqs, 1 for fista (step_scale_of)
   double tol = 5e-4;                 // relative change that ends the run (0: run --iterations)
   distinv::Index patch_size = distinv::tiling::auto_patch;  // auto: the cost model's (tiling/patch_size.hpp)
   distinv::Index receptive_field = -1;
@@ -96,7 +96,9 @@ void visit_options(Config& c, Visitor&& v) {
          "denoiser strength (0: from --noise and the step: 7.5 * step * noise^2 for tv and wavelet, "
          "noise * sqrt(step) for torch)");
   v.real("step", c.step, 0, inf, false, "step size (0: step-scale/||A||^2)");
-  v.real("step-scale", c.step_scale, 0, inf, true, "step as a multiple of 1/||A||^2 when --step is 0 (< 2 for pgd)");
+  v.real("step-scale", c.step_scale, 0, inf, false,
+         "step as a multiple of 1/||A||^2 when --step is 0 (0: 1.8 for pgd and hqs, 1 for fista; < 2 for pgd, <= 1 "
+         "for fista)");
   v.real("tol", c.tol, 0, inf, false, "stop when the relative change ||x_k+1 - x_k|| / ||x_k|| falls below (0: never)");
   v.integer("patch-size", c.patch_size, 0, max_side, "tile interior size (0, the default: the cost model's)");
   v.integer("receptive-field", c.receptive_field, -1, max_side, "tile halo (-1: the denoiser's receptive field)");
@@ -313,6 +315,16 @@ inline void check(Config& cfg) {
                   "--model and --model-sigma-arg: expected with --denoiser torch only, got --denoiser ", cfg.denoiser);
   if (!cfg.model_sigma_arg.empty())
     detail::CheckOptions{}.choice("model-sigma-arg", cfg.model_sigma_arg, {"tensor", "float", "none"}, "");
+  DISTINV_REQUIRE(cfg.algorithm != "fista" || cfg.step_scale <= 1,
+                  "--step-scale: FISTA converges for a step of at most 1/||A||^2: expected at most 1 with "
+                  "--algorithm fista, got ", cfg.step_scale);
+}
+
+/// The step as a multiple of 1/‖A‖² (--step-scale; 0: 1.8 for PGD and HQS, which converge for
+/// γ < 2/‖A‖², and 1 for FISTA, which needs γ ≤ 1/‖A‖²).
+inline double step_scale_of(Config const& cfg) {
+  if (cfg.step_scale > 0) return cfg.step_scale;
+  return cfg.algorithm == "fista" ? 1.0 : 1.8;
 }
 
 inline Config parse(int argc, char** argv) {

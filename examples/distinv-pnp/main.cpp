@@ -233,7 +233,7 @@ void print_banner(Config const& cfg, Report const& r, distinv::Shape<4> const& s
 /// say them. Collective (the power method).
 template <class Bundle, class X>
 distinv::optim::SolverOptions<X> solver_options(Bundle& bundle, Config const& cfg, X const& clean, bool lead) {
-  double const step = distinv::optim::detail::default_step(bundle, bundle.signal.data(), cfg.step, cfg.step_scale);
+  double const step = distinv::optim::detail::default_step(bundle, bundle.signal.data(), cfg.step, pnp::step_scale_of(cfg));
   distinv::optim::SolverOptions<X> opt{.max_iter = cfg.iterations, .step = step, .sigma = pnp::auto_sigma(cfg, step),
                                        .tol = cfg.tol, .track_objective = true, .reference = &clean};
   if (lead && !cfg.quiet)

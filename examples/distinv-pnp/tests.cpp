@@ -312,8 +312,14 @@ TEST_CASE("config: non-finite and out-of-range numbers are refused, from the com
             std::string::npos);
   CHECK(error_of([&] { parse_toml(dir, "sigma = inf\n"); }).find("--sigma: expected a finite number >= 0") !=
         std::string::npos);
-  CHECK(error_of([&] { parse_toml(dir, "step-scale = 0\n"); }).find("--step-scale: expected a finite number > 0") !=
+  CHECK(error_of([&] { parse_toml(dir, "step-scale = -1\n"); }).find("--step-scale: expected a finite number >= 0") !=
         std::string::npos);
+  // FISTA diverges for a step above 1/||A||^2: refused; its default (0) is 1, PGD's 1.8
+  CHECK(error_of([&] { parse_words({"--algorithm", "fista", "--step-scale", "1.8"}); })
+            .find("--step-scale: FISTA converges for a step of at most 1/||A||^2") != std::string::npos);
+  CHECK(pnp::step_scale_of(parse_words({"--algorithm", "fista"})) == 1.0);
+  CHECK(pnp::step_scale_of(parse_words({"--algorithm", "pgd"})) == 1.8);
+  CHECK(pnp::step_scale_of(parse_words({"--algorithm", "fista", "--step-scale", "0.5"})) == 0.5);
   CHECK(error_of([&] { parse_words({"--noise", "-0.1"}); }).find("--noise: expected a finite number >= 0") !=
         std::string::npos);
   CHECK(error_of([] { parse_words({"--size", "4294967296"}); }).find("--size: expected an integer in [0, 1048576]") !=
