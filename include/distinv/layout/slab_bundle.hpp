@@ -240,7 +240,7 @@ class SlabStackedPhysics {
   bool fused_ = false;
   std::uint64_t seed_ = 0;
   mutable std::uint64_t forward_calls_ = 0;  ///< noise draws so far: not part of the logical state
-  mutable std::shared_ptr<typename physics::fused_normal<operator_type>::type const> normal_;  ///< built at first use
+  mutable std::shared_ptr<physics::fused_normal_t<operator_type> const> normal_;  ///< built at first use
   std::uint64_t id_ = distinv::detail::next_object_id();
 };
 

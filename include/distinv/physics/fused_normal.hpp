@@ -24,6 +24,24 @@ struct fused_normal {
   static constexpr bool available = false;
 };
 
+/// fused_normal<Op>::type where Op has fused normal equations, else void: the type of a member
+/// that holds them when they exist (a std::shared_ptr<fused_normal_t<Op> const>, null otherwise).
+template <class Op>
+struct fused_normal_type {
+  /// No fused normal equations.
+  using type = void;
+};
+/// Op's fused normal equations.
+template <class Op>
+  requires(fused_normal<Op>::available)
+struct fused_normal_type<Op> {
+  /// fused_normal<Op>::type.
+  using type = typename fused_normal<Op>::type;
+};
+/// fused_normal<Op>::type, or void where Op has none.
+template <class Op>
+using fused_normal_t = typename fused_normal_type<Op>::type;
+
 /// Circular Blurs fuse into a CircularNormal (where there is an FFT engine).
 template <class T, class Space, class Fft>
   requires(Fft::available)
