@@ -315,7 +315,7 @@ inline void check(Config& cfg) {
                   "--model and --model-sigma-arg: expected with --denoiser torch only, got --denoiser ", cfg.denoiser);
   if (!cfg.model_sigma_arg.empty())
     detail::CheckOptions{}.choice("model-sigma-arg", cfg.model_sigma_arg, {"tensor", "float", "none"}, "");
-  DISTINV_REQUIRE(cfg.algorithm != "fista" || cfg.step_scale <= 1,
+  DISTINV_REQUIRE(cfg.algorithm != "fista" || cfg.step > 0 || cfg.step_scale <= 1,
                   "--step-scale: FISTA converges for a step of at most 1/||A||^2: expected at most 1 with "
                   "--algorithm fista, got ", cfg.step_scale);
 }

@@ -134,9 +134,10 @@ TEST_CASE("distributed processing: a processor returning the wrong shape is an E
     ctx.barrier();
     using Plain = DistributedProcessing<Ctx, Identity, tiling::OverlapTilingStrategy<4>>;
     CHECK_THROWS_AS(Plain(ctx, Identity{}, tiles(8, 2), -1), Error);
-    // Options every rank shares and gets wrong: a zero patch, an unknown strategy name.
-    Plain zero(ctx, Identity{}, tiles(0, 2));
-    CHECK_THROWS_AS(zero(x, 0.1), Error);
+    // Options every rank shares and gets wrong: a negative patch (0 is tiling::auto_patch), an
+    // unknown strategy name.
+    Plain negative(ctx, Identity{}, tiles(-1, 2));
+    CHECK_THROWS_AS(negative(x, 0.1), Error);
     CHECK_THROWS_WITH_AS(tiling::with_strategy("spiral", [&]<class S>() {
                            return distribute<S>(Identity{}, ctx, TilingConfig{.patch_size = 8})(x, 0.1);
                          }),

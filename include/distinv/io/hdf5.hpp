@@ -30,8 +30,9 @@ namespace distinv::io {
 
 /// Where a dataset lives: "file.h5:/path/to/dataset" split at its last ":/".
 struct Hdf5Location {
-  std::filesystem::path file;
-  std::string dataset;  ///< absolute path inside the file, starting with '/'
+  std::filesystem::path file;  ///< the HDF5 file
+  std::string dataset;         ///< absolute path inside the file, starting with '/'
+  /// "file:/path/to/dataset", as given.
   [[nodiscard]] std::string to_string() const { return file.string() + ":" + dataset; }
 };
 

@@ -416,11 +416,15 @@ struct circular_engine<E> {
   using tensor_type = typename E::tensor_type;            ///< SlabTensors
   static constexpr bool eager_data_term = false;          ///< B at the first add (the normal operator alone: S only)
 
+  /// The host.
   static device::Host space(E const&) noexcept { return {}; }
+  /// An uninitialised signal of `shape` laid out as the engine's partition.
   static tensor_type signal(E const& e, Shape<4> const& shape) { return tensor_type(e.comm(), shape, e.partition()); }
+  /// A zero signal of `shape` laid out as the engine's partition.
   static tensor_type zeros(E const& e, Shape<4> const& shape) {
     return tensor_type::zeros(e.comm(), shape, e.partition());
   }
+  /// Throws Error (`what` names the caller) unless x has `shape` and the engine's partition.
   static void check(E const& e, tensor_type const& x, Shape<4> const& shape, char const* what) {
     DISTINV_REQUIRE(x.shape() == shape && x.partition() == e.partition(), what, ": expected a signal of shape ",
                     distinv::to_string(shape), " laid out as ", e.partition().to_string(), ", got ",

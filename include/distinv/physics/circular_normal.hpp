@@ -118,13 +118,17 @@ struct circular_engine<LocalFft<T, Space, Fft>> {
   using tensor_type = typename engine_type::tensor_type;  ///< the signals
   static constexpr bool eager_data_term = true;           ///< B always there (all-reduced by DistributedDataFidelity)
 
+  /// The engine's space.
   static Space const& space(engine_type const& e) noexcept { return e.space(); }
+  /// An uninitialised signal of `shape`.
   static tensor_type signal(engine_type const&, Shape<4> const& shape) { return tensor_type(shape); }
+  /// A zero signal of `shape`.
   static tensor_type zeros(engine_type const& e, Shape<4> const& shape) {
     tensor_type t(shape);
     space_traits<Space>::launcher(e.space())(Index(t.size()), kernels::Fill<T>{T(0), t.data()});
     return t;
   }
+  /// Throws Error (`what` names the caller) unless x has `shape`.
   static void check(engine_type const&, tensor_type const& x, Shape<4> const& shape, char const* what) {
     DISTINV_REQUIRE(shape_of(x) == shape, what, ": expected a signal of shape ", distinv::to_string(shape), ", got ",
                     distinv::to_string(shape_of(x)));

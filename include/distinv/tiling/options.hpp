@@ -51,7 +51,7 @@ inline Blend parse_blend(std::string_view s) {
 }
 
 /// The patch_size meaning "chosen by the cost model" (tiling/patch_size.hpp: auto_patch_size,
-/// from the signal's shape, the halo, TilingOptions::batch_bytes and ::ranks).
+/// from the signal's shape, the halo, and TilingOptions' batch_bytes and ranks).
 inline constexpr Index auto_patch = 0;
 
 /// The stride meaning "half the patch" (at least 1), for an auto_patch with overlap.

@@ -92,7 +92,7 @@ inline Index auto_patch_size(std::span<Index const> extents, Index halo, std::si
 
 /// The patch size auto_patch_size picks for a signal of `shape` tiled along `dims` with halo
 /// `halo`, the windows counted in float samples, under the budget and rank count of `opt`
-/// (TilingOptions::batch_bytes, ::ranks): what a strategy uses for patch_size auto_patch.
+/// (TilingOptions' batch_bytes and ranks): what a strategy uses for patch_size auto_patch.
 template <std::size_t Rank>
 Index auto_patch_size(std::array<Index, Rank> const& shape, std::vector<int> const& dims, Index halo,
                       TilingOptions const& opt) {
